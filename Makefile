@@ -1,0 +1,74 @@
+# RNN -> FPGA toolchain. One config drives one experiment; stage artifacts go to build/NAME/<stage>/.
+#   make all                       the whole chain on configs/default.yaml
+#   make train compress synth CONFIG=configs/NAME.yaml
+#   make test | test-all | bench | lint | clean
+CONFIG ?= configs/default.yaml
+NAME   := $(basename $(notdir $(CONFIG)))
+BUILD  := build/$(NAME)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+BOARD  ?= ulx3s
+PYTEST_ARGS ?=
+
+export PYTHONHASHSEED := 0
+
+.PHONY: setup train compress hls rtl sim synth report deploy all test test-all bench lint format clean
+
+all: train compress hls rtl sim synth report
+
+# ---------------------------------------------------------------------------------------------- setup
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-nodeps.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	@touch $(STAMP)
+
+# ---------------------------------------------------------------------------------------------- stages
+train: setup
+	$(PY) -m train --config $(CONFIG)
+
+compress: setup
+	$(PY) -m compress --config $(CONFIG)
+
+hls: setup
+	$(PY) -m hw.hls --config $(CONFIG)
+
+rtl: setup
+	$(PY) -m hw.rtl --config $(CONFIG)
+
+sim: setup
+	$(PY) -m sim --config $(CONFIG)
+
+synth: setup
+	$(PY) -m hw.synth --config $(CONFIG)
+
+report: setup
+	$(PY) -m scripts.report --config $(CONFIG)
+
+deploy: setup
+	$(PY) -m scripts.deploy --config $(CONFIG) --board $(BOARD)
+
+# ---------------------------------------------------------------------------------------------- checks
+test: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m scripts.bench
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf build .pytest_cache

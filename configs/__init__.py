@@ -1,0 +1,1 @@
+"""Experiment configs: YAML files in this folder and their schema (configs.schema)."""

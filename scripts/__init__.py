@@ -1,0 +1,1 @@
+"""Benchmarks, report and deploy scripts."""

@@ -1,0 +1,1 @@
+"""RTL simulation: cocotb testbenches on Verilator. No torch here."""
