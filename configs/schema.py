@@ -214,6 +214,12 @@ def describe(schema: dict = SCHEMA, prefix: str = "") -> list[tuple[str, str, st
         if isinstance(spec, dict):
             rows += describe(spec, key)
         else:
-            extra = f" One of {list(spec.choices)}." if spec.choices else ""
+            extra = f"; one of {list(spec.choices)}" if spec.choices else ""
             rows.append((key, repr(spec.default), spec.doc + extra))
     return rows
+
+
+if __name__ == "__main__":  # print the config reference (used for README.md)
+    print("| key | default | meaning |\n|---|---|---|")
+    for key, default, doc in describe():
+        print(f"| `{key}` | `{default}` | {doc} |")
