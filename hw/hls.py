@@ -1,7 +1,0 @@
-"""`make hls`: not implemented yet (see the issue tracker)."""
-
-import sys
-
-if __name__ == "__main__":
-    print("hls: not implemented yet", file=sys.stderr)
-    sys.exit(1)
