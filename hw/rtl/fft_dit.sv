@@ -1,0 +1,88 @@
+// Radix-2 decimation-in-time FFT of size B on complex W-bit samples (docs/arithmetic.md section 5).
+// Input in natural order (bit reversal is done here); each stage rounds the twiddle product with
+// shr_round(., 16) and adds/subtracts without scaling.  INVERSE=1 uses conjugate twiddles.
+// One block per cycle; PIPE=1 puts a register after every stage (latency log2(B)), PIPE=0 is combinational.
+module fft_dit #(
+    parameter int B = 8,
+    parameter int W = 24,
+    parameter bit INVERSE = 0,
+    parameter bit PIPE = 1
+) (
+    input  logic                 clk,
+    input  logic                 rst,
+    input  logic                 in_valid,
+    input  logic signed [W-1:0]  in_re [B],
+    input  logic signed [W-1:0]  in_im [B],
+    output logic                 out_valid,
+    output logic signed [W-1:0]  out_re [B],
+    output logic signed [W-1:0]  out_im [B]
+);
+  import fxp_pkg::*;
+  localparam int M = $clog2(B);
+
+  logic signed [W-1:0] rev_re [B];
+  logic signed [W-1:0] rev_im [B];
+  always_comb begin
+    for (int i = 0; i < B; i++) begin
+      rev_re[i] = in_re[bitrev(i, M)];
+      rev_im[i] = in_im[bitrev(i, M)];
+    end
+  end
+
+  for (genvar s = 1; s <= M; s++) begin : g_stage
+    localparam int HALF = 1 << (s - 1);
+    logic signed [W-1:0] pre [B];  // stage input
+    logic signed [W-1:0] pim [B];
+    logic                pv;
+    logic signed [W-1:0] nre [B];  // butterfly outputs
+    logic signed [W-1:0] nim [B];
+    logic signed [W-1:0] qre [B];  // stage output (registered when PIPE)
+    logic signed [W-1:0] qim [B];
+    logic                qv;
+    if (s == 1) begin : g_first
+      assign pre = rev_re;
+      assign pim = rev_im;
+      assign pv = in_valid;
+    end else begin : g_next
+      assign pre = g_stage[s-1].qre;
+      assign pim = g_stage[s-1].qim;
+      assign pv = g_stage[s-1].qv;
+    end
+    always_comb begin
+      for (int g = 0; g < B; g += 2 * HALF) begin
+        for (int k = 0; k < HALF; k++) begin
+          s64_t ar, ai, br, bi, wr, wi, tr, ti;
+          ar = 64'(pre[g+k]);
+          ai = 64'(pim[g+k]);
+          br = 64'(pre[g+k+HALF]);
+          bi = 64'(pim[g+k+HALF]);
+          wr = 64'(TW_RE[k * (TW_N / (2 * HALF))]);
+          wi = 64'(TW_IM[k * (TW_N / (2 * HALF))]);
+          if (INVERSE) wi = -wi;
+          tr = shr_round(wr * br - wi * bi, TW_FRAC);
+          ti = shr_round(wr * bi + wi * br, TW_FRAC);
+          nre[g+k] = W'(ar + tr);
+          nim[g+k] = W'(ai + ti);
+          nre[g+k+HALF] = W'(ar - tr);
+          nim[g+k+HALF] = W'(ai - ti);
+        end
+      end
+    end
+    if (PIPE) begin : g_reg
+      always_ff @(posedge clk) begin
+        if (rst) qv <= 1'b0;
+        else qv <= pv;
+        qre <= nre;
+        qim <= nim;
+      end
+    end else begin : g_comb
+      assign qv = pv;
+      assign qre = nre;
+      assign qim = nim;
+    end
+  end
+
+  assign out_valid = g_stage[M].qv;
+  assign out_re = g_stage[M].qre;
+  assign out_im = g_stage[M].qim;
+endmodule

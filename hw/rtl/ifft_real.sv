@@ -1,0 +1,51 @@
+// Inverse FFT of a conjugate-symmetric spectrum given by bins 0..B/2 (WP bits per component) -> B real outputs
+// y = requant(Re, log2(B) + G, BZ) (docs/arithmetic.md section 5; G guard bits, the log2(B) is the 1/B).
+module ifft_real #(
+    parameter int B = 8,
+    parameter int WP = 24,
+    parameter int G = 4,
+    parameter int BZ = 16,
+    parameter bit PIPE = 1,
+    localparam int NB = B / 2 + 1
+) (
+    input  logic                 clk,
+    input  logic                 rst,
+    input  logic                 in_valid,
+    input  logic [NB*WP-1:0]     in_re,  // bin k at bits [k*WP +: WP]
+    input  logic [NB*WP-1:0]     in_im,
+    output logic                 out_valid,
+    output logic [B*BZ-1:0]      out_y   // element i at bits [i*BZ +: BZ]
+);
+  import fxp_pkg::*;
+  localparam int M = $clog2(B);
+  localparam int WC = WP + M + 2;
+  logic signed [WC-1:0] xr [B];
+  logic signed [WC-1:0] xi [B];
+  logic signed [WC-1:0] yr [B];
+  logic signed [WC-1:0] yi [B];
+
+  always_comb begin
+    for (int k = 0; k < NB; k++) begin
+      xr[k] = WC'($signed(in_re[k*WP+:WP]));
+      xi[k] = WC'($signed(in_im[k*WP+:WP]));
+    end
+    for (int k = NB; k < B; k++) begin
+      xr[k] = WC'($signed(in_re[(B-k)*WP+:WP]));
+      xi[k] = -WC'($signed(in_im[(B-k)*WP+:WP]));
+    end
+  end
+
+  fft_dit #(.B(B), .W(WC), .INVERSE(1), .PIPE(PIPE)) u_ifft (
+      .clk, .rst, .in_valid, .in_re(xr), .in_im(xi), .out_valid, .out_re(yr), .out_im(yi)
+  );
+
+  always_comb begin
+    for (int i = 0; i < B; i++) out_y[i*BZ+:BZ] = BZ'(requant(64'(yr[i]), M + G, BZ));
+  end
+
+  logic unused;
+  always_comb begin
+    unused = 1'b0;
+    for (int i = 0; i < B; i++) unused ^= ^yi[i];
+  end
+endmodule

