@@ -1,0 +1,461 @@
+"""The integer reference model (numpy int64, vectorized over the batch) and its float twin.
+
+One cell description (`_lstm_step`, `_gru_step`, ...) is executed by two backends with the same call sequence:
+- `IntBackend(artifact)`: the arithmetic contract (docs/arithmetic.md, sections 7-16) on the integers;
+- `FloatBackend(float_model)`: float64 math with the unquantized weights (the float model; also used for
+  calibration: it records max |value| per destination tensor over the valid time steps).
+Neither imports torch. Model description dicts are documented in docs/artifact.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from compress import fixedpoint as fx
+
+CELLS = ("lstm", "gru", "enrnn", "scornn", "momentum_lstm", "bilstm")
+
+
+# ----------------------------------------------------------------------------------------------- names
+def cell_names(model: dict) -> list[list[str]]:
+    """Cell names per layer: [['l0'], ['l1']] or, for bilstm, [['l0f', 'l0b'], ...]."""
+    if model["cell"] == "bilstm":
+        return [[f"l{k}f", f"l{k}b"] for k in range(model["layers"])]
+    return [[f"l{k}"] for k in range(model["layers"])]
+
+
+def cell_output_name(model: dict, cell: str) -> str:
+    """Format name of a cell's output sequence (r with a projection, else h)."""
+    lstm_like = model["cell"] in ("lstm", "bilstm")
+    return f"{cell}.r" if lstm_like and model.get("projection", 0) else f"{cell}.h"
+
+
+def layer_input_name(model: dict, k: int) -> str:
+    """Format name of layer k's input."""
+    return "x" if k == 0 else cell_output_name(model, cell_names(model)[k - 1][0])
+
+
+def hidden_sizes(model: dict) -> tuple[int, int]:
+    """(H, output width of one cell)."""
+    H = model["hidden"]
+    P = model.get("projection", 0) if model["cell"] in ("lstm", "bilstm") else 0
+    return H, (P or H)
+
+
+# ----------------------------------------------------------------------------------------------- saturation
+class SatCounter:
+    """Counts clamped elements per key, only in batch rows where `mask` (B,) is True (valid time steps)."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+        self.mask: np.ndarray | None = None
+
+    def add(self, key: str, clipped: np.ndarray) -> None:
+        if self.mask is not None and clipped.ndim >= 1 and clipped.shape[0] == self.mask.shape[0]:
+            clipped = clipped[self.mask]
+        self.counts[key] = self.counts.get(key, 0) + int(np.count_nonzero(clipped))
+
+    def get(self, key, default=0):  # dict-like use by fixedpoint.sat
+        return self.counts.get(key, default)
+
+    def __setitem__(self, key, value):
+        self.counts[key] = value
+
+
+def _sat(v, bits, stats: SatCounter | None, key: str):
+    if stats is not None:
+        lo, hi = fx.sat_bounds(bits)
+        stats.add(key, (v < lo) | (v > hi))
+    return fx.sat(v, bits)
+
+
+# ----------------------------------------------------------------------------------------------- backends
+class IntBackend:
+    """Integer arithmetic of the contract on an artifact (manifest + integer arrays)."""
+
+    integer = True
+
+    def __init__(self, manifest: dict, arrays: dict, stats: SatCounter | None = None):
+        self.man, self.arr = manifest, arrays
+        self.fmt = manifest["formats"]
+        self.mode = manifest["quantization"]["matvec_mode"]
+        self.guard = manifest["fft"]["guard_bits"]
+        self.stats = stats if stats is not None else SatCounter()
+        self._dense: dict[str, np.ndarray] = {}
+        self._tables: dict[tuple, dict] = {}
+        for t in manifest["pwl"].values():
+            tab = dict(t)
+            tab["c0"] = np.asarray(t["c0"], dtype=np.int64)
+            tab["c1"] = np.asarray(t["c1"], dtype=np.int64)
+            self._tables[(t["func"], t["in_frac"])] = tab
+
+    def F(self, name: str) -> int:
+        return self.fmt[name]["frac"]
+
+    def B(self, name: str) -> int:
+        return self.fmt[name]["bits"]
+
+    def set_mask(self, mask):
+        self.stats.mask = mask
+
+    def input(self, x):
+        return fx.quantize(x, self.B("x"), self.F("x"), self.stats, "x")
+
+    def vec(self, name):
+        return self.arr[name]
+
+    def mv(self, name: str, v, vfmt: str, dest: str):
+        """term(M, v -> dest) of section 8."""
+        meta = self.man["matrices"][name]
+        if meta["structure"] == "circulant" and self.mode == "fft":
+            return fx.circulant_matvec_fft(
+                self.arr[name + ".wf_re"],
+                self.arr[name + ".wf_im"],
+                v,
+                meta["rows"],
+                self.F(name + ".f"),
+                self.F(vfmt),
+                self.F(dest),
+                self.B(dest),
+                self.guard,
+                self.stats,
+                name + ".fft",
+            )
+        W = self._dense.get(name)
+        if W is None:
+            w = self.arr[name + ".w"]
+            W = fx.expand_circulant(w)[: meta["rows"]] if meta["structure"] == "circulant" else w
+            self._dense[name] = W
+        acc = fx.dense_matvec(W, fx.pad_to(v, W.shape[1]))
+        return fx.requant(
+            acc, self.F(name) + self.F(vfmt), self.F(dest), self.B(dest), self.stats, name + ".term"
+        )
+
+    def add(self, terms, dest: str, key: str | None = None):
+        return _sat(sum(terms), self.B(dest), self.stats, key or dest)
+
+    def mul(self, a, afmt: str, b, bfmt: str, dest: str, key: str | None = None):
+        return fx.requant(
+            a * b, self.F(afmt) + self.F(bfmt), self.F(dest), self.B(dest), self.stats, key or dest
+        )
+
+    def requant(self, v, src: str, dest: str, key: str | None = None):
+        return fx.requant(v, self.F(src), self.F(dest), self.B(dest), self.stats, key or dest)
+
+    def act(self, func: str, z, zfmt: str):
+        return fx.pwl_eval(z, self._tables[(func, self.F(zfmt))])
+
+    def sub(self, a, b):
+        return a - b
+
+    def modrelu(self, z, bmod, zfmt: str, dest: str):
+        return fx.modrelu_int(z, bmod, self.F(zfmt), self.F(dest), self.B(dest), self.stats, dest)
+
+    def value(self, v, fmt: str):
+        return fx.dequantize(v, self.F(fmt))
+
+    def zeros(self, shape):
+        return np.zeros(shape, dtype=np.int64)
+
+
+class FloatBackend:
+    """Float64 math with the float model's weights; records max |value| per destination (calibration)."""
+
+    integer = False
+
+    def __init__(self, float_model: dict):
+        self.fm = float_model
+        self.maxabs: dict[str, float] = {}
+        self.mask = None
+        self._dense: dict[str, np.ndarray] = {}
+
+    def _rec(self, name, v):
+        v = np.asarray(v)
+        if self.mask is not None and v.ndim >= 1 and v.shape[0] == self.mask.shape[0]:
+            v = v[self.mask]
+        if v.size:
+            self.maxabs[name] = max(self.maxabs.get(name, 0.0), float(np.max(np.abs(v))))
+        return
+
+    def set_mask(self, mask):
+        self.mask = mask
+
+    def dense(self, name):
+        W = self._dense.get(name)
+        if W is None:
+            W = dense_matrix(self.fm["matrices"][name])
+            self._dense[name] = W
+        return W
+
+    def input(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return x
+
+    def vec(self, name):
+        return np.asarray(self.fm["vectors"][name], dtype=np.float64)
+
+    def mv(self, name, v, vfmt, dest):
+        W = self.dense(name)
+        y = v @ W.T
+        self._rec(dest, y)
+        return y
+
+    def add(self, terms, dest, key=None):
+        y = sum(terms)
+        self._rec(dest, y)
+        return y
+
+    def mul(self, a, afmt, b, bfmt, dest, key=None):
+        y = a * b
+        self._rec(dest, y)
+        return y
+
+    def requant(self, v, src, dest, key=None):
+        self._rec(dest, v)
+        return v
+
+    def act(self, func, z, zfmt):
+        return fx.pwl_float(z, func)
+
+    def sub(self, a, b):
+        return a - b
+
+    def modrelu(self, z, bmod, zfmt, dest):
+        y = np.sign(z) * np.maximum(np.abs(z) + bmod, 0.0)
+        self._rec(dest, y)
+        return y
+
+    def value(self, v, fmt):
+        return np.asarray(v, dtype=np.float64)
+
+    def zeros(self, shape):
+        return np.zeros(shape, dtype=np.float64)
+
+
+def dense_matrix(meta: dict) -> np.ndarray:
+    """Float (rows, cols) matrix of a float-model matrix entry (dense, or circulant vectors (p, q, b))."""
+    w = np.asarray(meta["w"], dtype=np.float64)
+    if meta["structure"] == "circulant":
+        return fx.expand_circulant(w)[: meta["rows"], : meta["cols"]]
+    return w
+
+
+# ----------------------------------------------------------------------------------------------- cells
+def _lstm_step(be, c: str, model: dict, x, xfmt: str, state: dict) -> dict:
+    """Section 9 (peepholes/projection per model) on one time step; returns the new state (+ internals)."""
+    H, _ = hidden_sizes(model)
+    proj = model["cell"] in ("lstm", "bilstm") and model.get("projection", 0)
+    peep = model["cell"] in ("lstm", "bilstm") and model.get("peepholes", False)
+    Rf = f"{c}.r" if proj else f"{c}.h"
+    cprev, R = state["c"], state["R"]
+    z = f"{c}.z"
+    if model["cell"] == "momentum_lstm":
+        wx = be.add([be.mv(f"{c}.w_ih", x, xfmt, f"{c}.v"), be.vec(f"{c}.b_w")], f"{c}.v", f"{c}.v")
+        vprev = state["v"]
+        v = be.add(
+            [
+                be.mul(be.vec(f"{c}.mu"), f"{c}.mu", vprev, f"{c}.v", f"{c}.v"),
+                be.mul(be.vec(f"{c}.s"), f"{c}.s", wx, f"{c}.v", f"{c}.v"),
+            ],
+            f"{c}.v",
+        )
+        pre = [be.requant(v, f"{c}.v", z), be.mv(f"{c}.w_hh", R, Rf, z), be.vec(f"{c}.b_u")]
+        bsum = None
+    else:
+        pre = [be.mv(f"{c}.w_ih", x, xfmt, z), be.mv(f"{c}.w_hh", R, Rf, z)]
+        bsum = be.vec(f"{c}.b")
+    if bsum is not None:
+        pre.append(bsum)
+
+    def gate(k, extra=None):
+        terms = [t[:, k * H : (k + 1) * H] if np.ndim(t) == 2 else t[k * H : (k + 1) * H] for t in pre]
+        if extra is not None:
+            terms.append(extra)
+        return be.add(terms, z)
+
+    if peep:
+        p = be.vec(f"{c}.peep")
+        zi = gate(0, be.mul(p[0], f"{c}.peep", cprev, f"{c}.c", z))
+        zf = gate(1, be.mul(p[1], f"{c}.peep", cprev, f"{c}.c", z))
+    else:
+        zi, zf = gate(0), gate(1)
+    zg = gate(2)
+    i, f, g = be.act("sigmoid", zi, z), be.act("sigmoid", zf, z), be.act("tanh", zg, z)
+    cn = be.add([be.mul(f, "act", cprev, f"{c}.c", f"{c}.c"), be.mul(i, "act", g, "act", f"{c}.c")], f"{c}.c")
+    zo = gate(3, be.mul(p[2], f"{c}.peep", cn, f"{c}.c", z) if peep else None)
+    o = be.act("sigmoid", zo, z)
+    tc = be.act("tanh", cn, f"{c}.c")
+    h = be.mul(o, "act", tc, "act", f"{c}.h")
+    out = {"c": cn, "h": h, "z": np.concatenate([zi, zf, zg, zo], axis=1)}
+    if proj:
+        r = be.mv(f"{c}.w_proj", h, f"{c}.h", f"{c}.r")
+        out["r"], out["R"] = r, r
+    else:
+        out["R"] = h
+    if model["cell"] == "momentum_lstm":
+        out["v"] = v
+    return out
+
+
+def _gru_step(be, c, model, x, xfmt, state):
+    """Section 10."""
+    H = model["hidden"]
+    z = f"{c}.z"
+    hp = state["h"]
+    ux = be.mv(f"{c}.w_ih", x, xfmt, z)
+    uh = be.mv(f"{c}.w_hh", hp, f"{c}.h", z)
+    b_rz = be.vec(f"{c}.b_rz")
+    zr = be.add([ux[:, :H], uh[:, :H], b_rz[:H]], z)
+    zu = be.add([ux[:, H : 2 * H], uh[:, H : 2 * H], b_rz[H:]], z)
+    rg, ug = be.act("sigmoid", zr, z), be.act("sigmoid", zu, z)
+    hn = be.add([uh[:, 2 * H :], be.vec(f"{c}.b_hn")], z)
+    zn = be.add([ux[:, 2 * H :], be.vec(f"{c}.b_in"), be.mul(rg, "act", hn, z, z)], z)
+    n = be.act("tanh", zn, z)
+    n2 = be.requant(n, "act", f"{c}.h")
+    h = be.add([n2, be.mul(ug, "act", be.sub(hp, n2), f"{c}.h", f"{c}.h")], f"{c}.h")
+    return {"h": h, "R": h, "z": np.concatenate([zr, zu, zn], axis=1)}
+
+
+def _enrnn_step(be, c, model, x, xfmt, state):
+    """Section 11 (scoRNN: n2 = 0)."""
+    n2 = model.get("n2", 0) if model["cell"] == "enrnn" else 0
+    n1 = model["hidden"] - n2
+    z = f"{c}.z"
+    hp = state["h"]
+    ux = be.mv(f"{c}.w_in", x, xfmt, z)
+    if n2:
+        h1, h2 = hp[:, :n1], hp[:, n1:]
+        z1 = be.add([ux[:, :n1], be.mv(f"{c}.w1", h1, f"{c}.h", z), be.mv(f"{c}.w3", h2, f"{c}.h", z)], z)
+        z2 = be.add([ux[:, n1:], be.mv(f"{c}.w2", h2, f"{c}.h", z)], z)
+        zz = np.concatenate([z1, z2], axis=1)
+    else:
+        zz = be.add([ux, be.mv(f"{c}.w1", hp, f"{c}.h", z)], z)
+    h = be.modrelu(zz, be.vec(f"{c}.b_mod"), z, f"{c}.h")
+    return {"h": h, "R": h, "z": zz}
+
+
+def _initial_state(be, model: dict, B: int) -> dict:
+    H, P = hidden_sizes(model)
+    cell = model["cell"]
+    if cell in ("lstm", "bilstm", "momentum_lstm"):
+        st = {"c": be.zeros((B, H)), "R": be.zeros((B, P)), "h": be.zeros((B, H))}
+        if cell == "momentum_lstm":
+            st["v"] = be.zeros((B, 4 * H))
+        return st
+    return {"h": be.zeros((B, H)), "R": be.zeros((B, H))}
+
+
+_STEP = {
+    "lstm": _lstm_step,
+    "bilstm": _lstm_step,
+    "momentum_lstm": _lstm_step,
+    "gru": _gru_step,
+    "enrnn": _enrnn_step,
+    "scornn": _enrnn_step,
+}
+
+
+def reverse_valid(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Reverse each sequence within its valid length; padding positions become 0."""
+    B, T = x.shape[:2]
+    t = np.arange(T)[None, :]
+    n = lengths[:, None]
+    idx = np.where(t < n, n - 1 - t, t)
+    out = x[np.arange(B)[:, None], idx]
+    out[~(t < n)] = 0
+    return out
+
+
+def run_cell(be, c: str, model: dict, X, xfmt: str, lengths: np.ndarray, record: dict | None = None):
+    """Run one cell over (B, T, F) inputs; returns the (B, T, out) output sequence (0 at padding)."""
+    B, T = X.shape[:2]
+    step = _STEP[model["cell"]]
+    state = _initial_state(be, model, B)
+    outs = []
+    keys = ("z", "c", "h", "r", "v")
+    for t in range(T):
+        mask = t < lengths
+        be.set_mask(mask)
+        new = step(be, c, model, X[:, t], xfmt, state)
+        state = new
+        o = new["R"]
+        outs.append(np.where(mask[:, None], o, 0))
+        if record is not None:
+            for k in keys:
+                if k in new:
+                    record.setdefault(f"{c}.{k}", []).append(np.where(mask[:, None], new[k], 0))
+    be.set_mask(None)
+    return np.stack(outs, axis=1)
+
+
+def forward(be, model: dict, X: np.ndarray, lengths: np.ndarray | None = None, record: bool = False):
+    """Run a whole model. Returns (y, internals): y (B, O) or (B, T, O) per_step, in the backend's numbers
+    (integers at head.y for IntBackend, floats for FloatBackend); internals {name: (B, T, dim)} if record."""
+    X = np.asarray(X)
+    B, T = X.shape[:2]
+    lengths = np.full(B, T, dtype=np.int64) if lengths is None else np.asarray(lengths, dtype=np.int64)
+    lengths = np.clip(lengths, 1, T)
+    rec: dict | None = {} if record else None
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    be.set_mask(mask.reshape(-1))
+    inp = be.input(X.reshape(B * T, -1)).reshape(B, T, -1)
+    inp = np.where(mask[:, :, None], inp, 0)
+    be.set_mask(None)
+    for k, cells in enumerate(cell_names(model)):
+        xfmt = layer_input_name(model, k)
+        if model["cell"] == "bilstm":
+            of = run_cell(be, cells[0], model, inp, xfmt, lengths, rec)
+            ob = run_cell(be, cells[1], model, reverse_valid(inp, lengths), xfmt, lengths, rec)
+            if rec is not None:
+                for key in list(rec):
+                    if key.startswith(cells[1] + ".") and not isinstance(rec[key], np.ndarray):
+                        rec[key] = reverse_valid(np.stack(rec[key], axis=1), lengths)
+            last = np.concatenate([of[np.arange(B), lengths - 1], ob[:, 0]], axis=1)
+            inp = np.concatenate([of, reverse_valid(ob, lengths)], axis=2)
+        else:
+            inp = run_cell(be, cells[0], model, inp, xfmt, lengths, rec)
+            last = inp[np.arange(B), lengths - 1]
+    ufmt = cell_output_name(model, cell_names(model)[-1][0])
+    if model.get("per_step", False):
+        be.set_mask(mask.reshape(-1))
+        u = inp.reshape(B * T, -1)
+        y = be.add([be.mv("head.w", u, ufmt, "head.y"), be.vec("head.b")], "head.y").reshape(B, T, -1)
+    else:
+        y = be.add([be.mv("head.w", last, ufmt, "head.y"), be.vec("head.b")], "head.y")
+    be.set_mask(None)
+    internals = {}
+    if rec is not None:
+        for key, v in rec.items():
+            internals[key] = v if isinstance(v, np.ndarray) else np.stack(v, axis=1)
+    return y, internals
+
+
+# ----------------------------------------------------------------------------------------------- API
+def run_int(artifact, X, lengths=None, record: bool = False):
+    """Integer reference on an artifact -> dict: y (int64), y_float (dequantized), internals, sat (counts)."""
+    be = IntBackend(artifact.manifest, artifact.arrays)
+    y, internals = forward(be, artifact.manifest["model"], X, lengths, record)
+    return {
+        "y": y,
+        "y_float": fx.dequantize(y, be.F("head.y")),
+        "internals": internals,
+        "sat": dict(sorted(be.stats.counts.items())),
+    }
+
+
+def run_float(float_model: dict, X, lengths=None, record: bool = False):
+    """Float model in numpy. Returns dict: y (float64), internals, maxabs (calibration ranges per tensor)."""
+    be = FloatBackend(float_model)
+    y, internals = forward(be, float_model["model"], X, lengths, record)
+    mask = None
+    if lengths is not None:
+        T = np.asarray(X).shape[1]
+        mask = np.arange(T)[None, :] < np.clip(np.asarray(lengths), 1, T)[:, None]
+    xs = np.asarray(X, dtype=np.float64)
+    be.maxabs["x"] = float(np.max(np.abs(xs[mask] if mask is not None else xs))) if xs.size else 0.0
+    return {"y": y, "internals": internals, "maxabs": be.maxabs}
+
+
+def predictions(y: np.ndarray, kind: str) -> np.ndarray:
+    """Class predictions (argmax, first on ties) for classification/copying; y itself for regression."""
+    return y if kind == "regression" else np.argmax(y, axis=-1)
