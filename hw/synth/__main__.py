@@ -1,0 +1,184 @@
+"""`python -m hw.synth --config configs/NAME.yaml`: synthesize build/NAME/rtl into build/NAME/synth.
+
+Writes synth.json (every figure with its label), the Vivado / Vitis HLS TCL, the yosys/nextpnr logs and
+reports, the ECP5 bitstream NAME.bit (ULX3S wrapper: UART bridge around the design) and summary.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from configs.schema import ConfigError, build_dir, load_config, run_cli
+from configs.util import atomic_write_text, write_json
+from hw.synth import ecp5_board, nextpnr, power, vivado, yosys
+from hw.synth.design import discover_ports, load_design
+from hw.synth.parts import xilinx_capacity
+from hw.synth.tools import ToolError
+
+log = logging.getLogger("synth")
+
+
+def find_activity(cfg: dict, config_path: str, out: Path, vcd: str | None, run_sim: bool) -> dict | None:
+    """Toggle rates from a VCD: --vcd, else build/NAME/sim/*.vcd, else one `python -m sim --vcd` run."""
+    path = Path(vcd) if vcd else None
+    if path is None:
+        found = sorted(build_dir(cfg, "sim").glob("*.vcd"))
+        path = found[0] if found else None
+    if path is None and run_sim:
+        path = out / "activity.vcd"
+        cmd = [sys.executable, "-m", "sim", "--config", config_path, "--vcd", str(path)]
+        log.info("no VCD found: running %s", " ".join(cmd[1:]))
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=600)
+            ok = proc.returncode == 0 and path.exists()
+        except subprocess.TimeoutExpired:
+            ok = False
+        if not ok:
+            log.warning("simulation for switching activity failed: power uses the default toggle rate")
+            return None
+    if path is None or not path.exists():
+        return None
+    log.info("switching activity from %s", path)
+    return power.parse_vcd(path)
+
+
+def synthesize(cfg: dict, config_path: str, args) -> dict:
+    hw = cfg["hardware"]
+    out = build_dir(cfg, "synth").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    design = load_design(Path(args.rtl_dir) if args.rtl_dir else build_dir(cfg, "rtl"))
+    discover_ports(design, out)
+    result: dict = {
+        "config": config_path,
+        "top": design.top,
+        "params": design.params,
+        "files": len(design.files),
+    }
+
+    # vendor flows: always written, run only when installed
+    atomic_write_text(out / "vivado.tcl", vivado.vivado_tcl(design, hw["xilinx_part"], hw["clock_mhz"], out))
+    result["vivado"] = vivado.run_vendor(
+        out, "vivado.tcl", "vivado", ["-mode", "batch", "-source", "vivado.tcl"]
+    )
+    hls_tcl = vivado.vitis_hls_tcl(build_dir(cfg, "hls"), hw["xilinx_part"], hw["clock_mhz"])
+    if hls_tcl:
+        atomic_write_text(out / "vitis_hls.tcl", hls_tcl)
+        result["vitis_hls"] = vivado.run_vendor(out, "vitis_hls.tcl", "vitis_hls", ["-f", "vitis_hls.tcl"])
+    else:
+        result["vitis_hls"] = {"status": "skipped: no HLS sources in " + str(build_dir(cfg, "hls"))}
+
+    # open flow, 7-series
+    xc7 = yosys.synth_xc7(design, hw["xilinx_part"], out)
+    xc7["label"] = "measured (yosys synthesis, before place and route)"
+    result["xc7"] = xc7
+    log.info("xc7: %s", {k: xc7["counts"][k] for k in ("lut", "ff", "dsp", "bram36")})
+
+    # open flow, ECP5 board build
+    ecp5_dir = out / "ecp5"
+    board = ecp5_board.write_top(design, ecp5_dir, hw["clock_mhz"])
+    result["board"] = board
+    if args.no_ecp5:
+        result["ecp5"] = {"status": "skipped: --no-ecp5"}
+    else:
+        e = yosys.synth_ecp5(design, board["top"], [Path(f) for f in board["files"]], ecp5_dir)
+        pnr = nextpnr.place_route(
+            ecp5_dir / "ecp5.json",
+            Path(board["lpf"]),
+            ecp5_dir,
+            hw["ecp5_device"],
+            hw["ecp5_package"],
+            board["clock_mhz"],
+        )
+        e["pnr"] = pnr
+        e["label"] = "measured (nextpnr place and route)"
+        if pnr.get("textcfg"):
+            bit = out / f"{cfg['name']}.bit"
+            nextpnr.pack(Path(pnr["textcfg"]), bit)
+            e["bitstream"] = str(bit)
+        else:
+            e["bitstream"] = None
+        result["ecp5"] = e
+        if pnr.get("fmax_mhz") is not None:
+            log.info(
+                "ecp5: Fmax %.1f MHz (target %.1f, %s)",
+                pnr["fmax_mhz"],
+                pnr["target_mhz"],
+                "met" if pnr["timing_met"] else "FAILED",
+            )
+
+    # power estimate
+    activity = find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
+    result["activity"] = activity
+    cap = xilinx_capacity(hw["xilinx_part"])
+    result["power_xc7"] = power.estimate_power(
+        "xc7", xc7["counts"], hw["clock_mhz"], activity, cap["lut"] if cap else None
+    )
+    if "counts" in result["ecp5"]:
+        result["power_ecp5"] = power.estimate_power(
+            "ecp5", result["ecp5"]["counts"], board["clock_mhz"], activity
+        )
+    result["seconds"] = round(time.time() - t0, 1)
+    write_json(out / "synth.json", result)
+    atomic_write_text(out / "summary.md", summary(result))
+    return result
+
+
+def summary(r: dict) -> str:
+    """Short markdown table of the synthesis figures."""
+    x = r["xc7"]
+    c = x["counts"]
+    pct = x.get("percent", {})
+    lines = [f"# Synthesis of {r['top']}", "", "| figure | value | label |", "|---|---|---|"]
+    for k, name in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP48E1"), ("bram36", "BRAM36 (eq.)")):
+        p = f" ({pct[k]:.2f}% of {x['capacity']['device']})" if k in pct else ""
+        lines.append(f"| 7-series {name} | {c[k]:g}{p} | {x['label']} |")
+    e = r.get("ecp5", {})
+    if "pnr" in e:
+        for k, v in e["pnr"].get("utilization", {}).items():
+            if k not in ("lut4", "ff", "mult18", "ebr", "io"):
+                continue
+            lines.append(f"| ECP5 {k} | {v['used']} / {v['available']} | {e['label']} |")
+        if e["pnr"].get("fmax_mhz") is not None:
+            met = "met" if e["pnr"]["timing_met"] else "NOT met"
+            lines.append(
+                f"| ECP5 Fmax | {e['pnr']['fmax_mhz']:.1f} MHz (target {e['pnr']['target_mhz']:g}, {met}) "
+                f"| {e['label']} |"
+            )
+        if not e["pnr"].get("fits", True):
+            lines.append(f"| ECP5 fit | does not fit: {e['pnr']['does_not_fit']} | measured |")
+    for fam in ("xc7", "ecp5"):
+        p = r.get(f"power_{fam}")
+        if p:
+            lines.append(f"| {fam} power | {p['total_w']:.3f} W ({p['dynamic_w']:.3f} dynamic) | estimate |")
+    lines.append(f"| Vivado | {r['vivado']['status']} | |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hw.synth", description=__doc__.splitlines()[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--rtl-dir", default=None, help="folder with rtl.json (default build/NAME/rtl)")
+    ap.add_argument("--vcd", default=None, help="VCD for switching activity (default: build/NAME/sim/*.vcd)")
+    ap.add_argument("--no-sim", action="store_true", help="do not run the simulation to get a VCD")
+    ap.add_argument("--no-ecp5", action="store_true", help="skip the ECP5 synthesis, place and route")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    cfg = load_config(args.config)
+    try:
+        result = synthesize(cfg, args.config, args)
+    except ToolError as exc:
+        raise ConfigError(str(exc)) from None
+    print(summary(result))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    run_cli(main)

