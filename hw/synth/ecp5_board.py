@@ -93,7 +93,9 @@ def make_pll(clock_mhz: float, out: Path) -> tuple[str, float]:
     return "  ecp5_pll u_pll (.clkin(clk_25mhz), .clkout0(clk), .locked(locked));", achieved
 
 
-def write_top(design: Design, out: Path, clock_mhz: float, baud: int = BAUD, fifo_depth: int = 1024) -> dict:
+def write_top(
+    design: Design, out: Path, clock_mhz: float, baud: int = BAUD, fifo_depth: int = 1024, clks_per_bit=None
+) -> dict:
     """Write ecp5_top.sv (+ ecp5_pll.v when a PLL is needed) and ulx3s.lpf; returns the wrapper's facts."""
     out.mkdir(parents=True, exist_ok=True)
     pll, achieved = make_pll(clock_mhz, out)
@@ -102,7 +104,7 @@ def write_top(design: Design, out: Path, clock_mhz: float, baud: int = BAUD, fif
     if reset:
         name, high = reset
         reset_conn = f".{name}({'!rst_n' if high else 'rst_n'}),"
-    cpb = max(4, round(achieved * 1e6 / baud))
+    cpb = clks_per_bit or max(4, round(achieved * 1e6 / baud))
     text = TEMPLATE.format(
         top=design.top,
         pll=pll,
