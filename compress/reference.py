@@ -232,6 +232,117 @@ class FloatBackend:
         return np.zeros(shape, dtype=np.float64)
 
 
+class BoundBackend:
+    """The error bound the contract predicts (docs/arithmetic.md section 17), run alongside the float model.
+
+    Every value is a complex array v + i*e: v the float model's value, e >= 0 a worst-case bound on
+    |dequantized integer value - v| (complex numbers make slicing, concatenation and np.where carry both).
+    Weight/bias quantization errors use the artifact's actual integers; each requant adds half an LSB of its
+    destination (when it shifts right); PWL adds the table's max_error plus the Lipschitz constant times the
+    input error; fft terms add fixedpoint.fft_matvec_error_bound. Saturation is not modelled (it can only move
+    an integer towards the float value while the float value is inside the calibrated range).
+    """
+
+    integer = False
+    LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0}
+
+    def __init__(self, artifact, float_model: dict):
+        self.ib = IntBackend(artifact.manifest, artifact.arrays)
+        self.fb = FloatBackend(float_model)
+        self.man, self.arr = artifact.manifest, artifact.arrays
+        self._qdense: dict[str, np.ndarray] = {}
+
+    def _half(self, from_frac: int, dest: str) -> float:
+        return 0.5 * 2.0 ** -self.ib.F(dest) if from_frac > self.ib.F(dest) else 0.0
+
+    def set_mask(self, mask):
+        pass
+
+    def input(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        xq = fx.dequantize(fx.quantize(x, self.ib.B("x"), self.ib.F("x")), self.ib.F("x"))
+        return x + 1j * np.abs(xq - x)
+
+    def vec(self, name):
+        v = self.fb.vec(name)
+        fmt = self.man["vectors"][name]["format"]
+        return v + 1j * np.abs(fx.dequantize(self.arr[name], self.ib.F(fmt)) - v)
+
+    def qdense(self, name):
+        W = self._qdense.get(name)
+        if W is None:
+            meta = self.man["matrices"][name]
+            w = fx.dequantize(self.arr[name + ".w"], self.ib.F(name))
+            if meta["structure"] == "circulant":
+                w = fx.expand_circulant(w)[: meta["rows"], : meta["cols"]]
+            self._qdense[name] = W = w
+        return W
+
+    def mv(self, name, ve, vfmt, dest):
+        v, e = ve.real, ve.imag
+        W = self.fb.dense(name)
+        y = v @ W.T
+        meta = self.man["matrices"][name]
+        if meta["structure"] == "circulant" and self.ib.mode == "fft":
+            vq_max = float(np.max(np.abs(v) + e)) if v.size else 0.0
+            z_max = float(np.max((np.abs(v) + e) @ np.abs(W).T)) if v.size else 0.0
+            wf = np.abs(np.fft.rfft(np.asarray(self.fb.fm["matrices"][name]["w"], dtype=np.float64), axis=-1))
+            eb = fx.fft_matvec_error_bound(
+                meta["b"],
+                meta["q"],
+                vq_max,
+                self.ib.F(vfmt),
+                float(wf.max()),
+                self.ib.F(name + ".f"),
+                z_max,
+                self.ib.F(dest),
+                self.ib.guard,
+            )
+            err = eb + e @ np.abs(W).T
+        else:
+            Wq = self.qdense(name)
+            err = np.abs(v) @ np.abs(Wq - W).T + e @ np.abs(Wq).T
+            err = err + self._half(self.ib.F(name) + self.ib.F(vfmt), dest)
+        return y + 1j * err
+
+    def add(self, terms, dest, key=None):
+        return sum(terms)
+
+    def mul(self, a, afmt, b, bfmt, dest, key=None):
+        av, ae, bv, be_ = a.real, a.imag, b.real, b.imag
+        e = (
+            np.abs(av) * be_
+            + np.abs(bv) * ae
+            + ae * be_
+            + self._half(self.ib.F(afmt) + self.ib.F(bfmt), dest)
+        )
+        return av * bv + 1j * e
+
+    def requant(self, v, src, dest, key=None):
+        return v.real + 1j * (v.imag + self._half(self.ib.F(src), dest))
+
+    def act(self, func, z, zfmt):
+        tab = self.ib._tables[(func, self.ib.F(zfmt))]
+        return fx.pwl_float(z.real, func) + 1j * (self.LIPSCHITZ[func] * z.imag + tab["max_error"])
+
+    def sub(self, a, b):
+        return (a.real - b.real) + 1j * (a.imag + b.imag)
+
+    def modrelu(self, z, bmod, zfmt, dest):
+        y = np.sign(z.real) * np.maximum(np.abs(z.real) + bmod.real, 0.0)
+        e = z.imag + bmod.imag
+        # sign(z) may differ between the integer and the float value when |z| <= e_z: a jump of up to 2 |h|
+        flip = np.abs(z.real) <= z.imag
+        e = np.where(flip, 2.0 * (np.abs(z.real) + z.imag + np.maximum(bmod.real + bmod.imag, 0.0)), e)
+        return y + 1j * (e + self._half(self.ib.F(zfmt), dest))
+
+    def value(self, v, fmt):
+        return v
+
+    def zeros(self, shape):
+        return np.zeros(shape, dtype=np.complex128)
+
+
 def dense_matrix(meta: dict) -> np.ndarray:
     """Float (rows, cols) matrix of a float-model matrix entry (dense, or circulant vectors (p, q, b))."""
     w = np.asarray(meta["w"], dtype=np.float64)
@@ -454,6 +565,17 @@ def run_float(float_model: dict, X, lengths=None, record: bool = False):
     xs = np.asarray(X, dtype=np.float64)
     be.maxabs["x"] = float(np.max(np.abs(xs[mask] if mask is not None else xs))) if xs.size else 0.0
     return {"y": y, "internals": internals, "maxabs": be.maxabs}
+
+
+def run_bound(artifact, float_model: dict, X, lengths=None, record: bool = False):
+    """Float outputs with their predicted worst-case error: dict y, y_bound, internals {k: (value, bound)}."""
+    be = BoundBackend(artifact, float_model)
+    y, internals = forward(be, artifact.manifest["model"], X, lengths, record)
+    return {
+        "y": y.real,
+        "y_bound": y.imag,
+        "internals": {k: (v.real, v.imag) for k, v in internals.items()},
+    }
 
 
 def predictions(y: np.ndarray, kind: str) -> np.ndarray:
