@@ -27,13 +27,22 @@ def sat_bounds(bits: int) -> tuple[int, int]:
     return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
 
 
+def _count(stats, key: str | None, clipped: np.ndarray) -> None:
+    """Add the number of clamped elements to stats[key] (a dict, or an object with .add(key, clipped))."""
+    if stats is None:
+        return
+    if hasattr(stats, "add"):
+        stats.add(key, clipped)
+    else:
+        stats[key] = stats.get(key, 0) + int(np.count_nonzero(clipped))
+
+
 def sat(v, bits: int, stats: dict | None = None, key: str | None = None) -> np.ndarray:
     """Clamp to [-2^(bits-1), 2^(bits-1)-1] (never wrap); count clamped elements in stats[key]."""
     lo, hi = sat_bounds(bits)
     v = np.asarray(v)
     if stats is not None:
-        n = int(np.count_nonzero((v < lo) | (v > hi)))
-        stats[key] = stats.get(key, 0) + n
+        _count(stats, key, (v < lo) | (v > hi))
     return np.clip(v, lo, hi).astype(np.int64)
 
 
@@ -57,7 +66,7 @@ def quantize(x, bits: int, frac: int, stats: dict | None = None, key: str | None
     v = np.floor(np.asarray(x, dtype=np.float64) * math.ldexp(1.0, frac) + 0.5)
     lo, hi = sat_bounds(bits)
     if stats is not None:
-        stats[key] = stats.get(key, 0) + int(np.count_nonzero((v < lo) | (v > hi)))
+        _count(stats, key, (v < lo) | (v > hi))
     return np.clip(v, lo, hi).astype(np.int64)
 
 

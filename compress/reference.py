@@ -55,12 +55,6 @@ class SatCounter:
             clipped = clipped[self.mask]
         self.counts[key] = self.counts.get(key, 0) + int(np.count_nonzero(clipped))
 
-    def get(self, key, default=0):  # dict-like use by fixedpoint.sat
-        return self.counts.get(key, default)
-
-    def __setitem__(self, key, value):
-        self.counts[key] = value
-
 
 def _sat(v, bits, stats: SatCounter | None, key: str):
     if stats is not None:

@@ -1,7 +1,0 @@
-"""`make rtl`: not implemented yet (see the issue tracker)."""
-
-import sys
-
-if __name__ == "__main__":
-    print("rtl: not implemented yet", file=sys.stderr)
-    sys.exit(1)
