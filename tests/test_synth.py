@@ -1,4 +1,4 @@
-"""hw.synth: open flow on a stand-in design (yosys xc7, ECP5 nextpnr + ecppack), report parsing, power model."""
+"""hw.synth: open flow on a stand-in (yosys xc7, ECP5 nextpnr + ecppack), report parsing, power model."""
 
 from __future__ import annotations
 
