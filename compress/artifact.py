@@ -319,7 +319,7 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         for key in sorted(arrays):
             a = io.BytesIO()
-            np.lib.format.write_array(a, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            np.lib.format.write_array(a, np.array(arrays[key], order="C"), allow_pickle=False)
             info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             zf.writestr(info, a.getvalue())
