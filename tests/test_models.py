@@ -84,6 +84,7 @@ def test_dense_lstm_gru_reproduce_torch(cell, layers):
     assert model(x, lengths, per_step=True).shape == (5, T, 3)
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 def test_lstm_projection_reproduces_torch_proj_size():
     torch.manual_seed(3)
     model = build_model(_cfg("lstm", 24, projection=9, layers=2), 6, 2)
@@ -217,6 +218,23 @@ def test_enrnn_initialisation():
     assert layer.mod_bias.abs().max() <= 0.01
     assert layer.recurrent_matrix().shape == (20, 20)
     assert torch.count_nonzero(layer.recurrent_matrix()[13:, :13]) == 0
+
+
+@pytest.mark.parametrize("n2", [0, 5])
+def test_enrnn_recurrence_equals_its_recurrent_matrix(n2):
+    torch.manual_seed(16)
+    layer = ENRNNLayer(3, 12, n2=n2, mode="circulant", b=4)
+    if n2:
+        with torch.no_grad():
+            layer.normalized.fill_(True)
+    x = torch.randn(2, 6, 3)
+    out, _ = layer(x)
+    R, U = layer.recurrent_matrix(), layer.w_in.to_dense().detach()
+    h = torch.zeros(2, 12)
+    for t in range(6):  # h_t = modReLU(U x_t + R h_{t-1})
+        z = x[:, t] @ U.T + h @ R.T
+        h = torch.sign(z) * torch.relu(z.abs() + layer.mod_bias.detach())
+        assert torch.allclose(out[:, t], h, atol=1e-5)
 
 
 def test_scornn_W1_orthogonal_before_and_after_training():

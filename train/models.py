@@ -39,9 +39,9 @@ def _time_loop(step, inputs: Tensor, state: tuple[Tensor, ...], lengths: Tensor 
     outputs = []
     for x_t, valid in zip(steps, masks, strict=True):
         new = step(x_t, state)
-        state = (
-            new if valid is None else tuple(torch.where(valid, n, s) for n, s in zip(new, state, strict=True))
-        )
+        if valid is not None:  # a sequence that has ended keeps its state
+            new = tuple(torch.where(valid, n, s) for n, s in zip(new, state, strict=True))
+        state = new
         outputs.append(state[0])
     return torch.stack(outputs, 1), state[0]
 
