@@ -97,6 +97,8 @@ SCHEMA: dict[str, Any] = {
         "max_iterations": _int(0, 0, doc="stop after this many optimizer steps (0 = no limit)"),
         "max_minutes": _num(0, 0, doc="stop after this much wall time (0 = no limit)"),
         "threads": _int(2, 1, doc="torch CPU threads"),
+        "eval_every": _int(0, 0, doc="also evaluate the test metric every N optimizer steps (0 = once per epoch)"),
+        "target": _num(None, nullable=True, doc="stop once the test metric reaches this (accuracy >=, mse <=)"),
     },
     "quantization": {
         "weight_bits": _int(16, 2, 32, doc="weights (time-domain and frequency-domain)"),

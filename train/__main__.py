@@ -1,7 +1,45 @@
-"""`make train`: not implemented yet (see the issue tracker)."""
+"""`python -m train --config configs/NAME.yaml`: train one experiment into build/NAME/train/."""
 
-import sys
+from __future__ import annotations
+
+import argparse
+import logging
+
+from configs.schema import load_config, run_cli
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    parser.add_argument("--config", default="configs/default.yaml", help="experiment config (YAML)")
+    parser.add_argument(
+        "--force", action="store_true", help="retrain from scratch (ignore checkpoint/results)"
+    )
+    parser.add_argument("--root", default="build", help="artifact root folder (default: build)")
+    parser.add_argument(
+        "--stop-after-epoch", type=int, default=None, help=argparse.SUPPRESS
+    )  # simulates a kill
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)  # validated before torch is imported: bad configs fail fast
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if cfg["task"]["name"] == "npz":  # user data: validate the file before the (slow) torch import
+        from train.data import load_task
+
+        load_task(cfg)
+
+    from train.loop import train
+
+    metrics = train(cfg, root=args.root, force=args.force, stop_after_epoch=args.stop_after_epoch)
+    if metrics is None:
+        print(f"{cfg['name']}: stopped after epoch {args.stop_after_epoch} (checkpoint written)")
+        return 0
+    line = f"{cfg['name']}: test {metrics['test_metric_name']} = {metrics['test_metric']:.4f}"
+    if "acc_after_projection" in metrics:
+        line += f" (right after projection {metrics['acc_after_projection']:.4f})"
+    line += f", params {metrics['params']} / dense {metrics['params_dense']}"
+    line += f" ({metrics['compression_ratio']:.2f}x)"
+    print(line + f", {metrics['train_seconds']:.1f} s")
+    return 0
+
 
 if __name__ == "__main__":
-    print("train: not implemented yet", file=sys.stderr)
-    sys.exit(1)
+    run_cli(main)

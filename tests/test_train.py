@@ -1,0 +1,269 @@
+"""Training stage: task loaders, artifacts, exact resume, determinism, ADMM behaviour (tiny configs, fast)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from configs.schema import ConfigError, validate
+from train.circulant import BlockCirculantLinear, project_block_circulant
+from train.data import load_task
+from train.loop import TIME_KEYS, load_trained, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def tiny(**sections) -> dict:
+    """A validated config: small model, few epochs, one thread; sections override/extend the defaults."""
+    raw = {
+        "name": "tiny",
+        "task": {"name": "japanese_vowels", "n_train": 64, "n_test": 32, "seq_len": 12, "copy_length": 3},
+        "model": {"cell": "lstm", "hidden": 16},
+        "compression": {"mode": "dense", "block_size": 4, "finetune_epochs": 2},
+        "training": {"epochs": 2, "batch_size": 32, "threads": 1},
+    }
+    for sec, values in sections.items():
+        if isinstance(values, dict):
+            raw.setdefault(sec, {}).update(values)
+        else:
+            raw[sec] = values
+    return validate(raw, "tiny.yaml")
+
+
+def strip_times(obj):
+    """metrics without the wall-time fields (which differ between identical runs)."""
+    if isinstance(obj, dict):
+        return {k: strip_times(v) for k, v in obj.items() if k not in TIME_KEYS}
+    if isinstance(obj, list):
+        return [strip_times(v) for v in obj]
+    return obj
+
+
+def weights(root: Path, name: str = "tiny") -> dict:
+    return torch.load(root / name / "train" / "model.pt", weights_only=True)
+
+
+# ---------------------------------------------------------------------------------------------- tasks
+def test_copying_task():
+    d = load_task(tiny(task={"name": "copying"}))
+    x, y, lengths = d.train
+    total = 12 + 2 * 3
+    assert (d.kind, d.metric_name, d.per_step, d.input_size, d.output_size) == (
+        "copying",
+        "copy_accuracy",
+        True,
+        10,
+        9,
+    )
+    assert x.shape == (64, total, 10) and y.shape == (64, total) and (lengths == total).all()
+    assert np.array_equal(x.sum(-1), np.ones((64, total)))  # one-hot
+    symbols = x[:, :3].argmax(-1)
+    assert ((symbols >= 1) & (symbols <= 8)).all()
+    assert (x[:, 3 + 12 - 1].argmax(-1) == 9).all()  # the marker
+    assert np.array_equal(y[:, -3:], symbols) and (y[:, :-3] == 0).all()
+    assert d.test[0].shape == (32, total, 10)
+
+
+def test_adding_task():
+    d = load_task(tiny(task={"name": "adding"}))
+    x, y, lengths = d.train
+    assert (d.kind, d.metric_name, d.input_size, d.output_size) == ("regression", "mse", 2, 1)
+    assert x.shape == (64, 12, 2) and y.shape == (64, 1) and x.dtype == np.float32
+    assert (x[:, :, 1].sum(1) == 2).all()
+    assert (x[:, :6, 1].sum(1) == 1).all()  # one marker in each half
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * x[:, :, 1]).sum(1), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, shape, classes",
+    [("digits_row", (8, 8), 10), ("digits_pixel", (64, 1), 10), ("japanese_vowels", (29, 12), 9)],
+)
+def test_real_tasks(name, shape, classes):
+    d = load_task(tiny(task={"name": name}))
+    (xtr, ytr, ltr), (xte, _, lte) = d.train, d.test
+    assert xtr.shape[1:] == shape and xte.shape[1:] == shape and xtr.dtype == np.float32
+    assert (d.input_size, d.output_size, d.kind) == (shape[1], classes, "classification")
+    assert set(np.unique(ytr)) == set(range(classes)) and ytr.dtype == np.int64 and ltr.dtype == np.int64
+    valid = np.arange(shape[0])[None, :] < ltr[:, None]
+    np.testing.assert_allclose(xtr[valid].mean(0), 0, atol=1e-4)  # normalised with training statistics
+    assert (xtr[~valid] == 0).all() and (xte[np.arange(shape[0])[None, :] >= lte[:, None]] == 0).all()
+    if name == "japanese_vowels":  # the official split, lengths 7..29
+        assert (len(xtr), len(xte)) == (270, 370)
+        assert min(ltr.min(), lte.min()) == 7 and max(ltr.max(), lte.max()) == 29
+    else:
+        assert len(xtr) + len(xte) == 1797
+
+
+def test_tasks_deterministic_in_seed():
+    a = load_task(tiny(task={"name": "adding"}))
+    b = load_task(tiny(task={"name": "adding"}))
+    c = load_task(tiny(task={"name": "adding"}, seed=1))
+    assert np.array_equal(a.train[0], b.train[0]) and not np.array_equal(a.train[0], c.train[0])
+    d1, d2 = (
+        load_task(tiny(task={"name": "digits_row"})),
+        load_task(tiny(task={"name": "digits_row"}, seed=3)),
+    )
+    assert not np.array_equal(d1.test[1], d2.test[1])
+
+
+def test_npz_task(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 6, 3)).astype(np.float32)
+    y = rng.integers(0, 4, 50)
+    lengths = rng.integers(2, 7, 50)
+    np.savez(tmp_path / "d.npz", X=x, y=y, lengths=lengths)
+    d = load_task(tiny(task={"name": "npz", "path": str(tmp_path / "d.npz"), "test_fraction": 0.2}))
+    assert d.train[0].shape[1:] == (6, 3) and len(d.train[0]) + len(d.test[0]) == 50
+    assert (d.input_size, d.output_size) == (3, 4) and set(d.train[2]) <= set(range(2, 7))
+    np.savez(tmp_path / "r.npz", X=x, y=rng.normal(size=(50, 2)))
+    r = load_task(tiny(task={"name": "npz", "path": str(tmp_path / "r.npz"), "regression": True}))
+    assert (r.kind, r.output_size, r.train[1].shape[1]) == ("regression", 2, 2)
+
+
+@pytest.mark.parametrize(
+    "arrays, key",
+    [
+        ({"X": np.zeros((5, 4)), "y": np.zeros(5)}, "X"),
+        ({"X": np.zeros((5, 4, 2)), "y": np.zeros(4)}, "y"),
+        ({"X": np.zeros((5, 4, 2))}, "y"),
+        ({"X": np.zeros((5, 4, 2)), "y": np.zeros(5), "lengths": np.full(5, 9)}, "lengths"),
+        ({"X": np.zeros((5, 4, 2)), "y": np.full(5, 0.5)}, "y"),
+    ],
+)
+def test_npz_errors_name_file_and_key(tmp_path, arrays, key):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(ConfigError) as err:
+        load_task(tiny(task={"name": "npz", "path": str(path)}))
+    msg = str(err.value)
+    assert "\n" not in msg and str(path) in msg and f" {key}:" in msg
+
+
+# ---------------------------------------------------------------------------------------------- runs
+def test_cli_run_writes_artifacts(tmp_path):
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(
+        "task: {name: japanese_vowels}\nmodel: {hidden: 8}\ncompression: {mode: circulant, block_size: 4}\n"
+        "training: {epochs: 2, threads: 1}\n"
+    )
+    cmd = [sys.executable, "-m", "train", "--config", str(cfg), "--root", str(tmp_path / "build")]
+    run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "build" / "tiny" / "train"
+    assert {p.name for p in out.iterdir()} >= {"model.pt", "metrics.json", "curve.png", "checkpoint.pt"}
+    m = json.loads((out / "metrics.json").read_text())
+    for key in ("task", "model", "compression", "block_size", "params", "params_dense", "compression_ratio"):
+        assert key in m
+    for key in ("test_metric_name", "test_metric", "train_seconds", "history"):
+        assert key in m
+    assert (m["task"], m["compression"], m["block_size"], m["test_metric_name"]) == (
+        "japanese_vowels",
+        "circulant",
+        4,
+        "accuracy",
+    )
+    assert m["params"] < m["params_dense"] and m["compression_ratio"] == pytest.approx(
+        m["params_dense"] / m["params"], abs=1e-4
+    )
+    assert len(m["history"]) == 2 and 0 <= m["test_metric"] <= 1
+    sd = torch.load(out / "model.pt", weights_only=True)
+    assert sd and all(isinstance(v, torch.Tensor) for v in sd.values())
+    assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = (out / "model.pt").stat().st_mtime_ns
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "already trained" in again.stderr
+    assert (out / "model.pt").stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize(
+    "overrides, kill_at",
+    [
+        # LSTM ADMM: kills in the ADMM phase and in the fine-tuning phase (after the hard projection)
+        ({"compression": {"mode": "admm"}, "training": {"epochs": 3}}, (2, 4)),
+        # ENRNN (orthogonal optimizer, latch) on the adding problem
+        (
+            {
+                "task": {"name": "adding"},
+                "model": {"cell": "enrnn", "hidden": 12, "n2": 4},
+                "training": {"epochs": 3, "batch_size": 16},
+            },
+            (1, 2),
+        ),
+    ],
+)
+def test_resume_equals_uninterrupted(tmp_path, overrides, kill_at):
+    cfg = tiny(**overrides)
+    straight = train(cfg, root=tmp_path / "a")
+    for k in kill_at:  # "kill" right after epoch k (the checkpoint is the only state carried over)
+        assert train(cfg, root=tmp_path / "b", stop_after_epoch=k) is None
+        torch.manual_seed(
+            12345
+        )  # disturb the process state: resume must restore everything from the checkpoint
+        torch.rand(7)
+    resumed = train(cfg, root=tmp_path / "b")
+    assert strip_times(resumed) == strip_times(straight)
+    wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_same_seed_same_result_other_seed_differs(tmp_path):
+    cfg = tiny(task={"name": "digits_row"}, training={"epochs": 1})
+    a, b = train(cfg, root=tmp_path / "a"), train(cfg, root=tmp_path / "b")
+    train(tiny(task={"name": "digits_row"}, training={"epochs": 1}, seed=1), root=tmp_path / "c")
+    assert strip_times(a) == strip_times(b)
+    wa, wb, wc = weights(tmp_path / "a"), weights(tmp_path / "b"), weights(tmp_path / "c")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_admm_residual_decreases_and_final_model_is_block_circulant(tmp_path):
+    cfg = tiny(
+        compression={"mode": "admm", "rho_start": 0.1, "rho_end": 10.0, "finetune_epochs": 1},
+        training={"epochs": 6},
+    )
+    m = train(cfg, root=tmp_path)
+    res = [h["primal_residual"] for h in m["history"] if h["phase"] == "admm"]
+    assert len(res) == 6 and res[-1] < res[0]
+    assert [h["phase"] for h in m["history"]] == ["admm"] * 6 + ["finetune"]
+    rhos = [h["rho"] for h in m["history"] if h["phase"] == "admm"]
+    assert rhos[0] == pytest.approx(0.1) and rhos[-1] == pytest.approx(10.0)
+    assert 0 <= m["acc_after_projection"] <= 1 and m["compression_ratio"] > 1
+    model, task = load_trained(cfg, root=tmp_path)
+    assert not model.admm_layers()
+    circ = [mod for mod in model.modules() if isinstance(mod, BlockCirculantLinear)]
+    assert circ
+    for mod in circ:
+        dense = mod.to_dense().detach()
+        torch.testing.assert_close(project_block_circulant(dense, 4), dense, rtol=0, atol=1e-6)
+    # same structure as a model trained directly in circulant form
+    twin = tiny(compression={"mode": "circulant"})
+    from train.models import build_model
+
+    ref = build_model(twin, task.input_size, task.output_size).state_dict()
+    assert {k: v.shape for k, v in ref.items()} == {k: v.shape for k, v in model.state_dict().items()}
+
+
+def test_caps_and_target(tmp_path):
+    m = train(tiny(training={"epochs": 50, "max_iterations": 5}), root=tmp_path / "a")
+    assert (m["iterations"], m["stopped_by"], len(m["history"])) == (5, "max_iterations", 1)
+    m = train(tiny(training={"epochs": 50, "target": 0.0, "eval_every": 3}), root=tmp_path / "b")
+    assert (m["iterations"], m["stopped_by"]) == (3, "target") and m["evals"][0]["iteration"] == 3
+
+
+def test_admm_cap_in_admm_phase_still_projects(tmp_path):
+    m = train(
+        tiny(compression={"mode": "admm"}, training={"epochs": 20, "max_iterations": 12}), root=tmp_path
+    )
+    assert (m["iterations"], m["stopped_by"]) == (12, "max_iterations")
+    assert m["acc_after_projection"] is not None and m["params"] < m["params_dense"]
