@@ -515,8 +515,9 @@ def forward(be, model: dict, X: np.ndarray, lengths: np.ndarray | None = None, r
                 for key in list(rec):
                     if key.startswith(cells[1] + ".") and not isinstance(rec[key], np.ndarray):
                         rec[key] = reverse_valid(np.stack(rec[key], axis=1), lengths)
+            ob = reverse_valid(ob, lengths)  # back to input time: the backward cell's final state is at t = 0
             last = np.concatenate([of[np.arange(B), lengths - 1], ob[:, 0]], axis=1)
-            inp = np.concatenate([of, reverse_valid(ob, lengths)], axis=2)
+            inp = np.concatenate([of, ob], axis=2)
         else:
             inp = run_cell(be, cells[0], model, inp, xfmt, lengths, rec)
             last = inp[np.arange(B), lengths - 1]
