@@ -36,7 +36,7 @@ def c_array(name: str, ctype: str, values) -> str:
     return f"const {ctype} {name}[{max(flat.size, 1)}] = {{{body}}};\n"
 
 
-def compile_cpp(src: str, workdir: Path, name: str = "prog", opt: str = "-O1") -> tuple[Path, float]:
+def compile_cpp(src: str, workdir: Path, name: str = "prog", opt: str = "-O0") -> tuple[Path, float]:
     """Write src to workdir/name.cpp and build an executable with g++; returns (path, seconds)."""
     gxx = shutil.which("g++")
     if gxx is None:
