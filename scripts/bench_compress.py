@@ -1,0 +1,165 @@
+"""Fixed-point benchmark (issue 3): float vs 16/12/8-bit, direct vs fft, PWL 16 vs 32 segments.
+
+For every trained ADMM b=8 model (configs/**/*.yaml with compression.mode admm and block_size 8 whose
+build/NAME/train/model.pt belongs to that config, or the --config files given), the test metric of the torch
+float model and of the integer reference for each variant. "N-bit" sets weight_bits = act_bits = preact_bits =
+cell_bits = N. Prints a table and writes build/bench/compress.json.
+
+    python -m scripts.bench_compress [--config configs/X.yaml ...] [--train] [--root build]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+from configs.schema import ConfigError, build_dir, load_config
+from configs.util import write_json
+
+log = logging.getLogger("bench_compress")
+
+BITS = (16, 12, 8)
+MODES = ("direct", "fft")
+TARGETS = {16: 0.005, 12: 0.005, 8: 0.015}  # max loss vs float (accuracy fraction)
+
+
+def candidates(root: Path, explicit: list[str]) -> list[Path]:
+    if explicit:
+        return [Path(p) for p in explicit]
+    out = []
+    for p in sorted(Path("configs").rglob("*.yaml")):
+        try:
+            cfg = load_config(p)
+        except ConfigError:
+            continue
+        c = cfg["compression"]
+        if c["mode"] == "admm" and c["block_size"] == 8:
+            out.append(p)
+    return out
+
+
+def trained(cfg: dict, root: Path) -> bool:
+    from train.loop import config_hash
+
+    d = build_dir(cfg, "train", root)
+    if not (d / "model.pt").is_file() or not (d / "metrics.json").is_file():
+        return False
+    return json.loads((d / "metrics.json").read_text()).get("config_hash") == config_hash(cfg)
+
+
+def bench_model(cfg: dict, root: Path) -> dict:
+    from compress.export import (
+        evaluate_fixed,
+        float_model_from_torch,
+        quant_settings,
+        task_metric,
+        torch_outputs,
+    )
+    from train.loop import load_trained
+
+    model, task = load_trained(cfg, root)
+    fm = float_model_from_torch(model, cfg, task)
+    Xte, yte, Lte = task.test
+    flt = task_metric(task, torch_outputs(model, task, Xte, Lte), yte)
+    higher_better = task.metric_name != "mse"
+    rows = []
+    variants = [(b, m, 32) for b in BITS for m in MODES] + [(16, m, 16) for m in MODES]
+    for bits, mode, pwl in variants:
+        t0 = time.time()
+        q = quant_settings(
+            cfg["quantization"],
+            weight_bits=bits,
+            act_bits=bits,
+            preact_bits=bits,
+            cell_bits=bits,
+            pwl_segments=pwl,
+            matvec_mode=mode,
+        )
+        _, res, metric = evaluate_fixed(fm, task, q)
+        loss = (flt - metric) if higher_better else (metric - flt)
+        row = {
+            "bits": bits,
+            "mode": mode,
+            "pwl_segments": pwl,
+            "metric": metric,
+            "loss_vs_float": loss,
+            "saturations": int(sum(res["sat"].values())),
+            "seconds": round(time.time() - t0, 2),
+        }
+        if higher_better and pwl == 32:
+            row["target_loss"] = TARGETS[bits]
+            row["within_target"] = bool(loss <= TARGETS[bits] + 1e-12)
+        rows.append(row)
+        log.info("%s: %d-bit %s PWL%d: %.4f (float %.4f)", cfg["name"], bits, mode, pwl, metric, flt)
+    return {
+        "name": cfg["name"],
+        "task": cfg["task"]["name"],
+        "cell": cfg["model"]["cell"],
+        "hidden": cfg["model"]["hidden"],
+        "block_size": cfg["compression"]["block_size"],
+        "metric_name": task.metric_name,
+        "float": flt,
+        "n_test": int(len(Xte)),
+        "rows": rows,
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        f"{'model':<22}{'metric':<10}{'float':>8}  "
+        + "  ".join(f"{f'{b}b {m[:3]}':>9}" for b in BITS for m in MODES)
+        + "  "
+        + "  ".join(f"{f'PWL16 {m[:3]}':>9}" for m in MODES)
+    ]
+    for r in results:
+        by = {(x["bits"], x["mode"], x["pwl_segments"]): x["metric"] for x in r["rows"]}
+        cells = [f"{by[(b, m, 32)]:>9.4f}" for b in BITS for m in MODES] + [
+            f"{by[(16, m, 16)]:>9.4f}" for m in MODES
+        ]
+        lines.append(f"{r['name']:<22}{r['metric_name']:<10}{r['float']:>8.4f}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench_compress", description=__doc__)
+    parser.add_argument("--config", action="append", default=[], help="benchmark this config (repeatable)")
+    parser.add_argument("--train", action="store_true", help="train configs whose model is missing")
+    parser.add_argument("--root", default="build", help="artifact root (default build)")
+    parser.add_argument("--out", default="build/bench/compress.json", help="output JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    import torch
+
+    torch.set_num_threads(2)
+    root = Path(args.root)
+    results, skipped = [], []
+    for path in candidates(root, args.config):
+        cfg = load_config(path)
+        if not trained(cfg, root):
+            if not args.train:
+                log.warning("%s: no trained model for this config in %s (use --train); skipped", path, root)
+                skipped.append(str(path))
+                continue
+            from train.loop import train
+
+            train(cfg, root=root)
+        results.append(bench_model(cfg, root) | {"config": str(path)})
+    out = {
+        "targets_loss_vs_float": {str(k): v for k, v in TARGETS.items()},
+        "models": results,
+        "skipped": skipped,
+    }
+    write_json(args.out, out)
+    if results:
+        print(table(results))
+    print(f"wrote {args.out} ({len(results)} models, {len(skipped)} skipped)")
+    return 0 if results else 1
+
+
+if __name__ == "__main__":
+    from configs.schema import run_cli
+
+    run_cli(main)
