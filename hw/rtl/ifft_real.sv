@@ -1,5 +1,5 @@
 // Inverse FFT of a conjugate-symmetric spectrum given by bins 0..B/2 (WP bits per component) -> B real outputs
-// y = requant(Re, log2(B) + G, BZ) (docs/arithmetic.md section 5; G guard bits, the log2(B) is the 1/B).
+// y = requant(Re, log2(B) + G, out_bits) (docs/arithmetic.md section 5; G guard bits, the log2(B) is the 1/B).
 module ifft_real #(
     parameter int B = 8,
     parameter int WP = 24,
@@ -11,6 +11,7 @@ module ifft_real #(
     input  logic                 clk,
     input  logic                 rst,
     input  logic                 in_valid,
+    input  logic [5:0]           out_bits,  // saturation width of y (<= BZ)
     input  logic [NB*WP-1:0]     in_re,  // bin k at bits [k*WP +: WP]
     input  logic [NB*WP-1:0]     in_im,
     output logic                 out_valid,
@@ -40,7 +41,7 @@ module ifft_real #(
   );
 
   always_comb begin
-    for (int i = 0; i < B; i++) out_y[i*BZ+:BZ] = BZ'(requant(64'(yr[i]), M + G, BZ));
+    for (int i = 0; i < B; i++) out_y[i*BZ+:BZ] = BZ'(requant(64'(yr[i]), M + G, 32'(out_bits)));
   end
 
   logic unused;

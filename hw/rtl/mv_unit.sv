@@ -1,0 +1,251 @@
+// Block-circulant / dense matrix-vector unit (docs/arithmetic.md sections 3, 5 and 8).
+// P lanes; lane l computes output row block i = g*P + l of row group g, all lanes share the input block.
+//   direct circulant: one b x b circulant block per lane per cycle (b*b multipliers per lane);
+//   dense: one row of a b x b block per lane per cycle (b multipliers);
+//   fft (FFT=1, ins.fft): input-block spectra computed once per instruction (shared by all rows), (b/2+1) complex
+//   MACs per lane per cycle, requant to Bz+g+m bits, one inverse FFT per output block (shared IFFT pipeline).
+// Weights: one memory word holds the P lanes' words for the same address (lane l at [l*WMW +: WMW]):
+//   circulant direct: w_ij[0..b-1]; fft: Re(Wf)[0..b/2], Im(Wf)[0..b/2]; dense: row r of block (i, j).
+// Matrix layout (generator): circulant word g*q + j; dense word (g*q + j)*b + r; from ins.wbase.
+module mv_unit #(
+    parameter int B = 8,
+    parameter int P = 2,
+    parameter bit FFT = 1,
+    parameter int DW = 20,
+    parameter int BA = 16,
+    parameter int BW = 16,
+    parameter int BZMAX = 16,
+    parameter int G = 4,
+    parameter int AW = 10,
+    parameter int WDEPTH = 1024,
+    parameter int QMAX = 16,
+    parameter string W_INIT = "",
+    localparam int M = $clog2(B),
+    localparam int NB = B / 2 + 1,
+    localparam int WMW = FFT ? 2 * NB * BW : B * BW
+) (
+    input  logic                clk,
+    input  logic                rst,
+    input  logic                start,
+    input  rnn_isa_pkg::instr_t ins,
+    input  logic [AW-1:0]       src_base,
+    input  logic [AW-1:0]       dst_base,
+    output logic                done,
+    output logic [AW-1:0]       ra,
+    input  logic [B*DW-1:0]     rd,
+    output logic                we,
+    output logic [AW-1:0]       waddr,
+    output logic [B*DW-1:0]     wdata
+);
+  import fxp_pkg::*;
+  import rnn_isa_pkg::*;
+  localparam int WAW = $clog2(WDEPTH);
+  localparam int WX = BA + M + 1;  // spectrum component width
+  localparam int WP = BZMAX + G + M;  // P' width
+  localparam int ACCW = BW + (FFT ? WX : BA) + 16;
+  localparam int PW = P > 1 ? $clog2(P) : 1;
+  localparam int QW = QMAX > 1 ? $clog2(QMAX) : 1;
+
+  typedef enum logic [2:0] {S_IDLE, S_FFT, S_MAC, S_DRAIN, S_FLUSH} state_t;
+  state_t st;
+  instr_t ir;
+  logic [AW-1:0] src, dst;
+  logic [15:0] kmax, k, gi, dl, issued, oc, xcnt;
+
+  // ---------------------------------------------------------------- weight memory
+  logic [WAW-1:0] waddr_rd;
+  logic [P*WMW-1:0] wword;
+  rom_sync #(.W(P * WMW), .DEPTH(WDEPTH), .INIT(W_INIT)) u_wmem (.clk, .raddr(waddr_rd), .rdata(wword));
+
+  // ---------------------------------------------------------------- pipeline of the MAC issue
+  logic p_vld, p_first, p_last;
+  logic [15:0] p_j;
+  logic [M-1:0] p_r;
+  logic [15:0] j_iss;
+  assign j_iss = ir.dense ? (k >> M) : k;
+
+  // ---------------------------------------------------------------- input spectra (fft)
+  logic fft_in_v, fft_out_v, fwd_v;
+  logic [NB*WX-1:0] fft_re, fft_im;
+  logic [B*BA-1:0] fft_x;
+
+  always_comb begin
+    for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
+  end
+
+  // ---------------------------------------------------------------- accumulators
+  logic signed [ACCW-1:0] acc [P][B];
+  logic signed [ACCW-1:0] accr [P][NB];
+  logic signed [ACCW-1:0] acci [P][NB];
+
+  // ---------------------------------------------------------------- control
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      st <= S_IDLE;
+      done <= 1'b0;
+      p_vld <= 1'b0;
+      fft_in_v <= 1'b0;
+    end else begin
+      done <= 1'b0;
+      p_vld <= 1'b0;
+      fft_in_v <= 1'b0;
+      case (st)
+        S_IDLE:
+        if (start) begin
+          ir <= ins;
+          src <= src_base;
+          dst <= dst_base;
+          kmax <= ins.dense ? 16'(ins.n) << M : 16'(ins.n);
+          k <= '0;
+          gi <= '0;
+          xcnt <= '0;
+          st <= (FFT && ins.fft) ? S_FFT : S_MAC;
+        end
+        S_FFT: begin
+          if (k < 16'(ir.n)) begin
+            k <= k + 1;
+            fft_in_v <= 1'b1;
+          end
+          if (fft_out_v) begin
+            xcnt <= xcnt + 1;
+            if (xcnt + 1 == 16'(ir.n)) begin
+              st <= S_MAC;
+              k <= '0;
+            end
+          end
+        end
+        S_MAC: begin
+          if (k < kmax) begin
+            k <= k + 1;
+            p_vld <= 1'b1;
+            p_first <= ir.dense ? (k < 16'(B)) : (k == 0);
+            p_last <= (k + 1 == kmax);
+            p_j <= j_iss;
+            p_r <= M'(k);
+          end
+          if (p_vld && p_last) begin
+            st <= S_DRAIN;
+            dl <= '0;
+            issued <= '0;
+            oc <= '0;
+          end
+        end
+        S_DRAIN: begin
+          // one output block per cycle; lanes beyond the last row block are skipped
+          if (dl + 1 == 16'(P) || gi * 16'(P) + dl + 1 >= 16'(ir.pb)) st <= S_FLUSH;
+          dl <= dl + 1;
+          issued <= issued + 1;
+          if (fft_out_v) oc <= oc + 1;
+        end
+        S_FLUSH: begin
+          if (fft_out_v) oc <= oc + 1;
+          if (!(FFT && ir.fft) || oc + (fft_out_v ? 16'd1 : 16'd0) == issued) begin
+            k <= '0;
+            if (gi + 1 == 16'(ir.g)) begin
+              st <= S_IDLE;
+              done <= 1'b1;
+            end else begin
+              gi <= gi + 1;
+              st <= S_MAC;
+            end
+          end
+        end
+        default: st <= S_IDLE;
+      endcase
+    end
+  end
+
+  // read addresses
+  always_comb begin
+    ra = src + AW'(st == S_FFT ? k : j_iss);
+    waddr_rd = WAW'(ir.wbase) + WAW'(gi * kmax + k);
+  end
+
+  // ---------------------------------------------------------------- lanes
+  logic [B*DW-1:0] lane_y [P];
+  logic [B*DW-1:0] ifft_y;
+  logic [2*NB*WX-1:0] xcur;
+
+  for (genvar l = 0; l < P; l++) begin : g_lane
+    logic [WMW-1:0] wl;
+    assign wl = wword[l*WMW+:WMW];
+    always_ff @(posedge clk) begin
+      if (p_vld) begin
+        if (FFT && ir.fft) begin
+          for (int q = 0; q < NB; q++) begin
+            s64_t wr, wi, xr, xi;
+            wr = 64'($signed(wl[q*BW+:BW]));
+            wi = 64'($signed(wl[(NB+q)*BW+:BW]));
+            xr = 64'($signed(xcur[q*WX+:WX]));
+            xi = 64'($signed(xcur[(NB+q)*WX+:WX]));
+            accr[l][q] <= ACCW'((p_first ? 64'sd0 : 64'(accr[l][q])) + wr * xr - wi * xi);
+            acci[l][q] <= ACCW'((p_first ? 64'sd0 : 64'(acci[l][q])) + wr * xi + wi * xr);
+          end
+        end else if (ir.dense) begin
+          s64_t s;
+          s = '0;
+          for (int c = 0; c < B; c++) s += 64'($signed(wl[c*BW+:BW])) * 64'($signed(rd[c*DW+:DW]));
+          acc[l][p_r] <= ACCW'((p_first ? 64'sd0 : 64'(acc[l][p_r])) + s);
+        end else begin
+          for (int r = 0; r < B; r++) begin
+            s64_t s;
+            s = '0;
+            for (int c = 0; c < B; c++)
+              s += 64'($signed(wl[((r - c + B) % B)*BW+:BW])) * 64'($signed(rd[c*DW+:DW]));
+            acc[l][r] <= ACCW'((p_first ? 64'sd0 : 64'(acc[l][r])) + s);
+          end
+        end
+      end
+    end
+    always_comb begin
+      for (int r = 0; r < B; r++) lane_y[l][r*DW+:DW] = DW'(requant(64'(acc[l][r]), 32'(ir.sh), 32'(ir.bits)));
+    end
+  end
+
+  // ---------------------------------------------------------------- fft path
+  if (FFT) begin : g_fft
+    logic [2*NB*WX-1:0] xs [QMAX];
+    assign xcur = ir.fft ? xs[QW'(p_j)] : '0;
+    fft_real #(.B(B), .WI(BA), .PIPE(1)) u_fft (
+        .clk, .rst, .in_valid(fft_in_v), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
+    );
+    always_ff @(posedge clk) if (st == S_FFT && fft_out_v) xs[QW'(xcnt)] <= {fft_im, fft_re};
+
+    logic [NB*WP-1:0] pr, pim;
+    logic [B*BZMAX-1:0] iy;
+    logic iv;
+    always_comb begin
+      for (int q = 0; q < NB; q++) begin
+        pr[q*WP+:WP] = WP'(requant(64'(accr[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
+        pim[q*WP+:WP] = WP'(requant(64'(acci[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
+      end
+    end
+    ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(1)) u_ifft (
+        .clk, .rst, .in_valid(st == S_DRAIN && ir.fft), .out_bits(ir.bits), .in_re(pr), .in_im(pim),
+        .out_valid(iv), .out_y(iy)
+    );
+    assign fft_out_v = (st == S_FFT) ? fwd_v : iv;
+    always_comb begin
+      for (int r = 0; r < B; r++) ifft_y[r*DW+:DW] = DW'($signed(iy[r*BZMAX+:BZMAX]));
+    end
+  end else begin : g_nofft
+    assign fft_out_v = 1'b0;
+    assign xcur = '0;
+    assign fwd_v = 1'b0;
+    assign fft_re = '0;
+    assign fft_im = '0;
+    assign ifft_y = '0;
+  end
+
+  always_comb begin
+    if (FFT && ir.fft) begin
+      we = (st == S_DRAIN || st == S_FLUSH) && fft_out_v;
+      waddr = dst + AW'(gi * 16'(P) + oc);
+      wdata = ifft_y;
+    end else begin
+      we = (st == S_DRAIN);
+      waddr = dst + AW'(gi * 16'(P) + dl);
+      wdata = lane_y[PW'(dl)];
+    end
+  end
+endmodule

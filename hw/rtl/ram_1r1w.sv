@@ -1,0 +1,23 @@
+// Simple dual-port RAM, synchronous read (one cycle), initialised by $readmemh: infers block RAM.
+module ram_1r1w #(
+    parameter int W = 32,
+    parameter int DEPTH = 256,
+    parameter string INIT = "",
+    localparam int AW = $clog2(DEPTH)
+) (
+    input  logic          clk,
+    input  logic          we,
+    input  logic [AW-1:0] waddr,
+    input  logic [W-1:0]  wdata,
+    input  logic [AW-1:0] raddr,
+    output logic [W-1:0]  rdata
+);
+  logic [W-1:0] mem [DEPTH];
+  initial begin
+    if (INIT != "") $readmemh(INIT, mem);
+  end
+  always_ff @(posedge clk) begin
+    if (we) mem[waddr] <= wdata;
+    rdata <= mem[raddr];
+  end
+endmodule

@@ -1,0 +1,229 @@
+// Microcoded RNN inference core: a program (PROG_INIT) drives the matrix-vector unit, the element-wise unit and
+// the AXI4-Stream ports over a data memory of b-lane words (DM_INIT holds biases, peepholes and other constants).
+// A sequence arrives on s_axis (ceil(F/b) beats of b x BA-bit elements per time step, TLAST on its last beat); the
+// program runs the cells layer by layer (sequence buffers in the data memory) and sends the head's output on
+// m_axis (b x BO-bit elements per beat, TLAST on the last beat of the result).  Cell equations, operation order and
+// rounding are those of docs/arithmetic.md; hw/rtl/program.py writes the programs.
+module rnn_core #(
+    parameter int B = 8,
+    parameter int P = 2,
+    parameter bit FFT = 1,
+    parameter int DW = 20,
+    parameter int BA = 16,
+    parameter int BW = 16,
+    parameter int BO = 16,
+    parameter int BZMAX = 16,
+    parameter int G = 4,
+    parameter int N = 32,
+    parameter int NT = 4,
+    parameter int DM_DEPTH = 1024,
+    parameter int PROG_DEPTH = 64,
+    parameter int WDEPTH = 1024,
+    parameter int QMAX = 16,
+    parameter int ST = 16,
+    parameter string DM_INIT = "",
+    parameter string PROG_INIT = "",
+    parameter string W_INIT = "",
+    parameter string PWL_INIT = ""
+) (
+    input  logic              clk,
+    input  logic              rst,
+    input  logic [B*BA-1:0]   s_axis_tdata,
+    input  logic              s_axis_tvalid,
+    output logic              s_axis_tready,
+    input  logic              s_axis_tlast,
+    output logic [B*BO-1:0]   m_axis_tdata,
+    output logic              m_axis_tvalid,
+    input  logic              m_axis_tready,
+    output logic              m_axis_tlast
+);
+  import rnn_isa_pkg::*;
+  localparam int AW = $clog2(DM_DEPTH);
+  localparam int PCW = $clog2(PROG_DEPTH);
+
+  // ---------------------------------------------------------------- program
+  instr_t prog [PROG_DEPTH];
+  initial begin
+    if (PROG_INIT != "") $readmemh(PROG_INIT, prog);
+  end
+  logic [PCW-1:0] pc, lpc;
+  instr_t cur;
+  assign cur = prog[pc];
+
+  // ---------------------------------------------------------------- data memory (3 read copies)
+  logic          dm_we;
+  logic [AW-1:0] dm_waddr;
+  logic [B*DW-1:0] dm_wdata;
+  logic [AW-1:0] dm_ra [3];
+  logic [B*DW-1:0] dm_rd [3];
+  for (genvar i = 0; i < 3; i++) begin : g_dm
+    ram_1r1w #(.W(B * DW), .DEPTH(DM_DEPTH), .INIT(DM_INIT)) u_dm (
+        .clk, .we(dm_we), .waddr(dm_waddr), .wdata(dm_wdata), .raddr(dm_ra[i]), .rdata(dm_rd[i])
+    );
+  end
+
+  // ---------------------------------------------------------------- sequencing state
+  typedef enum logic [2:0] {C_FETCH, C_MV, C_EW, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
+  cstate_t cs;
+  logic [15:0] t, L, ti, wi;
+  logic ldir;
+
+  function automatic logic [AW-1:0] eff(input logic [15:0] addr, input logic [1:0] mode, input logic [15:0] tt,
+                                        input logic [15:0] ll);
+    logic [31:0] a;
+    a = 32'(addr);
+    if (mode == 2'd1) a = a + 32'(tt) * ST;
+    else if (mode == 2'd2) a = a + 32'(ll - 16'd1) * ST;
+    return AW'(a);
+  endfunction
+
+  logic [AW-1:0] a_eff, b_eff, c_eff, d_eff;
+  assign a_eff = eff(cur.a, cur.amode, t, L);
+  assign b_eff = eff(cur.b, cur.bmode, t, L);
+  assign c_eff = eff(cur.c, cur.cmode, t, L);
+  assign d_eff = eff(cur.dst, cur.dmode, t, L);
+  logic final_pass;
+  assign final_pass = ldir ? (t == 16'd0) : (t + 16'd1 == L);
+
+  // ---------------------------------------------------------------- units
+  logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we;
+  logic [AW-1:0] mv_ra, mv_waddr, ew_waddr;
+  logic [AW-1:0] ew_ra [3];
+  logic [B*DW-1:0] mv_wdata, ew_wdata;
+  assign mv_start = (cs == C_FETCH) && (cur.op == OP_MV);
+  assign ew_start = (cs == C_FETCH) && (cur.op == OP_EW);
+
+  mv_unit #(
+      .B(B), .P(P), .FFT(FFT), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
+      .QMAX(QMAX), .W_INIT(W_INIT)
+  ) u_mv (
+      .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
+      .ra(mv_ra), .rd(dm_rd[0]), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
+  );
+
+  ew_unit #(.B(B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(AW), .PWL_INIT(PWL_INIT)) u_ew (
+      .clk, .rst, .start(ew_start), .ins(cur), .a_base(a_eff), .b_base(b_eff), .c_base(c_eff), .d_base(d_eff),
+      .done(ew_done), .ra(ew_ra), .rd(dm_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
+  );
+
+  // ---------------------------------------------------------------- AXI4-Stream in
+  logic in_we;
+  logic [AW-1:0] in_base, out_addr;
+  logic [11:0] out_n;
+  assign s_axis_tready = (cs == C_IN);
+  assign in_we = s_axis_tvalid && s_axis_tready;
+  logic [B*DW-1:0] in_word;
+  always_comb begin
+    for (int l = 0; l < B; l++) in_word[l*DW+:DW] = DW'($signed(s_axis_tdata[l*BA+:BA]));
+  end
+
+  // ---------------------------------------------------------------- AXI4-Stream out
+  assign m_axis_tvalid = (cs == C_OUT_SEND);
+  always_comb begin
+    for (int l = 0; l < B; l++) m_axis_tdata[l*BO+:BO] = dm_rd[0][l*DW+:BO];
+  end
+  assign m_axis_tlast = (cs == C_OUT_SEND) && (wi + 16'd1 == 16'(out_n)) &&
+                        (cur.last == 2'd1 || (cur.last == 2'd2 && final_pass));
+
+  // ---------------------------------------------------------------- memory port muxes
+  always_comb begin
+    dm_ra[0] = (cs == C_MV) || mv_start ? mv_ra : (cs == C_OUT_RD || cs == C_OUT_SEND) ? out_addr : ew_ra[0];
+    dm_ra[1] = ew_ra[1];
+    dm_ra[2] = ew_ra[2];
+    if (mv_we) begin
+      dm_we = 1'b1;
+      dm_waddr = mv_waddr;
+      dm_wdata = mv_wdata;
+    end else if (ew_we) begin
+      dm_we = 1'b1;
+      dm_waddr = ew_waddr;
+      dm_wdata = ew_wdata;
+    end else begin
+      dm_we = in_we;
+      dm_waddr = in_base + AW'(32'(ti) * ST) + AW'(wi);
+      dm_wdata = in_word;
+    end
+  end
+
+  // ---------------------------------------------------------------- controller
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      cs <= C_FETCH;
+      pc <= '0;
+      t <= '0;
+      L <= 16'd1;
+      ldir <= 1'b0;
+      wi <= '0;
+      ti <= '0;
+    end else begin
+      case (cs)
+        C_FETCH: begin
+          case (cur.op)
+            OP_HALT: pc <= '0;
+            OP_IN: begin
+              cs <= C_IN;
+              in_base <= d_eff;
+              wi <= '0;
+              ti <= '0;
+            end
+            OP_OUT: begin
+              cs <= C_OUT_RD;
+              out_addr <= a_eff;
+              out_n <= cur.n;
+              wi <= '0;
+            end
+            OP_MV: cs <= C_MV;
+            OP_EW: cs <= C_EW;
+            OP_LOOP: begin
+              ldir <= cur.last[0];
+              t <= cur.last[0] ? L - 16'd1 : 16'd0;
+              lpc <= pc + 1;
+              pc <= pc + 1;
+            end
+            OP_ENDLOOP: begin
+              if (final_pass) pc <= pc + 1;
+              else begin
+                t <= ldir ? t - 16'd1 : t + 16'd1;
+                pc <= lpc;
+              end
+            end
+            default: pc <= pc + 1;
+          endcase
+        end
+        C_MV:
+        if (mv_done) begin
+          cs <= C_FETCH;
+          pc <= pc + 1;
+        end
+        C_EW:
+        if (ew_done) begin
+          cs <= C_FETCH;
+          pc <= pc + 1;
+        end
+        C_IN:
+        if (in_we) begin
+          if (wi + 16'd1 == 16'(cur.n)) begin
+            wi <= '0;
+            ti <= ti + 1;
+          end else wi <= wi + 1;
+          if (s_axis_tlast) begin
+            L <= ti + 16'd1;
+            cs <= C_FETCH;
+            pc <= pc + 1;
+          end
+        end
+        C_OUT_RD: cs <= C_OUT_SEND;
+        C_OUT_SEND:
+        if (m_axis_tready) begin
+          wi <= wi + 1;
+          out_addr <= out_addr + 1;
+          if (wi + 16'd1 == 16'(out_n)) begin
+            cs <= C_FETCH;
+            pc <= pc + 1;
+          end else cs <= C_OUT_RD;
+        end
+        default: cs <= C_FETCH;
+      endcase
+    end
+  end
+endmodule

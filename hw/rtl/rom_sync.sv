@@ -1,0 +1,17 @@
+// Read-only memory, synchronous read, contents from a .mem file ($readmemh): infers block RAM.
+module rom_sync #(
+    parameter int W = 32,
+    parameter int DEPTH = 256,
+    parameter string INIT = "",
+    localparam int AW = $clog2(DEPTH)
+) (
+    input  logic          clk,
+    input  logic [AW-1:0] raddr,
+    output logic [W-1:0]  rdata
+);
+  logic [W-1:0] mem [DEPTH];
+  initial begin
+    if (INIT != "") $readmemh(INIT, mem);
+  end
+  always_ff @(posedge clk) rdata <= mem[raddr];
+endmodule
