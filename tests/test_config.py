@@ -61,3 +61,11 @@ def test_bad_npz_file(tmp_path):
     missing = tmp_path / "missing.yaml"
     missing.write_text(f"task:\n  name: npz\n  path: {tmp_path / 'none.npz'}\n")
     check_one_line_error(run_train(missing, tmp_path), "none.npz", "task.path")
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_validate(config):
+    from configs.schema import load_config
+
+    cfg = load_config(config)
+    assert cfg["name"] == config.stem
