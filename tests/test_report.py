@@ -1,0 +1,185 @@
+"""scripts/report.py: labels, derived figures, published anchors, plots, CPU baseline and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts import report as R
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_derived_fields_take_the_weakest_label():
+    r = R._row(
+        "x",
+        "m",
+        {"frames_per_s": 1000.0, "power_w": 2.0},
+        {"frames_per_s": R.MEASURED, "power_w": R.ESTIMATED},
+    )
+    assert r["values"]["energy_uj"] == pytest.approx(2000.0)
+    assert r["values"]["frames_per_j"] == pytest.approx(500.0)
+    assert r["labels"]["energy_uj"] == R.ESTIMATED and r["labels"]["frames_per_j"] == R.ESTIMATED
+    assert r["values"]["clock_mhz"] is None and r["labels"]["clock_mhz"] == R.NA
+    m = R._row(
+        "y", "m", {"frames_per_s": 10.0, "power_w": 1.0}, {"frames_per_s": R.MEASURED, "power_w": R.MEASURED}
+    )
+    assert m["labels"]["frames_per_j"] == R.MEASURED
+
+
+def test_published_anchors():
+    rows = {r["name"].split(" (")[0]: r for r in R.published_rows()}
+    ese = rows["ESE"]["values"]
+    assert ese["frames_per_s"] == pytest.approx(1e6 / 82.7)
+    assert ese["energy_uj"] == pytest.approx(41.0 * 82.7)
+    assert rows["C-LSTM"]["values"]["frames_per_j"] == pytest.approx(33.5 * ese["frames_per_j"])
+    assert rows["E-RNN"]["values"]["frames_per_j"] == pytest.approx(37.4 * ese["frames_per_j"])
+    assert rows["Qian et al. 2023"]["values"]["energy_uj"] == 3.8
+    for r in rows.values():
+        assert {lab for k, lab in r["labels"].items() if r["values"][k] is not None} == {R.PUBLISHED}
+
+
+def _fake_synth():
+    return {
+        "xc7": {
+            "part": "xc7vx690tffg1761-2",
+            "counts": {"lut": 5000, "ff": 4000, "dsp": 40, "bram36": 12.5},
+            "capacity": {"device": "xc7vx690t", "lut": 433200, "ff": 866400, "dsp": 3600, "bram36": 1470},
+            "percent": {"lut": 1.15, "ff": 0.46, "dsp": 1.11, "bram36": 0.85},
+            "fits": True,
+        },
+        "ecp5": {
+            "pnr": {
+                "utilization": {"lut4": {"used": 9000, "available": 83640, "percent": 10.76}},
+                "fmax_mhz": 61.5,
+                "target_mhz": 100.0,
+                "timing_met": False,
+            },
+            "bitstream": "x.bit",
+        },
+        "board": {"clock_mhz": 100.0},
+        "power_xc7": {
+            "total_w": 0.5,
+            "dynamic_w": 0.15,
+            "static_w": 0.35,
+            "clock_mhz": 100.0,
+            "activity": {},
+            "activity_source": "t",
+            "breakdown": {},
+            "coefficients": {"static_w": {"value": 0.35, "unit": "W", "source": "assumption"}},
+        },
+        "power_ecp5": {
+            "total_w": 0.2,
+            "dynamic_w": 0.1,
+            "static_w": 0.1,
+            "clock_mhz": 100.0,
+            "activity": {},
+            "activity_source": "t",
+            "breakdown": {},
+            "coefficients": {"static_w": {"value": 0.1, "unit": "W", "source": "assumption"}},
+        },
+        "vivado": {"status": "skipped: vivado not on PATH", "tcl": "vivado.tcl"},
+    }
+
+
+def test_fpga_rows_use_fmax_when_timing_fails():
+    cfg = {"hardware": {"clock_mhz": 100.0, "xilinx_part": "xc7vx690tffg1761-2"}}
+    cycles = R.sim_cycles({"cycles_per_step": 300, "cycles_per_sequence": 3200, "mean_steps": 10})
+    assert cycles["cycles_per_frame"] == 320
+    rows = R.fpga_rows(cfg, _fake_synth(), cycles, "m")
+    x7, e5 = rows
+    assert x7["values"]["frames_per_s"] == pytest.approx(100e6 / 320)
+    assert x7["labels"]["clock_mhz"] == R.ESTIMATED and x7["labels"]["cycles_per_frame"] == R.MEASURED
+    assert e5["values"]["clock_mhz"] == 61.5 and e5["labels"]["clock_mhz"] == R.MEASURED
+    assert "NOT met" in e5["note"]
+    assert e5["values"]["energy_uj"] == pytest.approx(1e6 * 0.2 / (61.5e6 / 320))
+
+
+def test_cli_writes_report_with_labels_and_plots(tmp_path):
+    name = "test_report_cli"
+    cfg = tmp_path / f"{name}.yaml"
+    cfg.write_text("hardware:\n  clock_mhz: 100\n")
+    base = ROOT / "build" / name
+    (base / "synth").mkdir(parents=True, exist_ok=True)
+    (base / "sim").mkdir(parents=True, exist_ok=True)
+    (base / "synth" / "synth.json").write_text(json.dumps(_fake_synth()))
+    (base / "sim" / "results.json").write_text(
+        json.dumps({"cycles_per_step": 250, "cycles_per_sequence": 2600, "mean_steps": 10})
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "scripts.report", "--config", str(cfg), "--no-cpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    md = (base / "report.md").read_text()
+    for word in ("[measured]", "[estimated]", "[published]", "ESE", "C-LSTM", "E-RNN", "Qian", "estimate"):
+        assert word in md
+    rep = json.loads((base / "report.json").read_text())
+    assert len(rep["plots"]) == 8
+    for p in rep["plots"]:
+        assert (base / p).stat().st_size > 1000
+    assert {
+        "resources.png",
+        "fmax.png",
+        "cycles_per_frame.png",
+        "latency.png",
+        "frames_per_s.png",
+        "power.png",
+        "energy_per_frame.png",
+        "frames_per_joule.png",
+    } == set(rep["plots"])
+
+
+def test_cli_missing_inputs(tmp_path):
+    cfg = tmp_path / "test_report_missing.yaml"
+    cfg.write_text("{}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "scripts.report", "--config", str(cfg), "--no-cpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "synth.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cpu_baseline_measures_both_models():
+    import torch
+
+    torch.set_num_threads(1)
+    from configs.schema import build_dir, validate
+    from train.data import load_task
+    from train.loop import build
+
+    cfg = validate(
+        {
+            "name": "test_report_cpu",
+            "task": {"name": "adding", "seq_len": 8, "n_train": 8, "n_test": 8},
+            "model": {"hidden": 16},
+            "compression": {"mode": "circulant", "block_size": 4},
+            "training": {"threads": 1},
+        }
+    )
+    torch.manual_seed(0)
+    model = build(cfg, load_task(cfg))
+    out = build_dir(cfg, "train", ROOT / "build")
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), out / "model.pt")
+    rows, info = R.cpu_rows(cfg, batches=(1, 2), root=str(ROOT / "build"))
+    assert [r["name"] for r in rows] == [
+        "CPU PyTorch compressed, batch 1",
+        "CPU PyTorch compressed, batch 2",
+        "CPU PyTorch dense, batch 1",
+        "CPU PyTorch dense, batch 2",
+    ]
+    for r in rows:
+        assert r["values"]["frames_per_s"] > 0 and r["labels"]["frames_per_s"] == R.MEASURED
+        if not info["rapl"]:
+            assert r["values"]["energy_uj"] is None and "n/a" in r["note"]
