@@ -206,14 +206,29 @@ def export(cfg: dict, root: str | Path = "build") -> dict:
 
         raise ConfigError(f"{model_pt}: missing (run `make train CONFIG=...` first)")
     model, task = load_trained(cfg, root)
-    fm = float_model_from_torch(model, cfg, task)
     qcfg = cfg["quantization"]
-    if qcfg["qat_epochs"]:
-        log.warning(
-            "quantization.qat_epochs = %d: QAT is not implemented; exporting the trained weights",
-            qcfg["qat_epochs"],
-        )
     Xte, yte, Lte = task.test
+    qat = None
+    if qcfg["qat_epochs"]:
+        from compress.qat import qat_finetune
+
+        before = task_metric(task, torch_outputs(model, task, Xte, Lte), yte)
+        _, _, fixed_before = evaluate_fixed(
+            float_model_from_torch(model, cfg, task), task, quant_settings(qcfg)
+        )
+        losses = qat_finetune(model, cfg, task, int(qcfg["qat_epochs"]))
+        qat = {
+            "epochs": int(qcfg["qat_epochs"]),
+            "kind": "weight-only straight-through",
+            "losses": losses,
+            "float_metric_before": before,
+            "fixed_metric_before": fixed_before,
+        }
+        sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+        buf = io.BytesIO()
+        torch.save(sd, buf)
+        atomic_write_bytes(out_dir / "model_qat.pt", buf.getvalue())
+    fm = float_model_from_torch(model, cfg, task)
     y_torch = torch_outputs(model, task, Xte, Lte)
     flo = ref.run_float(fm, Xte, Lte, record=True)
     torch_vs_numpy = float(np.max(np.abs(flo["y"] - y_torch)))
@@ -264,6 +279,7 @@ def export(cfg: dict, root: str | Path = "build") -> dict:
         "quantization": art.manifest["quantization"],
         "n_test": int(len(Xte)),
         "n_vectors": int(len(Xv)),
+        "qat": qat,
     }
     write_json(out_dir / "metrics.json", metrics)
     plot_pwl(out_dir / "pwl.png", art)

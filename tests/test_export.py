@@ -108,3 +108,25 @@ def test_export_end_to_end_and_cli_errors(tmp_path, capsys):
     first = (out / "weights.npz").read_bytes(), (out / "vectors.npz").read_bytes()
     export(cfg, root=tmp_path)  # deterministic: same model, same config -> same bytes
     assert first == ((out / "weights.npz").read_bytes(), (out / "vectors.npz").read_bytes())
+
+
+def test_qat_weight_only_runs_and_is_reported(tmp_path):
+    torch.set_num_threads(1)
+    raw = {
+        "name": "tinyqat",
+        "task": {"name": "adding", "seq_len": 5, "n_train": 32, "n_test": 16},
+        "model": {"cell": "lstm", "hidden": 8},
+        "compression": {"mode": "circulant", "block_size": 4},
+        "training": {"batch_size": 16},
+        "quantization": {"qat_epochs": 1, "weight_bits": 8, "n_test_vectors": 2},
+    }
+    cfg = validate(raw, "tinyqat.yaml")
+    torch.manual_seed(0)
+    model = build_model(cfg, 2, 1)
+    (tmp_path / "tinyqat" / "train").mkdir(parents=True)
+    torch.save(model.state_dict(), tmp_path / "tinyqat" / "train" / "model.pt")
+    m = export(cfg, root=tmp_path)
+    assert m["qat"]["epochs"] == 1 and len(m["qat"]["losses"]) == 1
+    sd = torch.load(tmp_path / "tinyqat" / "compress" / "model_qat.pt", weights_only=True)
+    changed = any(not torch.equal(sd[k], v) for k, v in model.state_dict().items())
+    assert changed and not any("parametrizations" in k for k in sd)
