@@ -299,6 +299,7 @@ def layer_specs(manifest: dict, arrays: dict, T: int, parallelism: int = 1) -> l
     hs.structs.append(
         "struct {P}_head : r2f::head_config {\n"
         f"    static const unsigned n_in = {n_in}, n_out = {hs.n_out}, n_t = {T};\n"
+        f"    static const unsigned back_from = {n_in // 2 if cell == 'bilstm' else n_in};\n"
         f"    static const bool per_step = {str(hs.per_step).lower()};\n"
         f"    static const int u_bits = {ub}, u_frac = {uf}, y_bits = {yb}, y_frac = {yf};\n"
         f"    static const int tw_bits = {g.tw_bits};\n"

@@ -268,12 +268,14 @@ Time:
 // ---------------------------------------------------------------------------------------------- head (section 14)
 struct head_config {
     static const unsigned n_in = 8, n_out = 4, n_t = 4;
+    static const unsigned back_from = 8;  // BiLSTM: inputs i >= back_from (backward half) are read at t = 0
     static const bool per_step = false;
     static const int u_bits = 16, u_frac = 14, y_bits = 16, y_frac = 10, tw_bits = 18;
     typedef matvec_config mv;
 };
 
-// u = the input sequence at position L-1 (per_step: every position); y = sat(term(w, u -> Fy) + b, Bz).
+// u = the input sequence at position L-1 (per_step: every position; BiLSTM: the backward half at position 0,
+// the backward cell's final state); y = sat(term(w, u -> Fy) + b, Bz).
 template <class CFG, class U_T, class Y_T>
 void head(const U_T u[CFG::n_t * CFG::n_in], unsigned len, Y_T y[(CFG::per_step ? CFG::n_t : 1) * CFG::n_out],
           const ap_int<CFG::mv::w_bits> *wa, const ap_int<CFG::mv::w_bits> *wb, const ap_int<CFG::tw_bits> *twr,
@@ -284,7 +286,10 @@ Pos:
         const unsigned pos = CFG::per_step ? t : (len >= 1 ? len - 1 : 0);
         ap_int<CFG::u_bits> ut[CFG::n_in];
         ap_int<CFG::y_bits> term[CFG::n_out];
-        for (unsigned i = 0; i < CFG::n_in; i++) ut[i] = u[pos * CFG::n_in + i];
+        for (unsigned i = 0; i < CFG::n_in; i++) {
+            const unsigned p = (!CFG::per_step && i >= CFG::back_from) ? 0 : pos;
+            ut[i] = u[p * CFG::n_in + i];
+        }
         matvec<typename CFG::mv>::run(ut, term, wa, wb, twr, twi);
         for (unsigned o = 0; o < CFG::n_out; o++) y[t * CFG::n_out + o] = sat<CFG::y_bits>(term[o] + bias[o]);
     }
