@@ -1,11 +1,12 @@
 """Fixed-point benchmark (issue 3): float vs 16/12/8-bit, direct vs fft, PWL 16 vs 32 segments.
 
-For every trained ADMM b=8 model (configs/**/*.yaml with compression.mode admm and block_size 8 whose
-build/NAME/train/model.pt belongs to that config, or the --config files given), the test metric of the torch
-float model and of the integer reference for each variant. "N-bit" sets weight_bits = act_bits = preact_bits =
+For every trained ADMM b=8 model (the training benchmark's grid runs under build/bench/train_runs, and
+configs/**/*.yaml with compression admm, block_size 8, whose build/NAME/train/model.pt belongs to that config;
+or only the --config files given), the test metric of the torch float model and of the integer reference for
+each variant. "N-bit" sets weight_bits = act_bits = preact_bits =
 cell_bits = N. Prints a table and writes build/bench/compress.json.
 
-    python -m scripts.bench_compress [--config configs/X.yaml ...] [--train] [--root build]
+    python -m scripts.bench_compress [--config configs/X.yaml ...] [--train] [--root build] [--seeds 3]
 """
 
 from __future__ import annotations
@@ -26,18 +27,31 @@ MODES = ("direct", "fft")
 TARGETS = {16: 0.005, 12: 0.005, 8: 0.015}  # max loss vs float (accuracy fraction)
 
 
-def candidates(root: Path, explicit: list[str]) -> list[Path]:
-    if explicit:
-        return [Path(p) for p in explicit]
+def candidates(root: Path, explicit: list[str], seeds: int) -> list[tuple[dict, Path, str]]:
+    """(config, root, source) of every ADMM b=8 model to benchmark: the --config files, else the training
+    benchmark's grid runs (build/bench/train_runs) and configs/**/*.yaml."""
     out = []
-    for p in sorted(Path("configs").rglob("*.yaml")):
+    paths = [Path(p) for p in explicit]
+    if not explicit:
+        try:
+            from scripts.bench_train import GRID_TASKS, grid_configs
+
+            for (_, mode, _), cfg in grid_configs(list(GRID_TASKS), seeds, [8], 1.0, False):
+                if mode == "admm":
+                    out.append((cfg, Path("build/bench/train_runs"), "bench_train grid"))
+        except ImportError:
+            log.warning("scripts.bench_train not available: only configs/*.yaml are benchmarked")
+        paths = sorted(Path("configs").rglob("*.yaml"))
+    for p in paths:
         try:
             cfg = load_config(p)
         except ConfigError:
+            if explicit:
+                raise
             continue
         c = cfg["compression"]
-        if c["mode"] == "admm" and c["block_size"] == 8:
-            out.append(p)
+        if explicit or (c["mode"] == "admm" and c["block_size"] == 8):
+            out.append((cfg, root, str(p)))
     return out
 
 
@@ -107,9 +121,41 @@ def bench_model(cfg: dict, root: Path) -> dict:
     }
 
 
+def summarise(results: list[dict]) -> list[dict]:
+    """Mean over the models of each task (seeds): float and every variant; worst loss vs float per variant."""
+    groups: dict[str, list[dict]] = {}
+    for r in results:
+        groups.setdefault(r["task"], []).append(r)
+    out = []
+    for task, rs in sorted(groups.items()):
+        rows = []
+        for i, row in enumerate(rs[0]["rows"]):
+            vals = [r["rows"][i]["metric"] for r in rs]
+            losses = [r["rows"][i]["loss_vs_float"] for r in rs]
+            rows.append(
+                {k: row[k] for k in ("bits", "mode", "pwl_segments")}
+                | {
+                    "metric": sum(vals) / len(vals),
+                    "mean_loss": sum(losses) / len(losses),
+                    "worst_loss": max(losses),
+                }
+            )
+        out.append(
+            {
+                "name": f"mean {task} (n={len(rs)})",
+                "task": task,
+                "n_models": len(rs),
+                "metric_name": rs[0]["metric_name"],
+                "float": sum(r["float"] for r in rs) / len(rs),
+                "rows": rows,
+            }
+        )
+    return out
+
+
 def table(results: list[dict]) -> str:
     lines = [
-        f"{'model':<22}{'metric':<10}{'float':>8}  "
+        f"{'model':<28}{'metric':<10}{'float':>8}  "
         + "  ".join(f"{f'{b}b {m[:3]}':>9}" for b in BITS for m in MODES)
         + "  "
         + "  ".join(f"{f'PWL16 {m[:3]}':>9}" for m in MODES)
@@ -119,7 +165,7 @@ def table(results: list[dict]) -> str:
         cells = [f"{by[(b, m, 32)]:>9.4f}" for b in BITS for m in MODES] + [
             f"{by[(16, m, 16)]:>9.4f}" for m in MODES
         ]
-        lines.append(f"{r['name']:<22}{r['metric_name']:<10}{r['float']:>8.4f}  " + "  ".join(cells))
+        lines.append(f"{r['name']:<28}{r['metric_name']:<10}{r['float']:>8.4f}  " + "  ".join(cells))
     return "\n".join(lines)
 
 
@@ -127,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_compress", description=__doc__)
     parser.add_argument("--config", action="append", default=[], help="benchmark this config (repeatable)")
     parser.add_argument("--train", action="store_true", help="train configs whose model is missing")
-    parser.add_argument("--root", default="build", help="artifact root (default build)")
+    parser.add_argument(
+        "--root", default="build", help="artifact root of configs/*.yaml runs (default build)"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds of the training benchmark grid to look for"
+    )
     parser.add_argument("--out", default="build/bench/compress.json", help="output JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -136,25 +187,26 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     root = Path(args.root)
     results, skipped = [], []
-    for path in candidates(root, args.config):
-        cfg = load_config(path)
-        if not trained(cfg, root):
+    for cfg, cfg_root, source in candidates(root, args.config, args.seeds):
+        if not trained(cfg, cfg_root):
             if not args.train:
-                log.warning("%s: no trained model for this config in %s (use --train); skipped", path, root)
-                skipped.append(str(path))
+                log.info("%s (%s): no trained model in %s; skipped", cfg["name"], source, cfg_root)
+                skipped.append(cfg["name"])
                 continue
             from train.loop import train
 
-            train(cfg, root=root)
-        results.append(bench_model(cfg, root) | {"config": str(path)})
+            train(cfg, root=cfg_root)
+        results.append(bench_model(cfg, cfg_root) | {"source": source})
+    summary = summarise(results)
     out = {
         "targets_loss_vs_float": {str(k): v for k, v in TARGETS.items()},
         "models": results,
+        "summary": summary,
         "skipped": skipped,
     }
     write_json(args.out, out)
     if results:
-        print(table(results))
+        print(table(results + summary))
     print(f"wrote {args.out} ({len(results)} models, {len(skipped)} skipped)")
     return 0 if results else 1
 
