@@ -243,7 +243,12 @@ def build_artifact(float_model: dict, X_cal, len_cal, quant: dict) -> Artifact:
         arrays[name] = fx.quantize(v, f["bits"], f["frac"])
     pwl = {}
     for func, frac in pwl_uses(model, formats):
-        t = fx.pwl_table(func, q["pwl_segments"], frac, Ba)
+        try:
+            t = fx.pwl_table(func, q["pwl_segments"], frac, Ba)
+        except ValueError as exc:
+            raise ArtifactError(
+                f"quantization: {exc} (a {func} input range too wide for its width)"
+            ) from None
         t["c0"], t["c1"] = [int(v) for v in t["c0"]], [int(v) for v in t["c1"]]
         pwl[f"{func}_f{frac}"] = t
     manifest = {
