@@ -137,3 +137,21 @@ def test_dense_models_without_circulant_matrices():
         if mode == "direct":
             y_direct = ys
     assert np.array_equal(ys, y_direct)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("b", [2, 8, 16, 32])
+@pytest.mark.parametrize("mode", ["direct", "fft"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_bound_matrix_larger_models(cell, mode, b):
+    """Larger sizes that are not multiples of b (padding everywhere), every block size, 12-bit."""
+    kw = dict(projection=6, peepholes=True) if cell in ("lstm", "bilstm") else {}
+    fm = random_float_model(cell, input_size=7, hidden=40, output_size=5, layers=2, b=b, seed=b, n2=9, **kw)
+    X, L = _data(seed=b, n=8, T=4, F=7)
+    art = build_artifact(fm, X, L, _quant(12, mode, pwl=32))
+    ri = ref.run_int(art, X, L, record=True)
+    rb = ref.run_bound(art, fm, X, L, record=True)
+    assert np.all(np.abs(ri["y_float"] - rb["y"]) <= rb["y_bound"] + 1e-12)
+    for k, (v, e) in rb["internals"].items():
+        got = fx.dequantize(ri["internals"][k], art.manifest["formats"][k]["frac"])
+        assert np.all(np.abs(got - v) <= e + 1e-12), k
