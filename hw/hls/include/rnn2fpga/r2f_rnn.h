@@ -64,6 +64,8 @@ void lstm_step(const R2F_T(x) x[CFG::n_in], R2F_T(c) c[CFG::n_h], R2F_T(h) R[CFG
     const unsigned H = CFG::n_h;
     R2F_T(z) ux[4 * H], uh[4 * H];
     R2F_T(v) vx[4 * H];
+#pragma HLS ARRAY_PARTITION variable = ux block factor = 4
+#pragma HLS ARRAY_PARTITION variable = uh block factor = 4
     if (CFG::momentum) {
         matvec<typename CFG::mv_ih>::run(x, vx, w.ih_a, w.ih_b, w.twr, w.twi);
     } else {
@@ -124,9 +126,10 @@ void lstm_seq(const X_T x[CFG::n_t * CFG::n_in], unsigned len, Y_T y[CFG::n_t * 
     for (unsigned j = 0; j < CFG::n_h; j++) c[j] = 0;
     for (unsigned j = 0; j < CFG::n_out; j++) R[j] = 0;
     for (unsigned j = 0; j < 4 * CFG::n_h; j++) v[j] = 0;
-Time:
+Time:  // one cell step per iteration: never unrolled
     for (unsigned t = 0; t < CFG::n_t; t++) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = CFG::n_t
+#pragma HLS PIPELINE off
         const unsigned pos = REVERSE ? (t < len ? len - 1 - t : t) : t;
         if (t < len) {
             R2F_T(x) xt[CFG::n_in];
@@ -165,6 +168,8 @@ template <class CFG> void gru_step(const R2F_T(x) x[CFG::n_in], R2F_T(h) h[CFG::
 #pragma HLS INLINE off
     const unsigned H = CFG::n_h;
     R2F_T(z) ux[3 * H], uh[3 * H];
+#pragma HLS ARRAY_PARTITION variable = ux block factor = 3
+#pragma HLS ARRAY_PARTITION variable = uh block factor = 3
     matvec<typename CFG::mv_ih>::run(x, ux, w.ih_a, w.ih_b, w.twr, w.twi);
     matvec<typename CFG::mv_hh>::run(h, uh, w.hh_a, w.hh_b, w.twr, w.twi);
 Unit:
@@ -188,9 +193,10 @@ template <class CFG, class X_T, class Y_T>
 void gru_seq(const X_T x[CFG::n_t * CFG::n_in], unsigned len, Y_T y[CFG::n_t * CFG::n_out], const gru_weights<CFG> &w) {
     R2F_T(h) h[CFG::n_h];
     for (unsigned j = 0; j < CFG::n_h; j++) h[j] = 0;
-Time:
+Time:  // one cell step per iteration: never unrolled
     for (unsigned t = 0; t < CFG::n_t; t++) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = CFG::n_t
+#pragma HLS PIPELINE off
         if (t < len) {
             R2F_T(x) xt[CFG::n_in];
             for (unsigned i = 0; i < CFG::n_in; i++) xt[i] = x[t * CFG::n_in + i];
@@ -253,9 +259,10 @@ void enrnn_seq(const X_T x[CFG::n_t * CFG::n_in], unsigned len, Y_T y[CFG::n_t *
                const enrnn_weights<CFG> &w) {
     R2F_T(h) h[CFG::n_h];
     for (unsigned j = 0; j < CFG::n_h; j++) h[j] = 0;
-Time:
+Time:  // one cell step per iteration: never unrolled
     for (unsigned t = 0; t < CFG::n_t; t++) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = CFG::n_t
+#pragma HLS PIPELINE off
         if (t < len) {
             R2F_T(x) xt[CFG::n_in];
             for (unsigned i = 0; i < CFG::n_in; i++) xt[i] = x[t * CFG::n_in + i];
