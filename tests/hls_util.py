@@ -12,13 +12,15 @@ from compress.artifact import random_artifact
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ not on PATH")
 
 
-def check_random_model(tmp_path, cell: str, b, mode: str, n: int, seed: int = 0, **kw) -> dict:
+def check_random_model(
+    tmp_path, cell: str, b, mode: str, n: int, seed: int = 0, backend="Vitis", **kw
+) -> dict:
     """Random artifact with n sequences -> hls4ml project -> C-sim; asserts integer equality."""
     from hw.hls.project import build_graph, compare
 
     art = random_artifact(cell, b=b, mode=mode, n_vectors=n, seed=seed, **kw)
     tag = f"{cell}_{b}_{mode}_{seed}"
-    graph = build_graph(art, tmp_path / tag)
+    graph = build_graph(art, tmp_path / tag, backend=backend)
     graph.compile()
     res = compare(graph, art.vectors)
     ref_y = np.asarray(art.vectors["y"])

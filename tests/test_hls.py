@@ -23,7 +23,7 @@ SLICE = [
     ("gru", 2, "fft", dict(per_step=True)),
     ("enrnn", 4, "fft", dict(hidden=12, n2=4)),
     ("momentum_lstm", 16, "direct", dict(hidden=16)),
-    ("scornn", None, "direct", dict()),
+    ("scornn", None, "direct", dict(backend="Vivado")),
 ]
 
 
