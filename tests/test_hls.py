@@ -5,6 +5,7 @@ vectors, the `python -m hw.hls` entry point, registration and the no-torch rule.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,25 @@ def test_cli_writes_project_and_csim_json(tmp_path, monkeypatch):
     assert summary["sequences"] == 12 and summary["mismatches"] == 0 and summary["compile_seconds"] > 0
     assert (out / "build_prj.tcl").is_file() and (out / "firmware" / "nnet_utils" / "r2f_rnn.h").is_file()
     assert len((out / "tb_data" / "tb_input_features.dat").read_text().splitlines()) == 12
+    assert summary["csynth"] == "skipped" or shutil.which("vitis_hls") or shutil.which("vitis-run")
+
+
+def test_cli_runs_csynth_when_vitis_hls_on_path(tmp_path, monkeypatch):
+    """A (fake) vitis_hls on PATH is run on the project's build_prj.tcl with csynth on, csim off."""
+    from hw.hls import __main__ as cli
+
+    fake = tmp_path / "bin" / "vitis_hls"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "$@" > called.txt\ncp build_opt.tcl opts_seen.tcl\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    assert cli.hls_tool(None) == ("Vitis", "vitis_hls")
+    out = tmp_path / "prj"
+    out.mkdir()
+    cli.run_csynth(None, out, "vitis_hls", cosim=False)
+    assert (out / "called.txt").read_text().split() == ["-f", "build_prj.tcl"]
+    opts = (out / "opts_seen.tcl").read_text()
+    assert "synth 1" in opts and "csim 0" in opts
 
 
 def test_cli_missing_artifact_is_one_line_error(tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,13 +38,22 @@ def write_tb_data(out_dir: Path, vectors: dict) -> None:
 
 
 def hls_tool(backend: str | None) -> tuple[str | None, str | None]:
-    """(backend, tool) for csynth: vitis-run -> Vitis; vivado_hls/vitis_hls -> Vivado; else (None, None)."""
-    if backend in (None, "Vitis") and shutil.which("vitis-run"):
-        return "Vitis", "vitis-run"
-    for tool in ("vivado_hls", "vitis_hls"):
-        if backend in (None, "Vivado") and shutil.which(tool):
-            return "Vivado", tool
+    """(backend, tool) for csynth: vitis-run/vitis_hls -> Vitis; vivado_hls -> Vivado; else (None, None)."""
+    for be, tool in (("Vitis", "vitis-run"), ("Vivado", "vivado_hls"), ("Vitis", "vitis_hls")):
+        if backend in (None, be) and shutil.which(tool):
+            return be, tool
     return None, None
+
+
+def run_csynth(graph, out: Path, tool: str, cosim: bool) -> None:
+    """csynth (and cosim) of the written project with the tool found on PATH."""
+    if tool == "vitis_hls":  # Vitis HLS before vitis-run: run the project's build_prj.tcl directly
+        opts = f"array set opt {{\n reset 0\n csim 0\n synth 1\n cosim {int(cosim)}\n validation 0\n"
+        opts += " export 0\n vsynth 0\n fifo_opt 0\n}\n"
+        atomic_write_text(out / "build_opt.tcl", opts)
+        subprocess.run([tool, "-f", "build_prj.tcl"], cwd=out, check=True)
+    else:
+        graph.build(csim=False, synth=True, cosim=cosim)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: Vitis HLS not on PATH")
     else:
         log.info("running csynth with %s (%s backend)", tool, backend)
-        graph.build(csim=False, synth=True, cosim=args.cosim)
+        run_csynth(graph, Path(out), tool, args.cosim)
         summary["csynth"] = "done"
     write_json(Path(out) / "csim.json", summary)
     print(
