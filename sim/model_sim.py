@@ -33,7 +33,9 @@ def core_parameters(design: program.Design, mem_dir: str | None = None) -> dict:
     """Verilog parameters of rnn_core; memory files by name (relative to the simulation folder) or mem_dir."""
     p = dict(design.params)
     pre = f"{mem_dir}/" if mem_dir else ""
-    p.update(DM_INIT=pre + "dm.mem", PROG_INIT=pre + "prog.mem", W_INIT=pre + "w.mem", PWL_INIT=pre + "pwl.mem")
+    p.update(
+        DM_INIT=pre + "dm.mem", PROG_INIT=pre + "prog.mem", W_INIT=pre + "w.mem", PWL_INIT=pre + "pwl.mem"
+    )
     return p
 
 

@@ -1,12 +1,12 @@
-"""cocotb test of fft_real / ifft_real against the numpy FFT primitives (integer equality, random idle cycles)."""
+"""cocotb test of fft_real / ifft_real against the numpy FFT primitives (integer equality, idle cycles)."""
 
 from __future__ import annotations
 
+import cocotb
 import numpy as np
 import tbutil
 from cocotb.triggers import FallingEdge, RisingEdge
 
-import cocotb
 from compress import fixedpoint as fx
 
 

@@ -47,7 +47,9 @@ class Port:
             await FallingEdge(dut.clk)
             self.cycle += 1
             if self.cycle - start > max_cycles:
-                raise AssertionError(f"timeout: {len(outs)} of {n_out_beats} output beats after {max_cycles} cycles")
+                raise AssertionError(
+                    f"timeout: {len(outs)} of {n_out_beats} output beats after {max_cycles} cycles"
+                )
             valid = i < len(beats) and not self.stall_in()
             if valid:
                 dut.s_axis_tdata.value = tbutil.pack(beats[i][0], p["BA"])

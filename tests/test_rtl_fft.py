@@ -1,4 +1,4 @@
-"""FFT / IFFT RTL (hw/rtl/fft_*.sv) against compress.fixedpoint on Verilator (integer equality, random stalls)."""
+"""FFT / IFFT RTL (hw/rtl/fft_*.sv) against compress.fixedpoint on Verilator (integer equality, stalls)."""
 
 import json
 

@@ -54,6 +54,8 @@ def encode(ins: dict) -> int:
         x = int(x)
         lo, hi = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
         if not lo <= x <= hi:
-            raise ValueError(f"instruction field {name}={x} does not fit {width} bits ({ins.get('note', '')})")
+            raise ValueError(
+                f"instruction field {name}={x} does not fit {width} bits ({ins.get('note', '')})"
+            )
         v = (v << width) | (x & ((1 << width) - 1))
     return v

@@ -1,9 +1,9 @@
 """Compile a compress artifact into the microcoded core's memories: program, data memory, weights, PWL tables.
 
-The core (rnn_core.sv) runs one sequence at a time, layer by layer: the input sequence is stored in a sequence
-buffer, every cell loops over the valid steps (backward cells from L-1 down to 0) writing its output sequence into
-the other buffer, and the head reads the last step (or every step when per_step).  The operation order of every
-cell is docs/arithmetic.md sections 8-14 (compress/reference.py), instruction by instruction.
+The core (rnn_core.sv) runs one sequence at a time, layer by layer: the input sequence is stored in a
+sequence buffer, every cell loops over the valid steps (backward cells from L-1 down to 0) writing its output
+sequence into the other buffer, and the head reads the last step (or every step when per_step). The operation
+order of every cell is docs/arithmetic.md sections 8-14 (compress/reference.py), instruction by instruction.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ class _Alloc:
         return base
 
 
-def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None):
+def compile_artifact(
+    art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None
+):
     """Map an artifact onto the core with P lanes; caps may force memory sizes (shared test builds)."""
     man, arr = art.manifest, art.arrays
     model = man["model"]
@@ -74,8 +76,12 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
         raise RtlError("model.yaml: matrices: no circulant matrix; give the lane count b")
     if b not in (2, 4, 8, 16):
         raise RtlError(f"model.yaml: matrices.b: the RTL supports b in 2, 4, 8, 16 (got {b})")
-    m_log = fx.log2_exact(b)
+    fx.log2_exact(b)
+    caps = dict(caps or {})
     use_fft = mode == "fft" and any(m["structure"] == "circulant" for m in mats.values())
+    hw_fft = bool(caps.get("FFT", use_fft))  # a core built with the FFT path also runs direct-mode models
+    if use_fft and not hw_fft:
+        raise RtlError("model.yaml: quantization.matvec_mode: fft model on a core built without the FFT path")
     F = {k: v["frac"] for k, v in fmt.items()}
     Bt = {k: v["bits"] for k, v in fmt.items()}
     q = man["quantization"]
@@ -88,11 +94,8 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
     for what, v in (("hidden", H), ("projection", Pout), ("n2", n2)):
         if v % b:
             raise RtlError(f"model.yaml: model.{what}: must be a multiple of b={b} for the RTL (got {v})")
-    if cell == "momentum_lstm":
-        pass
-    caps = dict(caps or {})
     NB = b // 2 + 1
-    WMW = 2 * NB * Bw if use_fft else b * Bw
+    WMW = 2 * NB * Bw if hw_fft else b * Bw
 
     # ------------------------------------------------------------------ weights
     wwords: list[int] = []
@@ -136,7 +139,9 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
             sh = F[meta["freq_format"]] + F[vin] - (F[vout] + guard)
         else:
             sh = F[meta["format"]] + F[vin] - F[vout]
-        mv_info[name] = dict(n=q_, g=g_, pb=p_, sh=sh, bits=Bt[vout], wbase=base, dense=int(not circ), fft=int(fft_m))
+        mv_info[name] = dict(
+            n=q_, g=g_, pb=p_, sh=sh, bits=Bt[vout], wbase=base, dense=int(not circ), fft=int(fft_m)
+        )
 
     # ------------------------------------------------------------------ PWL tables
     tables = sorted(man["pwl"])
@@ -157,8 +162,19 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
         tab = man["pwl"][tables[tsel[(func, F[zname])]]]
         rl = int(math.log2(tab["R"])) + F[zname]
         sh = tab["slope_frac"] + F[zname] - tab["out_frac"]
-        return dict(op="EW", alu="PWL", a=src, dst=dst, n=n, tsel=tsel[(func, F[zname])], seg=tab["s"], rl=rl,
-                    sh=sh, bits=Ba, note=f"pwl {func} {zname}")
+        return dict(
+            op="EW",
+            alu="PWL",
+            a=src,
+            dst=dst,
+            n=n,
+            tsel=tsel[(func, F[zname])],
+            seg=tab["s"],
+            rl=rl,
+            sh=sh,
+            bits=Ba,
+            note=f"pwl {func} {zname}",
+        )
 
     # ------------------------------------------------------------------ data memory layout
     al = _Alloc()
@@ -179,16 +195,53 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
     out_w = Pout // b * (2 if cell == "bilstm" else 1)
     ST = max(in_words, out_w)
     if caps.get("ST"):
-        ST = max(ST, caps["ST"])
+        if caps["ST"] < ST:
+            raise RtlError(f"sequence stride needs {ST} words (cap {caps['ST']})")
+        ST = caps["ST"]
     T_max = int(T_max or 1)
     seq = [al("seq0", T_max * ST), al("seq1", T_max * ST)]
     prog: list[dict] = []
     nop_bits = DW  # "no saturation" (every exact sum fits DW bits)
 
-    def ew(alu, dst, a, n, b_=0, c=0, zb=0, zc=0, nb=0, sh=0, bits=nop_bits, dmode="abs", amode="abs",
-           bmode="abs", cmode="abs", note=""):
-        prog.append(dict(op="EW", alu=alu, dst=dst, a=a, b=b_, c=c, zb=zb, zc=zc, nb=nb, sh=sh, bits=bits, n=n,
-                         dmode=dmode, amode=amode, bmode=bmode, cmode=cmode, note=note))
+    def ew(
+        alu,
+        dst,
+        a,
+        n,
+        b_=0,
+        c=0,
+        zb=0,
+        zc=0,
+        nb=0,
+        sh=0,
+        bits=nop_bits,
+        dmode="abs",
+        amode="abs",
+        bmode="abs",
+        cmode="abs",
+        note="",
+    ):
+        prog.append(
+            dict(
+                op="EW",
+                alu=alu,
+                dst=dst,
+                a=a,
+                b=b_,
+                c=c,
+                zb=zb,
+                zc=zc,
+                nb=nb,
+                sh=sh,
+                bits=bits,
+                n=n,
+                dmode=dmode,
+                amode=amode,
+                bmode=bmode,
+                cmode=cmode,
+                note=note,
+            )
+        )
 
     def mv(name, src, dst, amode="abs"):
         prog.append(dict(op="MV", a=src, dst=dst, amode=amode, **mv_info[name], note=f"mv {name}"))
@@ -197,7 +250,6 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
     cur_in = 0
     for k, cells in enumerate(layers):
         src_seq, dst_seq = seq[cur_in], seq[1 - cur_in]
-        xname = ref.layer_input_name(model, k)
         for d, c in enumerate(cells):
             backward = d == 1
             out_off = d * (Pout // b)
@@ -350,9 +402,22 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
     dm = [consts.get(i, [0] * b) for i in range(dm_depth)]
     qmax = max(v["n"] for v in mv_info.values())
     params = dict(
-        B=b, P=P, FFT=int(use_fft), DW=DW, BA=Ba, BW=Bw, BO=Bt["head.y"], BZMAX=max(Bz, Ba), G=guard, N=N,
-        NT=max(len(tables), 1), DM_DEPTH=dm_depth, PROG_DEPTH=len(prog), WDEPTH=max(len(wwords), 2),
-        QMAX=max(qmax, 2), ST=ST,
+        B=b,
+        P=P,
+        FFT=int(hw_fft),
+        DW=DW,
+        BA=Ba,
+        BW=Bw,
+        BO=Bt["head.y"],
+        BZMAX=max(Bz, Ba),
+        G=guard,
+        N=N,
+        NT=max(len(tables), 1),
+        DM_DEPTH=dm_depth,
+        PROG_DEPTH=len(prog),
+        WDEPTH=max(len(wwords), 2),
+        QMAX=max(qmax, 2),
+        ST=ST,
     )
     for k in ("NT", "PROG_DEPTH", "WDEPTH", "QMAX"):
         if caps.get(k):
@@ -361,8 +426,7 @@ def compile_artifact(art, b: int | None = None, P: int = 1, T_max: int | None = 
             params[k] = caps[k]
     if params["BO"] != Bz or Bt["x"] != Ba:
         raise RtlError("model.yaml: formats: x must have act_bits and head.y preact_bits")
-    for k in range(len(pwl_entries), params["NT"] * N):
-        pwl_entries.append(0)
+    pwl_entries += [0] * (params["NT"] * N - len(pwl_entries))
     wwords += [0] * (params["WDEPTH"] - len(wwords))
     prog_full = prog + [dict(op="HALT")] * (params["PROG_DEPTH"] - len(prog))
     for ins in prog_full:

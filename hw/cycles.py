@@ -1,0 +1,84 @@
+"""Analytical cycle model of the microcoded core (hw/rtl/rnn_core.sv), exact per instruction without stalls.
+
+Per instruction (one fetch cycle each):
+- EW over n words: 1 + n + 2 (one word per cycle, read latency 1, done handshake).
+- MV: 1 + [fft: q + log2(b) + 1 input FFTs] + sum over row groups of (K + 1 + lanes + flush) + 1, with
+  K = q (circulant) or q*b (dense, one block row per cycle), lanes = output blocks of the group (<= P),
+  flush = log2(b) (IFFT pipeline) in fft mode else 1.
+- IN: 1 + beats; OUT: 1 + 2 per word; LOOP, ENDLOOP, HALT: 1.
+A sequence of L steps costs the instructions after IN with every loop body repeated L times.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def instr_cycles(ins: dict, P: int, b: int) -> int:
+    """Cycles of one instruction (stall-free streams; IN counts its fetch only)."""
+    op = ins["op"]
+    m = int(math.log2(b))
+    if op == "EW":
+        return ins["n"] + 3
+    if op == "MV":
+        q, g, pb = ins["n"], ins["g"], ins["pb"]
+        K = q * b if ins.get("dense") else q
+        cyc = 2
+        if ins.get("fft"):
+            cyc += q + m + 1
+        for gi in range(g):
+            lanes = min(P, pb - gi * P)
+            cyc += K + 1 + lanes + (m if ins.get("fft") else 1)
+        return cyc
+    if op == "OUT":
+        return 1 + 2 * ins["n"]
+    return 1
+
+
+def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
+    """Cycles from the last input beat to the last output beat for a sequence of L steps.
+
+    Returns {total, per_step (sum of the loop bodies of one step), loops}."""
+    total = 0
+    per_step = 0
+    body = None
+    started = False
+    for ins in prog:
+        op = ins["op"]
+        if op == "IN":
+            started = True
+            continue
+        if not started:
+            continue
+        if op == "HALT":
+            break
+        c = instr_cycles(ins, P, b)
+        if op == "LOOP":
+            total += c
+            body = 0
+            continue
+        if body is not None:
+            body += c
+            if op == "ENDLOOP":
+                total += body * L
+                per_step += body
+                body = None
+            continue
+        total += c
+    return {"total": total, "per_step": per_step}
+
+
+def multipliers(params: dict) -> dict:
+    """Hardware multipliers of a core: matrix-vector lanes, FFT/IFFT butterflies (non-trivial twiddles), EW."""
+    b, P, fft = params["B"], params["P"], params["FFT"]
+    m = int(math.log2(b))
+    nb = b // 2 + 1
+    if fft:
+        lane = 4 * nb + b  # complex MAC per bin + the dense row
+        butterflies = sum(b // 2 for _ in range(m))
+        ffts = 2 * 4 * butterflies  # forward + inverse, 4 real multipliers per butterfly (upper bound)
+    else:
+        lane = b * b
+        ffts = 0
+    ew = 2 * b  # MUL/MODRELU multiplier and the PWL slope multiplier per lane
+    return {"matvec": P * lane, "fft": ffts, "ew": ew, "total": P * lane + ffts + ew}

@@ -1,0 +1,113 @@
+"""Whole models on the RTL core (Verilator + cocotb) against compress.reference, integer equality.
+
+Fast slice: one shared core build (b=8, P=2, FFT path) runs every cell type in both matvec modes with random
+AXI4-Stream stalls, a reset in the middle of a sequence, and the cycle model check. The b x mode x P matrix
+and the default-sized LSTM are @slow.
+"""
+
+import pytest
+
+from compress.artifact import random_artifact
+from hw import cycles
+from hw.rtl import program
+from sim.model_sim import simulate
+
+CAPS = dict(FFT=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=512, QMAX=8, NT=8, ST=8, T_MAX=8)
+
+CASES = {
+    "lstm_fft_peep_proj": ("lstm", "fft", dict(peepholes=True, projection=8)),
+    "lstm_direct": ("lstm", "direct", {}),
+    "gru_fft": ("gru", "fft", {}),
+    "enrnn_direct": ("enrnn", "direct", dict(n2=8)),
+    "scornn_fft": ("scornn", "fft", {}),
+    "bilstm2_fft": ("bilstm", "fft", dict(layers=2)),
+    "momentum_direct": ("momentum_lstm", "direct", {}),
+    "lstm2_per_step_direct": ("lstm", "direct", dict(layers=2, per_step=True)),
+}
+
+
+def _art(cell, mode, b=8, hidden=16, seed=0, T=6, n_vectors=4, **kw):
+    return random_artifact(
+        cell,
+        input_size=5,
+        hidden=hidden,
+        output_size=3,
+        b=b,
+        mode=mode,
+        seed=seed,
+        T=T,
+        n_vectors=n_vectors,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_model_bit_exact_with_stalls(case, tmp_path):
+    cell, mode, kw = CASES[case]
+    art = _art(cell, mode, **kw)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.3, seed=len(case))
+    assert r["passed"] and r["mismatches"] == 0 and r["vectors"] == 4
+
+
+def test_cycle_model_matches_simulation(tmp_path):
+    art = _art("lstm", "fft", peepholes=True, projection=8, seed=3)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0)
+    assert r["mismatches"] == 0
+    d = r["design"]
+    for L, lat in zip(art.vectors["lengths"], r["latency"], strict=True):
+        model = cycles.sequence_cycles(d.prog, d.params["P"], d.params["B"], int(L))["total"]
+        assert abs(model - lat) <= 0.05 * lat, (L, model, lat)
+
+
+@pytest.mark.parametrize("where", ["input", "compute"])
+def test_reset_mid_sequence_then_fresh_sequence(where, tmp_path):
+    art = _art("lstm", "fft", peepholes=True, seed=5)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.2, reset_test=where)
+    assert r["passed"] and r["mismatches"] == 0
+
+
+def test_wrong_reference_is_detected(tmp_path):
+    art = _art("gru", "direct", seed=7)
+    art.vectors["y"] = art.vectors["y"].copy()
+    art.vectors["y"][1, 0] += 1
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0)
+    assert not r["passed"] and r["mismatches"] == 1
+
+
+def test_generator_rejects_unaligned_hidden():
+    art = _art("lstm", "direct", hidden=12)
+    with pytest.raises(program.RtlError, match="model.hidden"):
+        program.compile_artifact(art, P=2, T_max=6)
+
+
+MATRIX = [
+    (cell, mode, b, P)
+    for b, P in ((4, 1), (4, 3), (16, 1), (16, 2), (8, 4))
+    for cell, mode in (
+        ("lstm", "fft"),
+        ("lstm", "direct"),
+        ("gru", "fft"),
+        ("enrnn", "direct"),
+        ("bilstm", "fft"),
+    )
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell,mode,b,P", MATRIX)
+def test_model_matrix(cell, mode, b, P, tmp_path):
+    kw = dict(n2=b) if cell == "enrnn" else (dict(peepholes=True, projection=b) if cell == "lstm" else {})
+    art = _art(cell, mode, b=b, hidden=2 * b, seed=b * 10 + P, **kw)
+    caps = dict(FFT=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=1024, QMAX=8, NT=8, ST=8, T_MAX=8)
+    r = simulate(art, P=P, work=tmp_path, caps=caps, stall=0.3, seed=P)
+    assert r["passed"] and r["mismatches"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["fft", "direct"])
+def test_default_sized_lstm(mode, tmp_path):
+    art = random_artifact(
+        "lstm", input_size=12, hidden=128, output_size=9, b=8, mode=mode, seed=1, T=8, n_vectors=3
+    )
+    r = simulate(art, P=2, work=tmp_path, stall=0.1)
+    assert r["passed"] and r["mismatches"] == 0
