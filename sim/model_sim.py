@@ -9,24 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hw.rtl import program
+from hw.rtl import LIBRARY, program
 from sim import runner
 
 log = logging.getLogger(__name__)
 
-CORE_SOURCES = [
-    "fxp_pkg",
-    "rnn_isa_pkg",
-    "fft_dit",
-    "fft_real",
-    "ifft_real",
-    "ram_1r1w",
-    "rom_sync",
-    "pwl_act",
-    "ew_unit",
-    "mv_unit",
-    "rnn_core",
-]
+CORE_SOURCES = LIBRARY
 
 
 def core_parameters(design: program.Design, mem_dir: str | None = None) -> dict:
