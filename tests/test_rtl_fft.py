@@ -12,7 +12,7 @@ FFT_SRC = ["fxp_pkg", "fft_dit"]
 
 
 def test_twiddle_table_matches_reference():
-    text = (runner.RTL_DIR / "fxp_pkg.sv").read_text()
+    text = (runner.RTL_DIR / "fft_dit.sv").read_text()
     re16, im16 = fx.twiddles(16)
     assert f"TW_RE[TW_N/2] = '{{{', '.join(str(int(v)) for v in re16)}}}" in text
     assert f"TW_IM[TW_N/2] = '{{{', '.join(str(int(v)) for v in im16)}}}" in text

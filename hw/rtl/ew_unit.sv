@@ -31,7 +31,9 @@ module ew_unit #(
   logic [11:0] cnt;
   logic        vld;  // read data of word `wcnt` arrives this cycle
   logic [11:0] wcnt;
+  /* verilator lint_off UNUSEDSIGNAL */
   instr_t      ir;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [AW-1:0] ab, bb, cb, db;
 
   always_ff @(posedge clk) begin
@@ -78,7 +80,9 @@ module ew_unit #(
   logic [B*DW-1:0] res;
   for (genvar l = 0; l < B; l++) begin : g_lane
     logic signed [DW-1:0] a, b, c, p;
+    /* verilator lint_off UNUSEDSIGNAL */
     s64_t va, vb, vc, v, m;
+    /* verilator lint_on UNUSEDSIGNAL */
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];

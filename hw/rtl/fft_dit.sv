@@ -20,6 +20,20 @@ module fft_dit #(
   import fxp_pkg::*;
   localparam int M = $clog2(B);
 
+  // FFT twiddles W_k = exp(-2 pi i k / 16), k = 0..7, as (18, 16) fixed point, floor(x * 2^16 + 0.5).
+  // A size-b FFT uses entry k * (16 / b).  Checked against compress.fixedpoint by tests/test_rtl_fft.py.
+  localparam int TW_FRAC = 16;
+  localparam int TW_N = 16;
+  localparam int TW_RE[TW_N/2] = '{65536, 60547, 46341, 25080, 0, -25080, -46341, -60547};
+  localparam int TW_IM[TW_N/2] = '{0, -25080, -46341, -60547, -65536, -60547, -46341, -25080};
+
+  function automatic int bitrev(input int v, input int m);
+    int r;
+    r = 0;
+    for (int i = 0; i < m; i++) if (v[i]) r |= 1 << (m - 1 - i);
+    return r;
+  endfunction
+
   logic signed [W-1:0] rev_re [B];
   logic signed [W-1:0] rev_im [B];
   always_comb begin

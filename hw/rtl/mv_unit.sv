@@ -48,7 +48,9 @@ module mv_unit #(
 
   typedef enum logic [2:0] {S_IDLE, S_FFT, S_MAC, S_DRAIN, S_FLUSH} state_t;
   state_t st;
+  /* verilator lint_off UNUSEDSIGNAL */
   instr_t ir;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [AW-1:0] src, dst;
   logic [15:0] kmax, k, gi, dl, issued, oc, xcnt;
 
@@ -59,7 +61,9 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- pipeline of the MAC issue
   logic p_vld, p_first, p_last;
+  /* verilator lint_off UNUSEDSIGNAL */
   logic [15:0] p_j;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [M-1:0] p_r;
   logic [15:0] j_iss;
   assign j_iss = ir.dense ? (k >> M) : k;
@@ -232,6 +236,8 @@ module mv_unit #(
     assign fft_out_v = 1'b0;
     assign xcur = '0;
     assign fwd_v = 1'b0;
+    logic unused_fft;
+    assign unused_fft = ^{fft_in_v, fwd_v, fft_re, fft_im, fft_x};
     assign fft_re = '0;
     assign fft_im = '0;
     assign ifft_y = '0;

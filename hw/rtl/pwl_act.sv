@@ -22,7 +22,9 @@ module pwl_act #(
     if (INIT != "") $readmemh(INIT, tab);
   end
 
-  s64_t rz, zc, u, k, d, c0, c1, v;
+  /* verilator lint_off UNUSEDSIGNAL */
+  s64_t rz, zc, u, k, d, c0, c1, v;  // 64-bit temporaries
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [EW-1:0] e;
   always_comb begin
     rz = 64'sd1 <<< rl;
