@@ -69,7 +69,7 @@ def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
 
 
 def multipliers(params: dict) -> dict:
-    """Hardware multipliers of a core: matrix-vector lanes, FFT/IFFT butterflies (non-trivial twiddles), EW."""
+    """Hardware multipliers of a core: matrix-vector lanes, FFT/IFFT butterflies (upper bound), EW lanes."""
     b, P, fft = params["B"], params["P"], params["FFT"]
     m = int(math.log2(b))
     nb = b // 2 + 1
@@ -82,3 +82,68 @@ def multipliers(params: dict) -> dict:
         ffts = 0
     ew = 2 * b  # MUL/MODRELU multiplier and the PWL slope multiplier per lane
     return {"matvec": P * lane, "fft": ffts, "ew": ew, "total": P * lane + ffts + ew}
+
+
+def layer_report(
+    input_size: int, hidden: int, projection: int, peepholes: bool, b: int, mode: str, P: int
+) -> dict:
+    """Cycles per time step of one LSTM layer of this shape on the core (program from a random artifact)."""
+    from compress.artifact import random_artifact
+    from hw.rtl import program
+
+    art = random_artifact(
+        "lstm",
+        input_size=input_size,
+        hidden=hidden,
+        output_size=b,
+        b=b,
+        mode=mode,
+        seed=0,
+        T=2,
+        n_vectors=1,
+        projection=projection,
+        peepholes=peepholes,
+    )
+    d = program.compile_artifact(art, P=P, T_max=1)
+    per_step = sequence_cycles(d.prog, P, b, 1)["per_step"]
+    mv = sum(instr_cycles(i, P, b) for i in d.prog if i["op"] == "MV" and "head" not in i.get("note", ""))
+    return {
+        "input_size": input_size,
+        "hidden": hidden,
+        "projection": projection,
+        "peepholes": peepholes,
+        "b": b,
+        "mode": mode,
+        "P": P,
+        "cycles_per_step": per_step,
+        "matvec_cycles_per_step": mv,
+        "multipliers": multipliers(d.params),
+    }
+
+
+def main(argv=None) -> int:
+    """Print the Google-LSTM-shaped layer (153 inputs, 1024 cells, 512 projection, peepholes) at b=8."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m hw.cycles", description=main.__doc__)
+    ap.add_argument("--multipliers", type=int, default=1000, help="multiplier budget for choosing P")
+    ap.add_argument("--b", type=int, default=8)
+    args = ap.parse_args(argv)
+    print(
+        "| mode | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz |\n"
+        "|---|---|---|---|---|---|"
+    )
+    for mode in ("direct", "fft"):
+        P = 1
+        while multipliers({"B": args.b, "P": P + 1, "FFT": int(mode == "fft")})["total"] <= args.multipliers:
+            P += 1
+        r = layer_report(153, 1024, 512, True, args.b, mode, P)
+        print(
+            f"| {mode} | {P} | {r['multipliers']['total']} | {r['cycles_per_step']} | "
+            f"{r['matvec_cycles_per_step']} | {r['cycles_per_step'] / 200:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
