@@ -28,30 +28,39 @@ log = logging.getLogger("bench_hls")
 
 
 def peer_config(cfg_base: dict, man: dict, mode: str) -> dict:
-    """Precisions of the stock layers: 16-bit (our widths), integer bits from our calibrated formats."""
+    """Precisions of the stock layers: 16-bit (our widths), integer bits from our calibrated formats.
+
+    hls4ml's io_parallel LSTM needs one type for its input, its result (h and the cell state c) and its
+    accumulator (the gate pre-activations): that type gets the integer bits of the widest of x, c and z.
+    """
     fmt = man["formats"]
 
-    def fx(name, bits=None):
-        f = fmt[name]
-        b = bits or f["bits"]
-        return f"ap_fixed<{b},{b - f['frac']}{mode}>"
+    def fx(bits, frac):
+        return f"ap_fixed<{bits},{bits - frac}{mode}>"
 
-    layers = cfg_base["LayerName"]
-    for name, lc in layers.items():
+    shared = fx(16, min(fmt[k]["frac"] for k in ("x", "l0.c", "l0.z")))
+    for name, lc in cfg_base["LayerName"].items():
         p = lc.setdefault("Precision", {})
         if name == "x":
-            p["result"] = fx("x")
-        elif "recurrent_weight" in p:  # the LSTM (cell state and h share result_t in hls4ml: use c's range)
+            p["result"] = shared
+        elif "recurrent_weight" in p:  # the LSTM
+            w, r, z = fmt["l0.w_ih"], fmt["l0.w_hh"], fmt["l0.z"]
             p.update(
-                weight=fx("l0.w_ih"),
-                recurrent_weight=fx("l0.w_hh"),
-                bias=fx("l0.z"),
-                recurrent_bias=fx("l0.z"),
-                result=fx("l0.c"),
-                accum=fx("l0.z", 40),
+                weight=fx(w["bits"], w["frac"]),
+                recurrent_weight=fx(r["bits"], r["frac"]),
+                bias=fx(z["bits"], z["frac"]),
+                recurrent_bias=fx(z["bits"], z["frac"]),
+                result=shared,
+                accum=shared,
             )
         elif "weight" in p:  # the head
-            p.update(weight=fx("head.w"), bias=fx("head.y"), result=fx("head.y"), accum=fx("head.y", 40))
+            w, y = fmt["head.w"], fmt["head.y"]
+            p.update(
+                weight=fx(w["bits"], w["frac"]),
+                bias=fx(y["bits"], y["frac"]),
+                result=fx(y["bits"], y["frac"]),
+            )
+            p["accum"] = fx(40, y["frac"])
     return cfg_base
 
 
