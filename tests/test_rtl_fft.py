@@ -21,7 +21,14 @@ def test_twiddle_table_matches_reference():
         assert np.array_equal(r, re16[:: 16 // b]) and np.array_equal(i, im16[:: 16 // b])
 
 
-@pytest.mark.parametrize("b,wi,pipe", [(4, 12, 1), (8, 16, 1), (16, 16, 0)])
+@pytest.mark.parametrize(
+    "b,wi,pipe",
+    [
+        (8, 16, 1),
+        pytest.param(4, 12, 1, marks=pytest.mark.slow),
+        pytest.param(16, 16, 0, marks=pytest.mark.slow),
+    ],
+)
 def test_fft_real(b, wi, pipe):
     p = {"B": b, "WI": wi, "n": 40, "inverse": 0, "seed": b}
     runner.run(
@@ -33,7 +40,14 @@ def test_fft_real(b, wi, pipe):
     )
 
 
-@pytest.mark.parametrize("b,wp,pipe", [(4, 20, 1), (8, 24, 1), (16, 24, 0)])
+@pytest.mark.parametrize(
+    "b,wp,pipe",
+    [
+        (16, 24, 0),
+        pytest.param(4, 20, 1, marks=pytest.mark.slow),
+        pytest.param(8, 24, 1, marks=pytest.mark.slow),
+    ],
+)
 def test_ifft_real(b, wp, pipe):
     p = {"B": b, "WP": wp, "G": 4, "BZ": 16, "n": 40, "inverse": 1, "seed": b}
     runner.run(

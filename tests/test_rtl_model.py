@@ -111,3 +111,55 @@ def test_default_sized_lstm(mode, tmp_path):
     )
     r = simulate(art, P=2, work=tmp_path, stall=0.1)
     assert r["passed"] and r["mismatches"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["fft", "direct"])
+def test_default_model_from_compress_stage(mode, tmp_path):
+    """The trained default model (build/default/compress, when present) in both matvec modes."""
+    import copy
+    from pathlib import Path
+
+    from compress.artifact import load_artifact, make_vectors
+
+    folder = Path("build/default/compress")
+    if not (folder / "model.yaml").exists():
+        pytest.skip("build/default/compress not built (make compress)")
+    art = load_artifact(folder)
+    if art.manifest["quantization"]["matvec_mode"] != mode:
+        art = copy.deepcopy(art)
+        art.manifest["quantization"]["matvec_mode"] = mode
+        art.vectors = make_vectors(art, art.vectors["x"], art.vectors["lengths"])
+    r = simulate(art, P=2, work=tmp_path, stall=0.1, n_vectors=6)
+    assert r["passed"] and r["mismatches"] == 0
+
+
+@pytest.mark.slow
+def test_make_sim_cli_writes_results_and_vcd(tmp_path, monkeypatch):
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    from sim import runner
+
+    monkeypatch.chdir(tmp_path)
+    cfg = {
+        "model": {"cell": "gru", "hidden": 8},
+        "compression": {"block_size": 4},
+        "hardware": {"parallelism": 1},
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    random_artifact("gru", hidden=8, b=4, mode="direct", out_dir=tmp_path / "build/tiny/compress")
+    vcd = tmp_path / "w.vcd"
+    res = subprocess.run(
+        [sys.executable, "-m", "sim", "--config", "tiny.yaml", "--vcd", str(vcd), "--vectors", "2"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(runner.ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads((tmp_path / "build/tiny/sim/results.json").read_text())
+    assert out["vectors"] == 2 and out["mismatches"] == 0 and out["cycle_model_max_rel_error"] <= 0.05
+    assert vcd.stat().st_size > 1000
