@@ -2,9 +2,9 @@
 
 Per instruction (one fetch cycle each):
 - EW over n words: 1 + n + 2 (one word per cycle, read latency 1, done handshake).
-- MV: 1 + [fft: q + log2(b) + 1 input FFTs] + sum over row groups of (K + 1 + lanes + flush) + 1, with
-  K = q (circulant) or q*b (dense, one block row per cycle), lanes = output blocks of the group (<= P),
-  flush = log2(b) (IFFT pipeline) in fft mode else 1.
+- MV: 1 + [fft: q + log2(b) + 1 input FFTs] + row groups of K + 2 cycles (K = q circulant, q*b dense: one
+  block row per cycle), each group's drain (lanes + 1 [+ log2(b) IFFT latency]) overlapping the next group's MACs
+  (the next hand-over waits for it), + the last drain + 2.
 - IN: 1 + beats; OUT: 1 + 2 per word; LOOP, ENDLOOP, HALT: 1.
 A sequence of L steps costs the instructions after IN with every loop body repeated L times.
 """
@@ -23,13 +23,15 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
     if op == "MV":
         q, g, pb = ins["n"], ins["g"], ins["pb"]
         K = q * b if ins.get("dense") else q
-        cyc = 2
-        if ins.get("fft"):
-            cyc += q + m + 1
+        fft = bool(ins.get("fft"))
+        t = 1 + (q + m + 1 if fft else 0)  # first MAC cycle (cycle 0 = fetch)
+        free = 0  # first cycle at which the drain is idle
         for gi in range(g):
             lanes = min(P, pb - gi * P)
-            cyc += K + 1 + lanes + (m if ins.get("fft") else 1)
-        return cyc
+            hand = max(t + K + 1, free)  # accumulators handed to the drain
+            free = hand + lanes + 1 + (m if fft else 0)
+            t = hand + 1
+        return free + 2
     if op == "OUT":
         return 1 + 2 * ins["n"]
     return 1

@@ -46,13 +46,14 @@ module mv_unit #(
   localparam int PW = P > 1 ? $clog2(P) : 1;
   localparam int QW = QMAX > 1 ? $clog2(QMAX) : 1;
 
-  typedef enum logic [2:0] {S_IDLE, S_FFT, S_MAC, S_DRAIN, S_FLUSH} state_t;
+  typedef enum logic [2:0] {S_IDLE, S_FFT, S_MAC, S_HAND, S_TAIL} state_t;
   state_t st;
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t ir;
   /* verilator lint_on UNUSEDSIGNAL */
   logic [AW-1:0] src, dst;
-  logic [15:0] kmax, k, gi, dl, issued, oc, xcnt;
+  logic [15:0] kmax, k, gi, dl, issued, oc, xcnt, dgi;
+  logic dbusy, dissue, hand_go;
 
   // ---------------------------------------------------------------- weight memory
   logic [WAW-1:0] waddr_rd;
@@ -81,6 +82,12 @@ module mv_unit #(
   logic signed [ACCW-1:0] acc [P][B];
   logic signed [ACCW-1:0] accr [P][NB];
   logic signed [ACCW-1:0] acci [P][NB];
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic signed [ACCW-1:0] hacc [P][B];  // held copies drained while the next group accumulates
+  logic signed [ACCW-1:0] haccr [P][NB];  // (unused without the FFT path)
+  logic signed [ACCW-1:0] hacci [P][NB];
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic iv_w;  // IFFT output valid
 
   // ---------------------------------------------------------------- control
   always_ff @(posedge clk) begin
@@ -127,35 +134,55 @@ module mv_unit #(
             p_j <= j_iss;
             p_r <= M'(k);
           end
-          if (p_vld && p_last) begin
-            st <= S_DRAIN;
-            dl <= '0;
-            issued <= '0;
-            oc <= '0;
+          if (p_vld && p_last) st <= S_HAND;
+        end
+        S_HAND:
+        // hand the finished accumulators to the drain (when it is free) and go on with the next row group
+        if (!dbusy) begin
+          k <= '0;
+          if (gi + 1 == 16'(ir.g)) st <= S_TAIL;
+          else begin
+            gi <= gi + 1;
+            st <= S_MAC;
           end
         end
-        S_DRAIN: begin
-          // one output block per cycle; lanes beyond the last row block are skipped
-          if (dl + 1 == 16'(P) || gi * 16'(P) + dl + 1 >= 16'(ir.pb)) st <= S_FLUSH;
-          dl <= dl + 1;
-          issued <= issued + 1;
-          if (fft_out_v) oc <= oc + 1;
-        end
-        S_FLUSH: begin
-          if (fft_out_v) oc <= oc + 1;
-          if (!(FFT && ir.fft) || oc + (fft_out_v ? 16'd1 : 16'd0) == issued) begin
-            k <= '0;
-            if (gi + 1 == 16'(ir.g)) begin
-              st <= S_IDLE;
-              done <= 1'b1;
-            end else begin
-              gi <= gi + 1;
-              st <= S_MAC;
-            end
-          end
+        S_TAIL:
+        if (!dbusy) begin
+          st <= S_IDLE;
+          done <= 1'b1;
         end
         default: st <= S_IDLE;
       endcase
+    end
+  end
+
+  // ---------------------------------------------------------------- drain (overlaps the next group's MACs)
+  // one output block per cycle from the held accumulators: requant and write (direct/dense), or P' requant and
+  // the shared IFFT pipeline (fft); lanes beyond the last row block are skipped.
+  assign hand_go = (st == S_HAND) && !dbusy;
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      dbusy <= 1'b0;
+      dissue <= 1'b0;
+    end else if (hand_go) begin
+      dbusy <= 1'b1;
+      dissue <= 1'b1;
+      dl <= '0;
+      issued <= '0;
+      oc <= '0;
+      dgi <= gi;
+    end else if (dbusy) begin
+      logic last_issue;
+      last_issue = dissue && (dl + 1 == 16'(P) || dgi * 16'(P) + dl + 1 >= 16'(ir.pb));
+      if (dissue) begin
+        dl <= dl + 1;
+        issued <= issued + 1;
+        if (last_issue) dissue <= 1'b0;
+      end
+      if (iv_w) oc <= oc + 1;
+      if (!(FFT && ir.fft)) begin
+        if (last_issue) dbusy <= 1'b0;
+      end else if (!dissue && oc + (iv_w ? 16'd1 : 16'd0) == issued) dbusy <= 1'b0;
     end
   end
 
@@ -201,8 +228,15 @@ module mv_unit #(
         end
       end
     end
+    always_ff @(posedge clk) begin
+      if (hand_go) begin
+        hacc[l] <= acc[l];
+        haccr[l] <= accr[l];
+        hacci[l] <= acci[l];
+      end
+    end
     always_comb begin
-      for (int r = 0; r < B; r++) lane_y[l][r*DW+:DW] = DW'(requant(64'(acc[l][r]), 32'(ir.sh), 32'(ir.bits)));
+      for (int r = 0; r < B; r++) lane_y[l][r*DW+:DW] = DW'(requant(64'(hacc[l][r]), 32'(ir.sh), 32'(ir.bits)));
     end
   end
 
@@ -220,20 +254,22 @@ module mv_unit #(
     logic iv;
     always_comb begin
       for (int q = 0; q < NB; q++) begin
-        pr[q*WP+:WP] = WP'(requant(64'(accr[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
-        pim[q*WP+:WP] = WP'(requant(64'(acci[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
+        pr[q*WP+:WP] = WP'(requant(64'(haccr[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
+        pim[q*WP+:WP] = WP'(requant(64'(hacci[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
       end
     end
     ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(1)) u_ifft (
-        .clk, .rst, .in_valid(st == S_DRAIN && ir.fft), .out_bits(ir.bits), .in_re(pr), .in_im(pim),
+        .clk, .rst, .in_valid(dbusy && dissue && ir.fft), .out_bits(ir.bits), .in_re(pr), .in_im(pim),
         .out_valid(iv), .out_y(iy)
     );
-    assign fft_out_v = (st == S_FFT) ? fwd_v : iv;
+    assign fft_out_v = fwd_v;
+    assign iv_w = iv;
     always_comb begin
       for (int r = 0; r < B; r++) ifft_y[r*DW+:DW] = DW'($signed(iy[r*BZMAX+:BZMAX]));
     end
   end else begin : g_nofft
     assign fft_out_v = 1'b0;
+    assign iv_w = 1'b0;
     assign xcur = '0;
     assign fwd_v = 1'b0;
     logic unused_fft;
@@ -245,12 +281,12 @@ module mv_unit #(
 
   always_comb begin
     if (FFT && ir.fft) begin
-      we = (st == S_DRAIN || st == S_FLUSH) && fft_out_v;
-      waddr = dst + AW'(gi * 16'(P) + oc);
+      we = dbusy && iv_w;
+      waddr = dst + AW'(dgi * 16'(P) + oc);
       wdata = ifft_y;
     end else begin
-      we = (st == S_DRAIN);
-      waddr = dst + AW'(gi * 16'(P) + dl);
+      we = dbusy && dissue;
+      waddr = dst + AW'(dgi * 16'(P) + dl);
       wdata = lane_y[PW'(dl)];
     end
   end
