@@ -2,9 +2,9 @@
 
 Per instruction (one fetch cycle each):
 - EW over n words: 1 + n + 2 (one word per cycle, read latency 1, done handshake).
-- MV: 1 + [fft: q + log2(b) + 1 input FFTs] + row groups of K + 2 cycles (K = q circulant, q*b dense: one
-  block row per cycle), each group's drain (lanes + 1 [+ log2(b) IFFT latency]) overlapping the next group's MACs
-  (the next hand-over waits for it), + the last drain + 2.
+- MV: 1 + [fft: q + log2(b) + 1 input FFTs] + row groups of K + 2 cycles (K = q circulant, q*b dense:
+  one block row per cycle), each group's drain (lanes + 1 [+ log2(b) IFFT latency]) overlapping the next
+  group's MACs (the next hand-over waits for it), + the last drain + 2.
 - IN: 1 + beats; OUT: 1 + 2 per word; LOOP, ENDLOOP, HALT: 1.
 A sequence of L steps costs the instructions after IN with every loop body repeated L times.
 """
