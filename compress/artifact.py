@@ -190,7 +190,14 @@ def build_artifact(float_model: dict, X_cal, len_cal, quant: dict) -> Artifact:
     q = {k: quant[k] for k in QUANT_KEYS}
     Bw, Ba, Bz, Bc = q["weight_bits"], q["act_bits"], q["preact_bits"], q["cell_bits"]
     widths = {"act_bits": Ba, "preact_bits": Bz, "cell_bits": Bc}
-    cal = ref.run_float(float_model, X_cal, len_cal)["maxabs"]
+    calib = quant.get("calibration", "max")
+    if calib == "max":
+        cal = ref.run_float(float_model, X_cal, len_cal)["maxabs"]
+    elif isinstance(calib, str) and calib.startswith("p"):
+        cal = ref.run_float(float_model, X_cal, len_cal, quantile=float(calib[1:]))["quantiles"]
+    else:
+        raise ArtifactError(f"quantization.calibration: 'max' or 'pNN.N' (got {calib!r})")
+    q["calibration"] = calib
     if model["cell"] == "bilstm":  # both directions share every activation format (section 7)
         for k in range(model["layers"]):
             for suf in ("z", "c", "h", "r"):

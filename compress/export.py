@@ -123,7 +123,15 @@ def torch_outputs(model, task, X, lengths, batch: int = 512) -> np.ndarray:
 def quant_settings(qcfg: dict, **override) -> dict:
     q = {
         k: qcfg[k]
-        for k in ("weight_bits", "act_bits", "preact_bits", "cell_bits", "pwl_segments", "matvec_mode")
+        for k in (
+            "weight_bits",
+            "act_bits",
+            "preact_bits",
+            "cell_bits",
+            "pwl_segments",
+            "matvec_mode",
+            "calibration",
+        )
     }
     q.update(override)
     return q

@@ -157,9 +157,12 @@ class FloatBackend:
 
     integer = False
 
-    def __init__(self, float_model: dict):
+    SAMPLE = 4096  # values kept per recorded array for quantiles (deterministic stride)
+
+    def __init__(self, float_model: dict, sample: bool = False):
         self.fm = float_model
         self.maxabs: dict[str, float] = {}
+        self.samples: dict[str, list] | None = {} if sample else None
         self.mask = None
         self._dense: dict[str, np.ndarray] = {}
 
@@ -168,7 +171,10 @@ class FloatBackend:
         if self.mask is not None and v.ndim >= 1 and v.shape[0] == self.mask.shape[0]:
             v = v[self.mask]
         if v.size:
-            self.maxabs[name] = max(self.maxabs.get(name, 0.0), float(np.max(np.abs(v))))
+            a = np.abs(v).ravel()
+            self.maxabs[name] = max(self.maxabs.get(name, 0.0), float(np.max(a)))
+            if self.samples is not None:
+                self.samples.setdefault(name, []).append(a[:: max(1, a.size // self.SAMPLE)])
         return
 
     def set_mask(self, mask):
@@ -549,17 +555,24 @@ def run_int(artifact, X, lengths=None, record: bool = False):
     }
 
 
-def run_float(float_model: dict, X, lengths=None, record: bool = False):
-    """Float model in numpy. Returns dict: y (float64), internals, maxabs (calibration ranges per tensor)."""
-    be = FloatBackend(float_model)
+def run_float(float_model: dict, X, lengths=None, record: bool = False, quantile: float | None = None):
+    """Float model in numpy. Returns dict: y (float64), internals, maxabs (calibration ranges per tensor) and,
+    with quantile (e.g. 99.99), "quantiles": that percentile of |value| per tensor (strided subsample)."""
+    be = FloatBackend(float_model, sample=quantile is not None)
     y, internals = forward(be, float_model["model"], X, lengths, record)
     mask = None
     if lengths is not None:
         T = np.asarray(X).shape[1]
         mask = np.arange(T)[None, :] < np.clip(np.asarray(lengths), 1, T)[:, None]
     xs = np.asarray(X, dtype=np.float64)
-    be.maxabs["x"] = float(np.max(np.abs(xs[mask] if mask is not None else xs))) if xs.size else 0.0
-    return {"y": y, "internals": internals, "maxabs": be.maxabs}
+    xs = xs[mask] if mask is not None else xs
+    be.maxabs["x"] = float(np.max(np.abs(xs))) if xs.size else 0.0
+    out = {"y": y, "internals": internals, "maxabs": be.maxabs}
+    if quantile is not None:
+        q = {k: float(np.percentile(np.concatenate(v), quantile)) for k, v in be.samples.items()}
+        q["x"] = float(np.percentile(np.abs(xs), quantile)) if xs.size else 0.0
+        out["quantiles"] = q
+    return out
 
 
 def run_bound(artifact, float_model: dict, X, lengths=None, record: bool = False):

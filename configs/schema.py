@@ -109,6 +109,11 @@ SCHEMA: dict[str, Any] = {
         "matvec_mode": _str("direct", ("direct", "fft"), doc="block-circulant matvec: direct or fft"),
         "qat_epochs": _int(0, 0, doc="quantization-aware fine-tuning epochs (0 = off)"),
         "n_test_vectors": _int(16, 1, doc="sequences written to vectors.npz"),
+        "calibration": _str(
+            "max",
+            ("max", "p99.99", "p99.9", "p99"),
+            doc="activation range statistic for the fraction bits: max |x| or a percentile of |x|",
+        ),
     },
     "hardware": {
         "parallelism": _int(1, 1, doc="P: blocks processed per cycle in the matrix-vector unit"),

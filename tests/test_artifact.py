@@ -171,3 +171,23 @@ def test_npz_is_plain_numpy_readable(saved):
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in zf.infolist())
     with np.load(saved / VECTORS) as z:
         assert z["x"].shape[0] == z["y"].shape[0] == z["lengths"].shape[0]
+
+
+def test_percentile_calibration_trades_outliers_for_resolution():
+    from compress.artifact import build_artifact, random_float_model
+
+    fm = random_float_model("lstm", b=4, seed=9)
+    rng = np.random.default_rng(9)
+    X = rng.uniform(-1, 1, (20, 4, 5))
+    X[0, 0, 0] = 60.0  # one outlier
+    L = np.full(20, 4)
+    q = dict(weight_bits=8, act_bits=8, preact_bits=8, cell_bits=8, pwl_segments=32, matvec_mode="direct")
+    a_max = build_artifact(fm, X, L, q)
+    a_p = build_artifact(fm, X, L, q | {"calibration": "p99"})
+    assert a_max.manifest["quantization"]["calibration"] == "max"
+    assert a_p.manifest["formats"]["x"]["frac"] > a_max.manifest["formats"]["x"]["frac"]
+    assert a_p.manifest["formats"]["l0.w_ih"] == a_max.manifest["formats"]["l0.w_ih"]  # weights: always max
+    assert ref.run_int(a_max, X, L)["sat"]["x"] == 0
+    assert ref.run_int(a_p, X, L)["sat"]["x"] >= 1
+    with pytest.raises(ArtifactError, match="calibration"):
+        build_artifact(fm, X, L, q | {"calibration": "median"})
