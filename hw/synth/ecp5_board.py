@@ -94,7 +94,12 @@ def make_pll(clock_mhz: float, out: Path) -> tuple[str, float]:
 
 
 def write_top(
-    design: Design, out: Path, clock_mhz: float, baud: int = BAUD, fifo_depth: int = 1024, clks_per_bit=None
+    design: Design,
+    out: Path,
+    clock_mhz: float,
+    baud: int = BAUD,
+    fifo_depth: int = 1024,
+    clks_per_bit=None,
 ) -> dict:
     """Write ecp5_top.sv (+ ecp5_pll.v when a PLL is needed) and ulx3s.lpf; returns the wrapper's facts."""
     out.mkdir(parents=True, exist_ok=True)

