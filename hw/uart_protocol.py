@@ -68,3 +68,22 @@ class Decoder:
     def pending(self) -> list[int]:
         """Words of the sequence still being received."""
         return list(self._words)
+
+
+def words_match(got, expected, width: int, masks=None) -> bool:
+    """Sequences equal word by word; masks (per word) select the bits compared (padding lanes out)."""
+    if got is None or len(got) != len(expected):
+        return False
+    full = (1 << width) - 1
+    masks = masks or [full] * len(expected)
+    return all((g ^ e) & m & full == 0 for g, e, m in zip(got, expected, masks, strict=True))
+
+
+def pack_lanes(values, lane_bits: int) -> int:
+    """Signed lane values -> one word (lane i at bits [i*lane_bits +: lane_bits]), as a signed integer."""
+    word = 0
+    mask = (1 << lane_bits) - 1
+    for i, v in enumerate(values):
+        word |= (int(v) & mask) << (i * lane_bits)
+    width = lane_bits * len(values)
+    return word - (1 << width) if word >> (width - 1) else word

@@ -101,7 +101,7 @@ def read_cmd(names: list[str], top: str, wrapper: list[str] = ()) -> str:
     """Yosys commands: the design's sources through the slang SystemVerilog front end (elaborating `top`,
     one thread: WASI), then the board wrapper files (plain SystemVerilog, may instantiate vendor primitives)
     through yosys' own front end."""
-    cmds = [f"read_slang -j 1 -D SYNTHESIS {' '.join(names)} --top {top}"]
+    cmds = [f"read_slang -j 1 -D SYNTHESIS --allow-use-before-declare {' '.join(names)} --top {top}"]
     cmds += [f"read_verilog -sv {n}" for n in wrapper]
     return "; ".join(cmds)
 
