@@ -117,6 +117,7 @@ SCHEMA: dict[str, Any] = {
     },
     "hardware": {
         "parallelism": _int(1, 1, doc="P: blocks processed per cycle in the matrix-vector unit"),
+        "ew_words": _int(1, 1, 64, doc="RTL element-wise unit: b-lane words per cycle (power of two)"),
         "clock_mhz": _num(100.0, 1.0, 1000.0, doc="target clock for synthesis"),
         "xilinx_part": _str("xc7vx690tffg1761-2", doc="7-series part (ADM-7V3 board of C-LSTM/E-RNN)"),
         "ecp5_device": _str("85k", doc="nextpnr-ecp5 device flag"),

@@ -82,7 +82,7 @@ def multipliers(params: dict) -> dict:
     else:
         lane = b * b
         ffts = 0
-    ew = 2 * b  # MUL/MODRELU multiplier and the PWL slope multiplier per lane
+    ew = 2 * b * params.get("E", 1)  # MUL/MODRELU multiplier and the PWL slope multiplier per lane
     return {"matvec": P * lane, "fft": ffts, "ew": ew, "total": P * lane + ffts + ew}
 
 

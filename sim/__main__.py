@@ -42,7 +42,8 @@ def main(argv=None) -> int:
     P = cfg["hardware"]["parallelism"]
     caps = {}
     T = int(art.vectors["x_int"].shape[1])
-    r = simulate(art, P=P, work=out / "work", caps=caps, stall=args.stall, waves=bool(vcd), n_vectors=n)
+    E = cfg["hardware"].get("ew_words", 1)
+    r = simulate(art, P=P, work=out / "work", caps=caps, stall=args.stall, waves=bool(vcd), n_vectors=n, E=E)
     d = r["design"]
     lengths = [int(v) for v in art.vectors["lengths"][: r["vectors"]]]
     model = [cycles.sequence_cycles(d.prog, P, d.params["B"], L)["total"] for L in lengths]

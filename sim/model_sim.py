@@ -37,11 +37,12 @@ def simulate(
     reset_test: str | None = None,
     waves: bool = False,
     n_vectors: int | None = None,
+    E: int = 1,
 ) -> dict:
     """Run art.vectors through rnn_core; returns {vectors, mismatches, latency[], build_s, sim_s, design}."""
     vec = art.vectors
     T = int(vec["x_int"].shape[1])
-    design = program.compile_artifact(art, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps)
+    design = program.compile_artifact(art, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps, E=E)
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     for name, text in program.memory_images(design).items():

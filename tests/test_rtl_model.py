@@ -13,12 +13,13 @@ from hw.rtl import program
 from sim.model_sim import simulate
 
 CAPS = dict(FFT=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=512, QMAX=8, NT=8, ST=8, T_MAX=8)
+E = 2  # the shared build: 2 element-wise words per cycle
 
 CASES = {
-    "lstm_fft_peep_proj": ("lstm", "fft", dict(peepholes=True, projection=8)),
+    "lstm_fft_peep_proj": ("lstm", "fft", dict(peepholes=True, projection=16)),
     "lstm_direct": ("lstm", "direct", {}),
     "gru_fft": ("gru", "fft", {}),
-    "enrnn_direct": ("enrnn", "direct", dict(n2=8)),
+    "enrnn_direct": ("enrnn", "direct", dict(n2=16)),
     "scornn_fft": ("scornn", "fft", {}),
     "bilstm2_fft": ("bilstm", "fft", dict(layers=2)),
     "momentum_direct": ("momentum_lstm", "direct", {}),
@@ -26,7 +27,7 @@ CASES = {
 }
 
 
-def _art(cell, mode, b=8, hidden=16, seed=0, T=6, n_vectors=4, **kw):
+def _art(cell, mode, b=8, hidden=32, seed=0, T=6, n_vectors=4, **kw):
     return random_artifact(
         cell,
         input_size=5,
@@ -45,13 +46,13 @@ def _art(cell, mode, b=8, hidden=16, seed=0, T=6, n_vectors=4, **kw):
 def test_model_bit_exact_with_stalls(case, tmp_path):
     cell, mode, kw = CASES[case]
     art = _art(cell, mode, **kw)
-    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.3, seed=len(case))
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.3, seed=len(case), E=E)
     assert r["passed"] and r["mismatches"] == 0 and r["vectors"] == 4
 
 
 def test_cycle_model_matches_simulation(tmp_path):
-    art = _art("lstm", "fft", peepholes=True, projection=8, seed=3)
-    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0)
+    art = _art("lstm", "fft", peepholes=True, projection=16, seed=3)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=E)
     assert r["mismatches"] == 0
     d = r["design"]
     for L, lat in zip(art.vectors["lengths"], r["latency"], strict=True):
@@ -62,7 +63,7 @@ def test_cycle_model_matches_simulation(tmp_path):
 @pytest.mark.parametrize("where", ["input", "compute"])
 def test_reset_mid_sequence_then_fresh_sequence(where, tmp_path):
     art = _art("lstm", "fft", peepholes=True, seed=5)
-    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.2, reset_test=where)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.2, reset_test=where, E=E)
     assert r["passed"] and r["mismatches"] == 0
 
 
@@ -70,7 +71,7 @@ def test_wrong_reference_is_detected(tmp_path):
     art = _art("gru", "direct", seed=7)
     art.vectors["y"] = art.vectors["y"].copy()
     art.vectors["y"][1, 0] += 1
-    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=E)
     assert not r["passed"] and r["mismatches"] == 1
 
 
@@ -78,6 +79,9 @@ def test_generator_rejects_unaligned_hidden():
     art = _art("lstm", "direct", hidden=12)
     with pytest.raises(program.RtlError, match="model.hidden"):
         program.compile_artifact(art, P=2, T_max=6)
+    art = _art("lstm", "direct", hidden=24)
+    with pytest.raises(program.RtlError, match="ew_words"):
+        program.compile_artifact(art, P=2, T_max=6, E=2)
 
 
 MATRIX = [

@@ -100,7 +100,8 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
         T = max(T, cfg["task"]["seq_len"])
     T = max(T, t_max or 0)
     P = cfg["hardware"]["parallelism"]
-    design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T)
+    E = cfg["hardware"].get("ew_words", 1)
+    design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T, E=E)
     out = Path(out or build_dir(cfg, "rtl"))
     out.mkdir(parents=True, exist_ok=True)
     for name, text in program.memory_images(design).items():
@@ -124,6 +125,7 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
         "instruction_bits": isa.WIDTH,
         "multipliers": cycles.multipliers(design.params),
         "cycles_per_step": cycles.sequence_cycles(prog, P, design.params["B"], 1)["per_step"],
+        "ew_words": E,
         "ports": {
             "clk": "clock",
             "rst": "synchronous reset, active high",

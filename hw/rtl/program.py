@@ -45,21 +45,28 @@ def _ceil(a: int, b: int) -> int:
 
 
 class _Alloc:
-    def __init__(self):
+    """Data-memory allocator in blocks; regions start and end on E-block (element-wise word) boundaries."""
+
+    def __init__(self, E: int = 1):
         self.top = 0
+        self.E = E
         self.regions: dict[str, tuple[int, int]] = {}
 
     def __call__(self, name: str, words: int) -> int:
         base = self.top
         self.regions[name] = (base, words)
-        self.top += max(words, 1)
+        self.top += _ceil(max(words, 1), self.E) * self.E
         return base
 
 
 def compile_artifact(
-    art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None
+    art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None, E: int = 1
 ):
-    """Map an artifact onto the core with P lanes; caps may force memory sizes (shared test builds)."""
+    """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle.
+
+    caps may force memory sizes (shared test builds)."""
+    if E < 1 or E & (E - 1):
+        raise RtlError(f"hardware.ew_words: must be a power of two (got {E})")
     man, arr = art.manifest, art.arrays
     model = man["model"]
     cell = model["cell"]
@@ -94,6 +101,8 @@ def compile_artifact(
     for what, v in (("hidden", H), ("projection", Pout), ("n2", n2)):
         if v % b:
             raise RtlError(f"model.yaml: model.{what}: must be a multiple of b={b} for the RTL (got {v})")
+        if (v // b) % E:
+            raise RtlError(f"model.yaml: model.{what}: must be a multiple of b*ew_words={b * E} (got {v})")
     NB = b // 2 + 1
     WMW = 2 * NB * Bw if hw_fft else b * Bw
 
@@ -177,7 +186,7 @@ def compile_artifact(
         )
 
     # ------------------------------------------------------------------ data memory layout
-    al = _Alloc()
+    al = _Alloc(E)
     consts: dict[int, list[int]] = {}
 
     def const(name, values):
@@ -193,7 +202,7 @@ def compile_artifact(
     in_words = _ceil(nx, b)
     layers = ref.cell_names(model)
     out_w = Pout // b * (2 if cell == "bilstm" else 1)
-    ST = max(in_words, out_w)
+    ST = _ceil(max(in_words, out_w), E) * E
     if caps.get("ST"):
         if caps["ST"] < ST:
             raise RtlError(f"sequence stride needs {ST} words (cap {caps['ST']})")
@@ -248,7 +257,7 @@ def compile_artifact(
 
     prog.append(dict(op="IN", dst=seq[0], n=in_words, note="input sequence"))
     cur_in = 0
-    for k, cells in enumerate(layers):
+    for cells in layers:
         src_seq, dst_seq = seq[cur_in], seq[1 - cur_in]
         for d, c in enumerate(cells):
             backward = d == 1
@@ -394,7 +403,7 @@ def compile_artifact(
         prog.append(dict(op="OUT", a=HY, n=ow, last=1, note="y"))
     prog.append(dict(op="HALT"))
 
-    dm_depth = al.top
+    dm_depth = _ceil(al.top, E) * E
     if caps.get("DM_DEPTH"):
         if caps["DM_DEPTH"] < dm_depth:
             raise RtlError(f"data memory needs {dm_depth} words (cap {caps['DM_DEPTH']})")
@@ -445,17 +454,18 @@ def memory_images(d: Design) -> dict[str, str]:
     """File name -> text of the four .mem files."""
     p = d.params
     b, DW = p["B"], p["DW"]
+    E = p.get("E", 1)
     dm_words = []
-    for lanes in d.dm:
+    for k in range(0, len(d.dm), E):
         w = 0
-        for i, v in enumerate(lanes):
+        for i, v in enumerate(x for blk in d.dm[k : k + E] for x in blk):
             w |= (int(v) & ((1 << DW) - 1)) << (i * DW)
         dm_words.append(w)
     nb = b // 2 + 1
     wmw = 2 * nb * p["BW"] if p["FFT"] else b * p["BW"]
     return {
         "prog.mem": "\n".join(to_hex_lines([isa.encode(i) for i in d.prog], isa.WIDTH)) + "\n",
-        "dm.mem": "\n".join(to_hex_lines(dm_words, b * DW)) + "\n",
+        "dm.mem": "\n".join(to_hex_lines(dm_words, E * b * DW)) + "\n",
         "w.mem": "\n".join(to_hex_lines(d.wmem, p["P"] * wmw)) + "\n",
         "pwl.mem": "\n".join(to_hex_lines(d.pwl, 2 * p["BA"] + 2)) + "\n",
     }

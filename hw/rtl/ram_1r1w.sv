@@ -1,12 +1,15 @@
 // Simple dual-port RAM, synchronous read (one cycle), initialised by $readmemh: infers block RAM.
+// NBE write-enable segments of W/NBE bits each (byte-enable style partial writes).
 module ram_1r1w #(
     parameter int W = 32,
+    parameter int NBE = 1,
     parameter int DEPTH = 256,
     parameter string INIT = "",
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
     input  logic          we,
+    input  logic [NBE-1:0] wbe,
     input  logic [AW-1:0] waddr,
     input  logic [W-1:0]  wdata,
     input  logic [AW-1:0] raddr,
@@ -17,7 +20,8 @@ module ram_1r1w #(
     if (INIT != "") $readmemh(INIT, mem);
   end
   always_ff @(posedge clk) begin
-    if (we) mem[waddr] <= wdata;
+    for (int i = 0; i < NBE; i++)
+      if (we && wbe[i]) mem[waddr][i*(W/NBE)+:(W/NBE)] <= wdata[i*(W/NBE)+:(W/NBE)];
     rdata <= mem[raddr];
   end
 endmodule

@@ -7,6 +7,7 @@
 module rnn_core #(
     parameter int B = 8,
     parameter int P = 2,
+    parameter int E = 1,  // element-wise unit: data words (of B lanes) per cycle, a power of two
     parameter bit FFT = 1,
     parameter int DW = 20,
     parameter int BA = 16,
@@ -38,7 +39,9 @@ module rnn_core #(
     output logic              m_axis_tlast
 );
   import rnn_isa_pkg::*;
-  localparam int AW = $clog2(DM_DEPTH);
+  localparam int AW = $clog2(DM_DEPTH);  // block (B-lane word) addresses
+  localparam int SAW = $clog2(DM_DEPTH / E);  // super-word (E blocks) addresses of the memories
+  localparam int SW = E * B * DW;
   localparam int PCW = $clog2(PROG_DEPTH);
 
   // ---------------------------------------------------------------- program
@@ -51,16 +54,32 @@ module rnn_core #(
   assign cur = prog[pc];
 
   // ---------------------------------------------------------------- data memory (3 read copies)
-  logic          dm_we;
-  logic [AW-1:0] dm_waddr;
-  logic [B*DW-1:0] dm_wdata;
-  logic [AW-1:0] dm_ra [3];
-  logic [B*DW-1:0] dm_rd [3];
+  // words of E blocks; the element-wise unit reads/writes whole words, the matrix-vector unit and the streams
+  // one block (partial write with block enables)
+  logic           dm_we;
+  logic [E-1:0]   dm_wbe;
+  logic [SAW-1:0] dm_waddr;
+  logic [SW-1:0]  dm_wdata;
+  logic [SAW-1:0] dm_ra [3];
+  logic [SW-1:0]  dm_rd [3];
   for (genvar i = 0; i < 3; i++) begin : g_dm
-    ram_1r1w #(.W(B * DW), .DEPTH(DM_DEPTH), .INIT(DM_INIT)) u_dm (
-        .clk, .we(dm_we), .waddr(dm_waddr), .wdata(dm_wdata), .raddr(dm_ra[i]), .rdata(dm_rd[i])
+    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT)) u_dm (
+        .clk, .we(dm_we), .wbe(dm_wbe), .waddr(dm_waddr), .wdata(dm_wdata), .raddr(dm_ra[i]), .rdata(dm_rd[i])
     );
   end
+  function automatic logic [SAW-1:0] word_of(input logic [AW-1:0] a);
+    return SAW'(a / AW'(E));
+  endfunction
+  function automatic int blk_of(input logic [AW-1:0] a);
+    return 32'(a) % E;
+  endfunction
+  logic [AW-1:0] in_base, out_addr, in_addr;
+  logic [AW-1:0] mv_ra, mv_waddr;
+  logic [AW-1:0] mv_ra_q;  // block address read by the matrix-vector unit in the previous cycle
+  logic [B*DW-1:0] mv_rd, out_rd;
+  always_ff @(posedge clk) mv_ra_q <= mv_ra;
+  assign mv_rd = dm_rd[0][blk_of(mv_ra_q)*B*DW+:B*DW];
+  assign out_rd = dm_rd[0][blk_of(out_addr)*B*DW+:B*DW];
 
   // ---------------------------------------------------------------- sequencing state
   typedef enum logic [2:0] {C_FETCH, C_MV, C_EW, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
@@ -87,9 +106,10 @@ module rnn_core #(
 
   // ---------------------------------------------------------------- units
   logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we;
-  logic [AW-1:0] mv_ra, mv_waddr, ew_waddr;
-  logic [AW-1:0] ew_ra [3];
-  logic [B*DW-1:0] mv_wdata, ew_wdata;
+  logic [SAW-1:0] ew_ra [3];
+  logic [SAW-1:0] ew_waddr;
+  logic [B*DW-1:0] mv_wdata;
+  logic [SW-1:0] ew_wdata;
   assign mv_start = (cs == C_FETCH) && (cur.op == OP_MV);
   assign ew_start = (cs == C_FETCH) && (cur.op == OP_EW);
 
@@ -98,17 +118,17 @@ module rnn_core #(
       .QMAX(QMAX), .W_INIT(W_INIT)
   ) u_mv (
       .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
-      .ra(mv_ra), .rd(dm_rd[0]), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
+      .ra(mv_ra), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
   );
 
-  ew_unit #(.B(B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(AW), .PWL_INIT(PWL_INIT)) u_ew (
-      .clk, .rst, .start(ew_start), .ins(cur), .a_base(a_eff), .b_base(b_eff), .c_base(c_eff), .d_base(d_eff),
+  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .PWL_INIT(PWL_INIT)) u_ew (
+      .clk, .rst, .start(ew_start), .ins(cur), .a_base(word_of(a_eff)), .b_base(word_of(b_eff)),
+      .c_base(word_of(c_eff)), .d_base(word_of(d_eff)),
       .done(ew_done), .ra(ew_ra), .rd(dm_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
   );
 
   // ---------------------------------------------------------------- AXI4-Stream in
   logic in_we;
-  logic [AW-1:0] in_base, out_addr;
   logic [11:0] out_n;
   assign s_axis_tready = (cs == C_IN);
   assign in_we = s_axis_tvalid && s_axis_tready;
@@ -120,28 +140,33 @@ module rnn_core #(
   // ---------------------------------------------------------------- AXI4-Stream out
   assign m_axis_tvalid = (cs == C_OUT_SEND);
   always_comb begin
-    for (int l = 0; l < B; l++) m_axis_tdata[l*BO+:BO] = dm_rd[0][l*DW+:BO];
+    for (int l = 0; l < B; l++) m_axis_tdata[l*BO+:BO] = out_rd[l*DW+:BO];
   end
   assign m_axis_tlast = (cs == C_OUT_SEND) && (wi + 16'd1 == 16'(out_n)) &&
                         (cur.last == 2'd1 || (cur.last == 2'd2 && final_pass));
 
   // ---------------------------------------------------------------- memory port muxes
   always_comb begin
-    dm_ra[0] = (cs == C_MV) || mv_start ? mv_ra : (cs == C_OUT_RD || cs == C_OUT_SEND) ? out_addr : ew_ra[0];
+    dm_ra[0] = (cs == C_MV) || mv_start ? word_of(mv_ra) :
+               (cs == C_OUT_RD || cs == C_OUT_SEND) ? word_of(out_addr) : ew_ra[0];
     dm_ra[1] = ew_ra[1];
     dm_ra[2] = ew_ra[2];
+    in_addr = in_base + AW'(32'(ti) * ST) + AW'(wi);
     if (mv_we) begin
       dm_we = 1'b1;
-      dm_waddr = mv_waddr;
-      dm_wdata = mv_wdata;
+      dm_wbe = E'(1) << blk_of(mv_waddr);
+      dm_waddr = word_of(mv_waddr);
+      dm_wdata = {E{mv_wdata}};
     end else if (ew_we) begin
       dm_we = 1'b1;
+      dm_wbe = '1;
       dm_waddr = ew_waddr;
       dm_wdata = ew_wdata;
     end else begin
       dm_we = in_we;
-      dm_waddr = in_base + AW'(32'(ti) * ST) + AW'(wi);
-      dm_wdata = in_word;
+      dm_wbe = E'(1) << blk_of(in_addr);
+      dm_waddr = word_of(in_addr);
+      dm_wdata = {E{in_word}};
     end
   end
 
