@@ -119,6 +119,14 @@ def sim_cycles(sim: dict | None, lengths: list[int] | None = None) -> dict | Non
         return None
     per_step = sim.get("cycles_per_step")
     per_seq = sim.get("cycles_per_sequence")
+    lengths = lengths or sim.get("lengths")
+    if isinstance(per_seq, list) and lengths and len(per_seq) == len(lengths):
+        return {
+            "cycles_per_frame": sum(per_seq) / sum(lengths),
+            "cycles_per_step": per_step,
+            "cycles_per_sequence": statistics.mean(per_seq),
+            "mean_steps": statistics.mean(lengths),
+        }
     if isinstance(per_seq, list):
         per_seq = statistics.mean(per_seq) if per_seq else None
     if isinstance(per_step, list):

@@ -90,6 +90,8 @@ def test_fpga_rows_use_fmax_when_timing_fails():
     cfg = {"hardware": {"clock_mhz": 100.0, "xilinx_part": "xc7vx690tffg1761-2"}}
     cycles = R.sim_cycles({"cycles_per_step": 300, "cycles_per_sequence": 3200, "mean_steps": 10})
     assert cycles["cycles_per_frame"] == 320
+    lst = R.sim_cycles({"cycles_per_step": 100, "cycles_per_sequence": [250, 1050], "lengths": [2, 10]})
+    assert lst["cycles_per_frame"] == pytest.approx(1300 / 12) and lst["cycles_per_sequence"] == 650
     rows = R.fpga_rows(cfg, _fake_synth(), cycles, "m")
     x7, e5 = rows
     assert x7["values"]["frames_per_s"] == pytest.approx(100e6 / 320)
