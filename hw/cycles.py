@@ -87,7 +87,7 @@ def multipliers(params: dict) -> dict:
 
 
 def layer_report(
-    input_size: int, hidden: int, projection: int, peepholes: bool, b: int, mode: str, P: int
+    input_size: int, hidden: int, projection: int, peepholes: bool, b: int, mode: str, P: int, E: int = 1
 ) -> dict:
     """Cycles per time step of one LSTM layer of this shape on the core (program from a random artifact)."""
     from compress.artifact import random_artifact
@@ -106,7 +106,7 @@ def layer_report(
         projection=projection,
         peepholes=peepholes,
     )
-    d = program.compile_artifact(art, P=P, T_max=1)
+    d = program.compile_artifact(art, P=P, T_max=1, E=E)
     per_step = sequence_cycles(d.prog, P, b, 1)["per_step"]
     mv = sum(instr_cycles(i, P, b) for i in d.prog if i["op"] == "MV" and "head" not in i.get("note", ""))
     return {
@@ -117,6 +117,7 @@ def layer_report(
         "b": b,
         "mode": mode,
         "P": P,
+        "E": E,
         "cycles_per_step": per_step,
         "matvec_cycles_per_step": mv,
         "multipliers": multipliers(d.params),
@@ -132,18 +133,20 @@ def main(argv=None) -> int:
     ap.add_argument("--b", type=int, default=8)
     args = ap.parse_args(argv)
     print(
-        "| mode | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz |\n"
-        "|---|---|---|---|---|---|"
+        "| mode | E | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz |\n"
+        "|---|---|---|---|---|---|---|"
     )
     for mode in ("direct", "fft"):
-        P = 1
-        while multipliers({"B": args.b, "P": P + 1, "FFT": int(mode == "fft")})["total"] <= args.multipliers:
-            P += 1
-        r = layer_report(153, 1024, 512, True, args.b, mode, P)
-        print(
-            f"| {mode} | {P} | {r['multipliers']['total']} | {r['cycles_per_step']} | "
-            f"{r['matvec_cycles_per_step']} | {r['cycles_per_step'] / 200:.1f} |"
-        )
+        for E in (1, 2, 4, 8):
+            hw = {"B": args.b, "E": E, "FFT": int(mode == "fft")}
+            P = 1
+            while multipliers({**hw, "P": P + 1})["total"] <= args.multipliers:
+                P += 1
+            r = layer_report(153, 1024, 512, True, args.b, mode, P, E)
+            print(
+                f"| {mode} | {E} | {P} | {r['multipliers']['total']} | {r['cycles_per_step']} | "
+                f"{r['matvec_cycles_per_step']} | {r['cycles_per_step'] / 200:.1f} |"
+            )
     return 0
 
 

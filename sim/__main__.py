@@ -1,7 +1,8 @@
-"""`make sim`: run the config's model on Verilator over its compress test vectors; write build/NAME/sim/results.json.
+"""`make sim`: run the config's model on Verilator over its compress test vectors.
 
-Options: --vcd PATH (waveform of the first vectors, for switching activity), --wave (same at build/NAME/sim/
-dump.vcd), --vectors N (limit), --stall p (random AXI idle/backpressure probability, default 0 for cycle counts).
+Writes build/NAME/sim/results.json. Options: --vcd PATH (waveform of the first vectors, for switching
+activity), --wave (same at build/NAME/sim/dump.vcd), --vectors N (limit), --stall p (random AXI idle /
+backpressure probability, default 0 for cycle counts).
 """
 
 from __future__ import annotations
