@@ -128,10 +128,10 @@ def bench_model(cfg: dict, root: Path) -> dict:
 
 
 def summarise(results: list[dict]) -> list[dict]:
-    """Mean over the models of each task (seeds): float and every variant; worst loss vs float per variant."""
+    """Mean over the models of each (task, cell) (seeds): float and every variant; worst loss vs float."""
     groups: dict[str, list[dict]] = {}
     for r in results:
-        groups.setdefault(r["task"], []).append(r)
+        groups.setdefault(f"{r['task']} {r['cell']}", []).append(r)
     out = []
     for task, rs in sorted(groups.items()):
         rows = []
@@ -149,7 +149,8 @@ def summarise(results: list[dict]) -> list[dict]:
         out.append(
             {
                 "name": f"mean {task} (n={len(rs)})",
-                "task": task,
+                "task": task.split()[0],
+                "cell": task.split()[1],
                 "n_models": len(rs),
                 "metric_name": rs[0]["metric_name"],
                 "float": sum(r["float"] for r in rs) / len(rs),
@@ -167,11 +168,11 @@ def table(results: list[dict]) -> str:
         b, m, pwl, cal = c
         return f"{b}b {m[:3]}" + (" P16" if pwl == 16 else "") + (" p99.9" if cal != "max" else "")
 
-    lines = [f"{'model':<28}{'metric':<10}{'float':>8}  " + "  ".join(f"{head(c):>15}" for c in cols)]
+    lines = [f"{'model':<34}{'metric':<10}{'float':>8}  " + "  ".join(f"{head(c):>15}" for c in cols)]
     for r in results:
         by = {(x["bits"], x["mode"], x["pwl_segments"], x["calibration"]): x["metric"] for x in r["rows"]}
         cells = [f"{by[c]:>15.4f}" for c in cols]
-        lines.append(f"{r['name']:<28}{r['metric_name']:<10}{r['float']:>8.4f}  " + "  ".join(cells))
+        lines.append(f"{r['name']:<34}{r['metric_name']:<10}{r['float']:>8.4f}  " + "  ".join(cells))
     return "\n".join(lines)
 
 
@@ -192,8 +193,14 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(2)
     root = Path(args.root)
-    results, skipped = [], []
+    from train.loop import config_hash
+
+    results, skipped, seen = [], [], set()
     for cfg, cfg_root, source in candidates(root, args.config, args.seeds):
+        if config_hash(cfg) in seen:  # e.g. configs/default.yaml == the grid's jv_admm_b8_s0
+            log.info("%s (%s): same model as an earlier entry; skipped", cfg["name"], source)
+            continue
+        seen.add(config_hash(cfg))
         if not trained(cfg, cfg_root):
             if not args.train:
                 log.info("%s (%s): no trained model in %s; skipped", cfg["name"], source, cfg_root)
