@@ -75,13 +75,15 @@ def multipliers(params: dict) -> dict:
     b, P, fft = params["B"], params["P"], params["FFT"]
     m = int(math.log2(b))
     nb = b // 2 + 1
+    lane = 0
+    ffts = 0
     if fft:
-        lane = 4 * nb + b  # complex MAC per bin + the dense row
-        butterflies = sum(b // 2 for _ in range(m))
-        ffts = 2 * 4 * butterflies  # forward + inverse, 4 real multipliers per butterfly (upper bound)
-    else:
-        lane = b * b
-        ffts = 0
+        lane += 4 * nb  # complex MAC per bin
+        ffts = 2 * 4 * (b // 2) * m  # forward + inverse, 4 real multipliers per butterfly (upper bound)
+    if params.get("DIRECT", 1):
+        lane += b * b
+    if params.get("DENSE", 1):
+        lane += b
     ew = 2 * b * params.get("E", 1)  # MUL/MODRELU multiplier and the PWL slope multiplier per lane
     return {"matvec": P * lane, "fft": ffts, "ew": ew, "total": P * lane + ffts + ew}
 
@@ -138,7 +140,7 @@ def main(argv=None) -> int:
     )
     for mode in ("direct", "fft"):
         for E in (1, 2, 4, 8):
-            hw = {"B": args.b, "E": E, "FFT": int(mode == "fft")}
+            hw = {"B": args.b, "E": E, "FFT": int(mode == "fft"), "DIRECT": int(mode == "direct"), "DENSE": 0}
             P = 1
             while multipliers({**hw, "P": P + 1})["total"] <= args.multipliers:
                 P += 1

@@ -45,7 +45,10 @@ def test_module_lint_clean(top):
     _lint([RTL_DIR / f"{n}.sv" for n in LIBRARY], top)
 
 
-@pytest.mark.parametrize("params", [["-GFFT=0"], ["-GB=4", "-GP=3"], ["-GB=16", "-GP=1"], ["-GB=2"]])
+@pytest.mark.parametrize(
+    "params",
+    [["-GFFT=0"], ["-GDIRECT=0", "-GDENSE=0", "-GE=4"], ["-GB=4", "-GP=3"], ["-GB=16", "-GP=1"], ["-GB=2"]],
+)
 def test_core_lint_clean_across_parameters(params):
     _lint([RTL_DIR / f"{n}.sv" for n in LIBRARY], "rnn_core", params)
 

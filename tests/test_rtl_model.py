@@ -12,7 +12,7 @@ from hw import cycles
 from hw.rtl import program
 from sim.model_sim import simulate
 
-CAPS = dict(FFT=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=512, QMAX=8, NT=8, ST=8, T_MAX=8)
+CAPS = dict(FFT=1, DIRECT=1, DENSE=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=512, QMAX=8, NT=8, ST=8, T_MAX=8)
 E = 2  # the shared build: 2 element-wise words per cycle
 
 CASES = {
@@ -102,7 +102,9 @@ MATRIX = [
 def test_model_matrix(cell, mode, b, P, tmp_path):
     kw = dict(n2=b) if cell == "enrnn" else (dict(peepholes=True, projection=b) if cell == "lstm" else {})
     art = _art(cell, mode, b=b, hidden=2 * b, seed=b * 10 + P, **kw)
-    caps = dict(FFT=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=1024, QMAX=8, NT=8, ST=8, T_MAX=8)
+    caps = dict(
+        FFT=1, DIRECT=1, DENSE=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=1024, QMAX=8, NT=8, ST=8, T_MAX=8
+    )
     r = simulate(art, P=P, work=tmp_path, caps=caps, stall=0.3, seed=P)
     assert r["passed"] and r["mismatches"] == 0
 

@@ -10,7 +10,9 @@
 module mv_unit #(
     parameter int B = 8,
     parameter int P = 2,
-    parameter bit FFT = 1,
+    parameter bit FFT = 1,  // frequency-domain path (fft-mode circulant matrices)
+    parameter bit DIRECT = 1,  // time-domain circulant path (b*b multipliers per lane)
+    parameter bit DENSE = 1,  // dense path (b multipliers per lane)
     parameter int DW = 20,
     parameter int BA = 16,
     parameter int BW = 16,
@@ -212,12 +214,12 @@ module mv_unit #(
             accr[l][q] <= ACCW'((p_first ? 64'sd0 : 64'(accr[l][q])) + wr * xr - wi * xi);
             acci[l][q] <= ACCW'((p_first ? 64'sd0 : 64'(acci[l][q])) + wr * xi + wi * xr);
           end
-        end else if (ir.dense) begin
+        end else if (DENSE && ir.dense) begin
           s64_t s;
           s = '0;
           for (int c = 0; c < B; c++) s += 64'($signed(wl[c*BW+:BW])) * 64'($signed(rd[c*DW+:DW]));
           acc[l][p_r] <= ACCW'((p_first ? 64'sd0 : 64'(acc[l][p_r])) + s);
-        end else begin
+        end else if (DIRECT) begin
           for (int r = 0; r < B; r++) begin
             s64_t s;
             s = '0;

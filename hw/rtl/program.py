@@ -415,6 +415,10 @@ def compile_artifact(
         P=P,
         E=E,
         FFT=int(hw_fft),
+        DIRECT=int(
+            bool(caps.get("DIRECT")) or any(v["dense"] == 0 and v["fft"] == 0 for v in mv_info.values())
+        ),
+        DENSE=int(bool(caps.get("DENSE")) or any(v["dense"] == 1 for v in mv_info.values())),
         DW=DW,
         BA=Ba,
         BW=Bw,

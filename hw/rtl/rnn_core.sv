@@ -8,7 +8,9 @@ module rnn_core #(
     parameter int B = 8,
     parameter int P = 2,
     parameter int E = 1,  // element-wise unit: data words (of B lanes) per cycle, a power of two
-    parameter bit FFT = 1,
+    parameter bit FFT = 1,  // matrix-vector paths present (see mv_unit)
+    parameter bit DIRECT = 1,
+    parameter bit DENSE = 1,
     parameter int DW = 20,
     parameter int BA = 16,
     parameter int BW = 16,
@@ -114,7 +116,7 @@ module rnn_core #(
   assign ew_start = (cs == C_FETCH) && (cur.op == OP_EW);
 
   mv_unit #(
-      .B(B), .P(P), .FFT(FFT), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
+      .B(B), .P(P), .FFT(FFT), .DIRECT(DIRECT), .DENSE(DENSE), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
       .QMAX(QMAX), .W_INIT(W_INIT)
   ) u_mv (
       .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
