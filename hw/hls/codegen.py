@@ -40,7 +40,7 @@ class LayerSpec:
     out_bits: int
     structs: list[str] = field(default_factory=list)  # config structs, '{P}' = per-layer prefix
     weights: list[Weight] = field(default_factory=list)
-    cells: list[dict] = field(default_factory=list)  # per direction: cfg name, weight field order, reverse
+    cells: list[dict] = field(default_factory=list)  # per direction: cfg name, weight array order, reverse
     per_step: bool = False
 
 
@@ -173,13 +173,14 @@ def _lstm_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) ->
         fv, fmu, fs = g.bf(f"{c}.v"), g.bf(f"{c}.mu"), g.bf(f"{c}.s")
     else:
         bias = g.vec(spec, f"{c}.b", f"{c}.z")
-        fv, fmu, fs = (zb, zf), (2, 0), (2, 0)
-        b_w = mu = s = "0"
+        # unused arrays: the bias array stands in (their types are then ap_int<Bz>)
+        fv, fmu, fs = (zb, zf), (zb, 0), (zb, 0)
+        b_w = mu = s = bias
     if peep:
         peepv = g.vec(spec, f"{c}.peep", f"{c}.peep")
         fp = g.bf(f"{c}.peep")
     else:
-        peepv, fp = "0", (2, 0)
+        peepv, fp = bias, (zb, 0)
     cfg = f"{{P}}_{cc}"
     fmts = {
         "x": g.bf(xin),
@@ -205,7 +206,7 @@ def _lstm_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) ->
     )
     fields = [ih[1], ih[2], hh[1], hh[2], pr[1], pr[2], twr, twi, bias, b_w, peepv, mu, s]
     fields += [sig[1], sig[2], tz[1], tz[2], tc[1], tc[2]]
-    return {"cfg": cfg, "fields": fields, "cell": cc, "weights_t": "lstm_weights", "seq": "lstm_seq"}
+    return {"cfg": cfg, "fields": fields, "cell": cc, "seq": "lstm_seq"}
 
 
 def _gru_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -> dict:
@@ -230,7 +231,7 @@ def _gru_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -> 
         f"    typedef {sig[0]} sig_z;\n    typedef {tz[0]} tanh_z;\n}};\n"
     )
     fields = [ih[1], ih[2], hh[1], hh[2], twr, twi, b_rz, b_in, b_hn, sig[1], sig[2], tz[1], tz[2]]
-    return {"cfg": cfg, "fields": fields, "cell": cc, "weights_t": "gru_weights", "seq": "gru_seq"}
+    return {"cfg": cfg, "fields": fields, "cell": cc, "seq": "gru_seq"}
 
 
 def _enrnn_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -> dict:
@@ -261,7 +262,7 @@ def _enrnn_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -
         f"    typedef {w3[0]} mv_3;\n}};\n"
     )
     fields = [win[1], win[2], w1[1], w1[2], w2[1], w2[2], w3[1], w3[2], twr, twi, bmod]
-    return {"cfg": cfg, "fields": fields, "cell": cc, "weights_t": "enrnn_weights", "seq": "enrnn_seq"}
+    return {"cfg": cfg, "fields": fields, "cell": cc, "seq": "enrnn_seq"}
 
 
 def layer_specs(manifest: dict, arrays: dict, T: int, parallelism: int = 1) -> list[LayerSpec]:

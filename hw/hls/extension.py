@@ -74,7 +74,7 @@ class R2FConfigTemplate(LayerConfigTemplate):
 
 
 class R2FFunctionTemplate(FunctionCallTemplate):
-    """The call: weight struct(s) pointing at the weight variables, then the sequence loop(s) or the head."""
+    """The call(s): the sequence loop of each direction, or the head, with the weight variables as arrays."""
 
     def __init__(self):
         super().__init__((R2FRecurrent, R2FHead), include_header=INCLUDES)
@@ -86,30 +86,17 @@ class R2FFunctionTemplate(FunctionCallTemplate):
         n = f"r2f::clamp_len<{spec.n_t}>({node.get_input_variable(node.inputs[1]).name}[0])"
         y = node.get_output_variable().name
         names = {w.key: node.get_weights(w.key).name for w in spec.weights}
-
-        def ptr(k):
-            return names[k] if k in names else "0"
-
-        lines = ["{"]
-        if spec.kind == "head":
-            info = spec.cells[0]
-            args = ", ".join(ptr(k) for k in info["fields"])
-            lines.append(f"    r2f::head<{info['cfg'].replace('{P}', P)}>({x}, {n}, {y}, {args});")
-        else:
-            for info in spec.cells:
-                cfg = info["cfg"].replace("{P}", P)
-                wname = f"w_{P}_{info['cell']}"
-                lines.append(
-                    f"    static const r2f::{info['weights_t']}<{cfg}> {wname} = "
-                    f"{{{', '.join(ptr(k) for k in info['fields'])}}};"
-                )
-                if info["seq"] == "lstm_seq":
-                    rev = str(info["reverse"]).lower()
-                    tmpl = f"{cfg}, {spec.n_out}, {info['offset']}, {rev}"
-                    lines.append(f"    r2f::lstm_seq<{tmpl}>({x}, {n}, {y}, {wname});")
-                else:
-                    lines.append(f"    r2f::{info['seq']}<{cfg}>({x}, {n}, {y}, {wname});")
-        lines.append("}")
+        lines = []
+        for info in spec.cells:
+            cfg = info["cfg"].replace("{P}", P)
+            args = ", ".join(names[k] for k in info["fields"])  # the weight variables, as array arguments
+            if spec.kind == "head":
+                lines.append(f"r2f::head<{cfg}>({x}, {n}, {y}, {args});")
+            elif info["seq"] == "lstm_seq":
+                tmpl = f"{cfg}, {spec.n_out}, {info['offset']}, {str(info['reverse']).lower()}"
+                lines.append(f"r2f::lstm_seq<{tmpl}>({x}, {n}, {y}, {args});")
+            else:
+                lines.append(f"r2f::{info['seq']}<{cfg}>({x}, {n}, {y}, {args});")
         return lines
 
 

@@ -28,8 +28,8 @@ template <class CFG, unsigned KIND = CFG::kind> struct matvec;
 template <class CFG> struct matvec<CFG, MV_DENSE> {
     static const int ACC = CFG::w_bits + CFG::x_bits + clog2<CFG::n_in>::value + 1;
     static void run(const ap_int<CFG::x_bits> x[CFG::n_in], ap_int<CFG::z_bits> y[CFG::n_out],
-                    const ap_int<CFG::w_bits> w[CFG::n_out * CFG::n_in], const ap_int<CFG::w_bits> *,
-                    const ap_int<CFG::tw_bits> *, const ap_int<CFG::tw_bits> *) {
+                    const ap_int<CFG::w_bits> w[CFG::n_out * CFG::n_in], const ap_int<CFG::w_bits>[],
+                    const ap_int<CFG::tw_bits>[], const ap_int<CFG::tw_bits>[]) {
 #pragma HLS INLINE off
     Row:
         for (unsigned r = 0; r < CFG::n_out; r++) {
@@ -50,8 +50,8 @@ template <class CFG> struct matvec<CFG, MV_DIRECT> {
     static const unsigned B = CFG::b;
     static const int ACC = CFG::w_bits + CFG::x_bits + clog2<CFG::n_ib * CFG::b>::value + 1;
     static void run(const ap_int<CFG::x_bits> x[CFG::n_in], ap_int<CFG::z_bits> y[CFG::n_out],
-                    const ap_int<CFG::w_bits> w[CFG::n_ob * CFG::n_ib * CFG::b], const ap_int<CFG::w_bits> *,
-                    const ap_int<CFG::tw_bits> *, const ap_int<CFG::tw_bits> *) {
+                    const ap_int<CFG::w_bits> w[CFG::n_ob * CFG::n_ib * CFG::b], const ap_int<CFG::w_bits>[],
+                    const ap_int<CFG::tw_bits>[], const ap_int<CFG::tw_bits>[]) {
 #pragma HLS INLINE off
         ap_int<CFG::x_bits> xp[CFG::n_ib * B];
 #pragma HLS ARRAY_PARTITION variable = xp cyclic factor = B
