@@ -7,6 +7,7 @@ reports, the ECP5 bitstream NAME.bit (ULX3S wrapper: UART bridge around the desi
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import subprocess
@@ -79,6 +80,7 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
     xc7["label"] = "measured (yosys synthesis, before place and route)"
     result["xc7"] = xc7
     log.info("xc7: %s", {k: xc7["counts"][k] for k in ("lut", "ff", "dsp", "bram36")})
+    write_json(out / "synth.json", result)  # partial: the 7-series figures survive a failed ECP5 run
 
     # open flow, ECP5 board build
     ecp5_dir = out / "ecp5"
@@ -113,18 +115,23 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
                 "met" if pnr["timing_met"] else "FAILED",
             )
 
-    # power estimate
+    result["seconds"] = round(time.time() - t0, 1)
+    return estimate_power(cfg, config_path, out, result, args)
+
+
+def estimate_power(cfg: dict, config_path: str, out: Path, result: dict, args) -> dict:
+    """Add the power estimates (activity from a VCD when available) and write synth.json / summary.md."""
+    hw = cfg["hardware"]
     activity = find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
     result["activity"] = activity
     cap = xilinx_capacity(hw["xilinx_part"])
     result["power_xc7"] = power.estimate_power(
-        "xc7", xc7["counts"], hw["clock_mhz"], activity, cap["lut"] if cap else None
+        "xc7", result["xc7"]["counts"], hw["clock_mhz"], activity, cap["lut"] if cap else None
     )
-    if "counts" in result["ecp5"]:
+    if "counts" in result.get("ecp5", {}):
         result["power_ecp5"] = power.estimate_power(
-            "ecp5", result["ecp5"]["counts"], board["clock_mhz"], activity
+            "ecp5", result["ecp5"]["counts"], result["board"]["clock_mhz"], activity
         )
-    result["seconds"] = round(time.time() - t0, 1)
     write_json(out / "synth.json", result)
     atomic_write_text(out / "summary.md", summary(result))
     return result
@@ -168,11 +175,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vcd", default=None, help="VCD for switching activity (default: build/NAME/sim/*.vcd)")
     ap.add_argument("--no-sim", action="store_true", help="do not run the simulation to get a VCD")
     ap.add_argument("--no-ecp5", action="store_true", help="skip the ECP5 synthesis, place and route")
+    ap.add_argument("--power-only", action="store_true", help="recompute the power estimate of synth.json")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     cfg = load_config(args.config)
     try:
-        result = synthesize(cfg, args.config, args)
+        if args.power_only:
+            out = build_dir(cfg, "synth").resolve()
+            try:
+                previous = json.loads((out / "synth.json").read_text())
+            except (OSError, ValueError):
+                raise ConfigError(
+                    f"{out / 'synth.json'}: missing or unreadable (run without --power-only)"
+                ) from None
+            result = estimate_power(cfg, args.config, out, previous, args)
+        else:
+            result = synthesize(cfg, args.config, args)
     except ToolError as exc:
         raise ConfigError(str(exc)) from None
     print(summary(result))
