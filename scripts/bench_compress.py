@@ -37,9 +37,15 @@ def candidates(root: Path, explicit: list[str], seeds: int) -> list[tuple[dict, 
         try:
             from scripts.bench_train import GRID_TASKS, grid_configs
 
-            for (_, mode, _), cfg in grid_configs(list(GRID_TASKS), seeds, [8], 1.0, False):
-                if mode == "admm":
-                    out.append((cfg, Path("build/bench/train_runs"), "bench_train grid"))
+            grid_root = Path("build/bench/train_runs")
+            by_name: dict[str, list[dict]] = {}
+            for scale in grid_epoch_scales():
+                for (_, mode, _), cfg in grid_configs(list(GRID_TASKS), seeds, [8], scale, False):
+                    if mode == "admm":
+                        by_name.setdefault(cfg["name"], []).append(cfg)
+            for cfgs in by_name.values():  # the epoch scale the training benchmark used, if it ran
+                cfg = next((c for c in cfgs if trained(c, grid_root)), cfgs[0])
+                out.append((cfg, grid_root, "bench_train grid"))
         except ImportError:
             log.warning("scripts.bench_train not available: only configs/*.yaml are benchmarked")
         paths = sorted(Path("configs").rglob("*.yaml"))
@@ -54,6 +60,20 @@ def candidates(root: Path, explicit: list[str], seeds: int) -> list[tuple[dict, 
         if explicit or (c["mode"] == "admm" and c["block_size"] == 8):
             out.append((cfg, root, str(p)))
     return out
+
+
+def grid_epoch_scales() -> list[float]:
+    """1.0 and every --epoch-scale recorded by the training benchmark (build/bench/train*.json)."""
+    scales = [1.0]
+    for f in sorted(Path("build/bench").glob("train*.json")):
+        try:
+            d = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        sc = d.get("epoch_scale") if isinstance(d, dict) else None
+        if isinstance(sc, (int, float)) and sc not in scales and "--quick" not in str(d.get("command", "")):
+            scales.append(float(sc))
+    return scales
 
 
 def trained(cfg: dict, root: Path) -> bool:
@@ -200,7 +220,6 @@ def main(argv: list[str] | None = None) -> int:
         if config_hash(cfg) in seen:  # e.g. configs/default.yaml == the grid's jv_admm_b8_s0
             log.info("%s (%s): same model as an earlier entry; skipped", cfg["name"], source)
             continue
-        seen.add(config_hash(cfg))
         if not trained(cfg, cfg_root):
             if not args.train:
                 log.info("%s (%s): no trained model in %s; skipped", cfg["name"], source, cfg_root)
@@ -210,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
 
             train(cfg, root=cfg_root)
         results.append(bench_model(cfg, cfg_root) | {"source": source})
+        seen.add(config_hash(cfg))
     summary = summarise(results)
     out = {
         "targets_loss_vs_float": {str(k): v for k, v in TARGETS.items()},
