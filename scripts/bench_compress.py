@@ -8,6 +8,7 @@ cell_bits = N; activation formats calibrated by max |x| (docs/arithmetic.md sect
 the 99.9th percentile (quantization.calibration = p99.9). Prints a table and writes build/bench/compress.json.
 
     python -m scripts.bench_compress [--config configs/X.yaml ...] [--train] [--root build] [--seeds 3]
+                                     [--allow-stale]
 """
 
 from __future__ import annotations
@@ -76,13 +77,14 @@ def grid_epoch_scales() -> list[float]:
     return scales
 
 
-def trained(cfg: dict, root: Path) -> bool:
+def trained(cfg: dict, root: Path, allow_stale: bool = False) -> bool:
+    """A finished run of this config exists under root (allow_stale: any finished run of that name)."""
     from train.loop import config_hash
 
     d = build_dir(cfg, "train", root)
     if not (d / "model.pt").is_file() or not (d / "metrics.json").is_file():
         return False
-    return json.loads((d / "metrics.json").read_text()).get("config_hash") == config_hash(cfg)
+    return allow_stale or json.loads((d / "metrics.json").read_text()).get("config_hash") == config_hash(cfg)
 
 
 def bench_model(cfg: dict, root: Path) -> dict:
@@ -206,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seeds", type=int, default=3, help="seeds of the training benchmark grid to look for"
     )
+    parser.add_argument(
+        "--allow-stale", action="store_true", help="also use models trained with an older version of a config"
+    )
     parser.add_argument("--out", default="build/bench/compress.json", help="output JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -220,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         if config_hash(cfg) in seen:  # e.g. configs/default.yaml == the grid's jv_admm_b8_s0
             log.info("%s (%s): same model as an earlier entry; skipped", cfg["name"], source)
             continue
-        if not trained(cfg, cfg_root):
+        stale = not trained(cfg, cfg_root) and args.allow_stale and trained(cfg, cfg_root, True)
+        if stale:
+            log.warning("%s: model trained with an older version of this config (--allow-stale)", cfg["name"])
+        if not (trained(cfg, cfg_root) or stale):
             if not args.train:
                 log.info("%s (%s): no trained model in %s; skipped", cfg["name"], source, cfg_root)
                 skipped.append(cfg["name"])
@@ -228,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             from train.loop import train
 
             train(cfg, root=cfg_root)
-        results.append(bench_model(cfg, cfg_root) | {"source": source})
+        results.append(bench_model(cfg, cfg_root) | {"source": source, "stale_config": stale})
         seen.add(config_hash(cfg))
     summary = summarise(results)
     out = {
