@@ -29,11 +29,11 @@ def standin_synth(tmp_path_factory):
     cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(STANDIN), "--no-sim"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads((out / "synth.json").read_text()), out, proc.stdout
+    return json.loads((out / "synth.json").read_text()), out, proc.stdout, cfg
 
 
 def test_open_flow_counts(standin_synth):
-    r, out, stdout = standin_synth
+    r, out, stdout, _ = standin_synth
     c = r["xc7"]["counts"]
     assert c["dsp"] >= 4  # 4 16x16 multipliers pack into DSP48E1
     assert c["ff"] >= 4 * 40  # 4 accumulators of 40 bits at least
@@ -206,3 +206,30 @@ def test_vitis_tcl(tmp_path):
     tcl = vivado.vitis_hls_tcl(tmp_path, "xc7vx690tffg1761-2", 200)
     assert "set_part {xc7vx690tffg1761-2}" in tcl and "create_clock -period 5.000" in tcl
     assert "add_files -tb" in tcl and "csynth_design" in tcl
+
+
+def test_power_only_uses_the_vcd(standin_synth, tmp_path):
+    """--power-only recomputes the estimate from a VCD without synthesizing again."""
+    r, out, _, cfg = standin_synth
+    vcd = tmp_path / "a.vcd"
+    lines = [
+        "$scope module top $end",
+        "$var wire 1 ! clk $end",
+        "$var wire 8 # mac_x [7:0] $end",
+        "$upscope $end",
+        "$enddefinitions $end",
+        "#0",
+        "0!",
+        "b0 #",
+    ]
+    for t in range(1, 21):
+        lines += [f"#{10 * t}", "1!", f"b{(0xFF if t % 2 else 0):b} #", f"#{10 * t + 5}", "0!"]
+    vcd.write_text("\n".join(lines) + "\n")
+    cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--power-only", "--vcd", str(vcd)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    new = json.loads((out / "synth.json").read_text())
+    assert new["xc7"]["counts"] == r["xc7"]["counts"]
+    assert new["activity"]["cycles"] == 20 and new["activity"]["groups"]["datapath"]["rate"] == 1.0
+    assert new["power_xc7"]["activity"]["datapath"] == 1.0
+    assert new["power_xc7"]["dynamic_w"] > r["power_xc7"]["dynamic_w"]  # 100 % toggling vs the 12.5 % default
