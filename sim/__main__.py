@@ -1,8 +1,9 @@
 """`make sim`: run the config's model on Verilator over its compress test vectors.
 
-Writes build/NAME/sim/results.json. Options: --vcd PATH (waveform of the first vectors, for switching
-activity), --wave (same at build/NAME/sim/dump.vcd), --vectors N (limit), --stall p (random AXI idle /
-backpressure probability, default 0 for cycle counts).
+Writes build/NAME/sim/results.json (all vectors; a partial run writes results_<n>_vectors.json). Options:
+--vcd PATH (waveform for switching activity), --wave (same at build/NAME/sim/dump.vcd; both default to 1
+vector, a VCD grows by ~50 MB per 1,000 cycles), --vectors N, --stall p (random AXI idle / backpressure
+probability, default 0 for cycle counts).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
     out = build_dir(cfg, "sim")
     out.mkdir(parents=True, exist_ok=True)
     vcd = Path(args.vcd) if args.vcd else (out / "dump.vcd" if args.wave else None)
-    n = args.vectors if args.vectors else (min(4, len(art.vectors["lengths"])) if vcd else None)
+    n = args.vectors if args.vectors else (1 if vcd else None)  # a VCD grows by ~50 MB per 1,000 cycles
     P = cfg["hardware"]["parallelism"]
     caps = {}
     T = int(art.vectors["x_int"].shape[1])
@@ -79,7 +80,13 @@ def main(argv=None) -> int:
             vcd.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, vcd)
             res["vcd"] = str(vcd)
-    write_json(out / "results.json", res)
+    # a partial run (waveform, --vectors) does not replace the full run's results
+    name = (
+        "results.json"
+        if r["vectors"] == len(art.vectors["lengths"])
+        else f"results_{r['vectors']}_vectors.json"
+    )
+    write_json(out / name, res)
     print(
         f"sim {cfg['name']}: {res['vectors']} vectors, {res['mismatches']} mismatches, "
         f"{per_step} cycles/step, mean {res['cycles_per_sequence_mean']} cycles/sequence "

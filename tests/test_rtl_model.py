@@ -166,6 +166,6 @@ def test_make_sim_cli_writes_results_and_vcd(tmp_path, monkeypatch):
         env={"PYTHONPATH": str(runner.ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert res.returncode == 0, res.stderr[-3000:]
-    out = json.loads((tmp_path / "build/tiny/sim/results.json").read_text())
+    out = json.loads((tmp_path / "build/tiny/sim/results_2_vectors.json").read_text())
     assert out["vectors"] == 2 and out["mismatches"] == 0 and out["cycle_model_max_rel_error"] <= 0.05
     assert vcd.stat().st_size > 1000
