@@ -16,37 +16,50 @@ import time
 from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
-from configs.util import atomic_write_text, write_json
+from configs.util import atomic_write_bytes, atomic_write_text, write_json
 from hw.synth import ecp5_board, nextpnr, power, vivado, yosys
 from hw.synth.design import discover_ports, load_design
 from hw.synth.parts import xilinx_capacity
 from hw.synth.tools import ToolError
 
 log = logging.getLogger("synth")
+VCD_MAX_CYCLES = 20000  # enough for stable toggle rates; a whole VCD of 4 sequences is ~0.5 GB
 
 
 def find_activity(cfg: dict, config_path: str, out: Path, vcd: str | None, run_sim: bool) -> dict | None:
-    """Toggle rates from a VCD: --vcd, else build/NAME/sim/*.vcd, else one `python -m sim --vcd` run."""
+    """Toggle rates from a VCD: --vcd, else build/NAME/sim/*.vcd, else one `python -m sim --vcd` run (its VCD
+    is deleted after parsing; build/NAME/sim/results.json is restored: --vcd simulates fewer vectors)."""
     path = Path(vcd) if vcd else None
+    made = False
     if path is None:
         found = sorted(build_dir(cfg, "sim").glob("*.vcd"))
         path = found[0] if found else None
     if path is None and run_sim:
         path = out / "activity.vcd"
         cmd = [sys.executable, "-m", "sim", "--config", config_path, "--vcd", str(path)]
+        results = build_dir(cfg, "sim") / "results.json"
+        saved = results.read_bytes() if results.exists() else None
         log.info("no VCD found: running %s", " ".join(cmd[1:]))
         try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=600)
+            proc = subprocess.run(cmd, capture_output=True, timeout=900)
             ok = proc.returncode == 0 and path.exists()
         except subprocess.TimeoutExpired:
             ok = False
+        finally:
+            if saved is not None:
+                atomic_write_bytes(results, saved)
         if not ok:
             log.warning("simulation for switching activity failed: power uses the default toggle rate")
             return None
+        made = True
     if path is None or not path.exists():
         return None
-    log.info("switching activity from %s", path)
-    return power.parse_vcd(path)
+    log.info("switching activity from %s (first %d cycles)", path, VCD_MAX_CYCLES)
+    activity = power.parse_vcd(path, max_cycles=VCD_MAX_CYCLES)
+    if made:
+        path.unlink()
+        activity["source"] = f"python -m sim --vcd (first {activity['cycles']} cycles; VCD deleted)"
+    return activity
 
 
 def synthesize(cfg: dict, config_path: str, args) -> dict:
