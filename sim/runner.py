@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 RTL_DIR = ROOT / "hw" / "rtl"
 SIM_DIR = ROOT / "sim"
-CACHE = ROOT / "build" / "sim_cache"
+CACHE = Path(os.environ.get("RTL_SIM_CACHE", ROOT / "build" / "sim_cache"))
 BUILD_ARGS = ["-O1", "-Wno-fatal", "--x-assign", "fast", "--x-initial", "fast"]
 
 
