@@ -147,7 +147,7 @@ def summarise_grid(runs: dict) -> list[dict]:
 def summarise_seq(key, m: dict, minutes: float) -> dict:
     evals = m.get("evals", [])
     best = (min if m["test_metric_name"] == "mse" else max)(
-        [e["test_metric"] for e in evals] or [m["test_metric"]]
+        [e["test_metric"] for e in evals] + [m["test_metric"]]
     )
     return {
         "task": key[0],
