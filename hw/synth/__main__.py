@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
@@ -88,12 +89,9 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
     else:
         result["vitis_hls"] = {"status": "skipped: no HLS sources in " + str(build_dir(cfg, "hls"))}
 
-    # open flow, 7-series
-    xc7 = yosys.synth_xc7(design, hw["xilinx_part"], out)
-    xc7["label"] = "measured (yosys synthesis, before place and route)"
-    result["xc7"] = xc7
-    log.info("xc7: %s", {k: xc7["counts"][k] for k in ("lut", "ff", "dsp", "bram36")})
-    write_json(out / "synth.json", result)  # partial: the 7-series figures survive a failed ECP5 run
+    # open flow, 7-series: in a second thread (yosys is a separate process), next to the ECP5 build
+    pool = ThreadPoolExecutor(max_workers=1)
+    xc7_job = pool.submit(yosys.synth_xc7, design, hw["xilinx_part"], out)
 
     # open flow, ECP5 board build
     ecp5_dir = out / "ecp5"
@@ -120,6 +118,7 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
         else:
             e["bitstream"] = None
         result["ecp5"] = e
+        write_json(out / "synth.json", result)  # partial: the ECP5 figures survive a failed 7-series run
         if pnr.get("fmax_mhz") is not None:
             log.info(
                 "ecp5: Fmax %.1f MHz (target %.1f, %s)",
@@ -128,6 +127,11 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
                 "met" if pnr["timing_met"] else "FAILED",
             )
 
+    xc7 = xc7_job.result()
+    pool.shutdown()
+    xc7["label"] = "measured (yosys synthesis, before place and route)"
+    result["xc7"] = xc7
+    log.info("xc7: %s", {k: xc7["counts"][k] for k in ("lut", "ff", "dsp", "bram36")})
     result["seconds"] = round(time.time() - t0, 1)
     return estimate_power(cfg, config_path, out, result, args)
 
