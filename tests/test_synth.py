@@ -233,3 +233,11 @@ def test_power_only_uses_the_vcd(standin_synth, tmp_path):
     assert new["activity"]["cycles"] == 20 and new["activity"]["groups"]["datapath"]["rate"] == 1.0
     assert new["power_xc7"]["activity"]["datapath"] == 1.0
     assert new["power_xc7"]["dynamic_w"] > r["power_xc7"]["dynamic_w"]  # 100 % toggling vs the 12.5 % default
+
+
+def test_vitis_tcl_uses_the_hls4ml_project(tmp_path):
+    prj = "set tcldir [file dirname [info script]]\nsource [file join $tcldir build_opt.tcl]\ncsynth_design\n"
+    (tmp_path / "build_prj.tcl").write_text(prj)
+    tcl = vivado.vitis_hls_tcl(tmp_path, "xc7vx690tffg1761-2", 200)
+    assert "build_opt.tcl" not in tcl and "synth 1" in tcl and "export 1" in tcl and "csynth_design" in tcl
+    assert f"set tcldir {{{tmp_path.resolve()}}}" in tcl
