@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import logging
 import math
@@ -92,6 +93,16 @@ def make_rtl(cfg: dict, shape: dict, P: int, out: Path) -> dict:
         os.chdir(old)
 
 
+def rtl_digest() -> str:
+    """Hash of the RTL library and its generator: a cached calibration is reused only for the same RTL."""
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "hw" / "rtl").glob("*.sv")) + [ROOT / "hw" / "rtl" / "generate.py"]:
+        if f.name.startswith("uart"):
+            continue
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def calibrate(cfg: dict, P: int, cache: Path) -> dict:
     """yosys synth_xilinx counts of a small core with P lanes (cached in build/bench/hw/)."""
     from hw.synth import yosys
@@ -101,7 +112,10 @@ def calibrate(cfg: dict, P: int, cache: Path) -> dict:
     name = f"calib_b{b}_{cfg['quantization']['matvec_mode']}_P{P}"
     f = cache / f"{name}.json"
     if f.exists():
-        return json.loads(f.read_text())
+        old = json.loads(f.read_text())
+        if old.get("rtl_digest") == rtl_digest():
+            return old
+        log.info("%s: RTL changed since the cached calibration, synthesizing again", name)
     rtl = make_rtl(cfg, CALIB_SHAPE, P, cache / name)
     design = load_design(cache / name / "rtl")
     out = cache / name / "synth"
@@ -114,6 +128,7 @@ def calibrate(cfg: dict, P: int, cache: Path) -> dict:
         "params": rtl["params"],
         "instruction_bits": rtl["instruction_bits"],
         "seconds": round(time.time() - t0, 1),
+        "rtl_digest": rtl_digest(),
     }
     res["bram_model"] = memory_model(rtl["params"], rtl["instruction_bits"])["total"]
     write_json(f, res)
@@ -140,6 +155,10 @@ def estimate(cfg: dict, calib: list[dict], cache: Path) -> dict:
         slope = (c2["counts"][k] - c1["counts"][k]) / (c2["P"] - c1["P"])
         counts[k] = round(c1["counts"][k] + slope * (P - c1["P"]))
         counts[f"{k}_per_lane"] = slope
+        if slope < 0:
+            raise RuntimeError(
+                f"calibration: {k} falls with P ({c1['counts'][k]} -> {c2['counts'][k]}): stale cache?"
+            )
     counts["bram36"] = mem["total"]
     counts["ramb36"] = int(mem["total"])
     counts["ramb18"] = int(round(2 * (mem["total"] - int(mem["total"]))))
