@@ -245,6 +245,7 @@ def main(argv=None) -> int:
     result = {
         "command": cmd.strip(),
         "seeds": seeds,
+        "seq_seed": 0,
         "epoch_scale": scale,
         "cap_minutes": minutes,
         "grid": [],
