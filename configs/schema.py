@@ -1,7 +1,8 @@
 """Experiment configuration: safe YAML loading and validation against a declarative schema.
 
-Every stage reads one YAML file (configs/NAME.yaml). A wrong key, type or value raises ConfigError whose message is
-one line naming the file, the dotted key and the value; stage entry points turn it into exit code 2.
+Every stage reads one YAML file (configs/NAME.yaml). A wrong key, type or value raises ConfigError whose
+message is one line naming the file, the dotted key and the value.
+Stage entry points turn it into exit code 2.
 This module is pure Python (no torch) so that hw/ and sim/ can load configs too.
 """
 
@@ -75,7 +76,9 @@ SCHEMA: dict[str, Any] = {
         "projection": _int(0, 0, doc="LSTM projection size (0 = no projection)"),
         "peepholes": _bool(False, doc="LSTM peephole connections"),
         "n2": _int(0, 0, doc="ENRNN short-term state size (n1 = hidden - n2); scornn forces 0"),
-        "neg_eigs": _int(None, 0, nullable=True, doc="scoRNN/ENRNN: number of -1 entries of D (default n1/2)"),
+        "neg_eigs": _int(
+            None, 0, nullable=True, doc="scoRNN/ENRNN: number of -1 entries of D (default n1/2)"
+        ),
         "momentum": _num(0.6, 0.0, 1.0, doc="MomentumLSTM mu"),
         "step_size": _num(0.6, 0.0, 10.0, doc="MomentumLSTM s"),
     },
@@ -97,8 +100,12 @@ SCHEMA: dict[str, Any] = {
         "max_iterations": _int(0, 0, doc="stop after this many optimizer steps (0 = no limit)"),
         "max_minutes": _num(0, 0, doc="stop after this much wall time (0 = no limit)"),
         "threads": _int(2, 1, doc="torch CPU threads"),
-        "eval_every": _int(0, 0, doc="also evaluate the test metric every N optimizer steps (0 = once per epoch)"),
-        "target": _num(None, nullable=True, doc="stop once the test metric reaches this (accuracy >=, mse <=)"),
+        "eval_every": _int(
+            0, 0, doc="also evaluate the test metric every N optimizer steps (0 = once per epoch)"
+        ),
+        "target": _num(
+            None, nullable=True, doc="stop once the test metric reaches this (accuracy >=, mse <=)"
+        ),
     },
     "quantization": {
         "weight_bits": _int(16, 2, 32, doc="weights (time-domain and frequency-domain)"),
@@ -168,7 +175,9 @@ def _cross_checks(cfg: dict, file: str) -> None:
     if m["cell"] == "enrnn" and not (0 < m["n2"] < m["hidden"]):
         raise ConfigError(f"{file}: model.n2: ENRNN needs 0 < n2 < hidden (got {m['n2']!r})")
     if m["projection"] and m["cell"] not in ("lstm", "bilstm"):
-        raise ConfigError(f"{file}: model.projection: only LSTM cells have a projection (got {m['projection']!r})")
+        raise ConfigError(
+            f"{file}: model.projection: only LSTM cells have a projection (got {m['projection']!r})"
+        )
     if m["peepholes"] and m["cell"] not in ("lstm", "bilstm"):
         raise ConfigError(f"{file}: model.peepholes: only LSTM cells have peepholes (got {m['peepholes']!r})")
 

@@ -1,1 +1,1 @@
-"""Hardware generation: HLS C++ (hw.hls), SystemVerilog (hw.rtl), synthesis flows (hw.synth). No torch here."""
+"""Hardware generation: HLS C++ (hw.hls), SystemVerilog (hw.rtl), synthesis (hw.synth). No torch here."""

@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark script in turn; each prints its table and writes build/bench/<name>.json.
 
-Options are passed through to nothing: run a single benchmark directly (`python -m scripts.bench_train --help`)
-for its own options (seeds, tasks, caps).
+`make bench` runs each with its defaults; run one directly (`python -m scripts.bench_train --help`) for its
+own options (seeds, tasks, caps).
 """
 
 from __future__ import annotations
