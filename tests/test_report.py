@@ -92,6 +92,15 @@ def test_fpga_rows_use_fmax_when_timing_fails():
     assert cycles["cycles_per_frame"] == 320
     lst = R.sim_cycles({"cycles_per_step": 100, "cycles_per_sequence": [250, 1050], "lengths": [2, 10]})
     assert lst["cycles_per_frame"] == pytest.approx(1300 / 12) and lst["cycles_per_sequence"] == 650
+    part = R.sim_cycles(
+        {
+            "cycles_per_step": 100,
+            "cycles_per_sequence": [250],
+            "lengths": [2, 10],
+            "model_cycles_per_sequence": [250, 1050],
+        }
+    )
+    assert part["cycles_per_frame"] == 125 and part["model_cycles_per_frame_all"] == pytest.approx(1300 / 12)
     rows = R.fpga_rows(cfg, _fake_synth(), cycles, "m")
     x7, e5 = rows
     assert x7["values"]["frames_per_s"] == pytest.approx(100e6 / 320)
