@@ -88,7 +88,10 @@ def stage(design: Design, work: Path, extra: list[Path] = ()) -> list[str]:
         except ValueError:
             name = f"ext/{f.name}"
         (work / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, work / name)
+        # absolute $readmemh paths into the RTL folder become relative to the staged copy (the WebAssembly
+        # tools cannot open every absolute path, e.g. none below /tmp)
+        text = f.read_text().replace(f'"{design.root.as_posix()}/', '"')
+        (work / name).write_text(text)
         names.append(name)
     for m in design.mem_files:
         name = m.relative_to(design.root)
