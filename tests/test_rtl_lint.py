@@ -11,17 +11,7 @@ from compress.artifact import random_artifact
 from hw.rtl import LIBRARY, RTL_DIR
 from sim import runner
 
-MODULES = [
-    "fft_dit",
-    "fft_real",
-    "ifft_real",
-    "ram_1r1w",
-    "rom_sync",
-    "pwl_act",
-    "ew_unit",
-    "mv_unit",
-    "rnn_core",
-]
+MODULES = [m for m in LIBRARY if not m.endswith("_pkg")]
 
 
 def _lint(files, top, params=()):
