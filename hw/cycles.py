@@ -70,8 +70,25 @@ def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
     return {"total": total, "per_step": per_step}
 
 
+def fft_multipliers(b: int) -> int:
+    """Real multipliers of one size-b FFT network as fft_dit.sv builds it: none for W = 1 and W = -j, two when
+    |Re W| = |Im W|, four otherwise (per butterfly of each stage)."""
+    from compress.fixedpoint import twiddles
+
+    re, im = twiddles(b)
+    n, half = 0, 1
+    while half < b:
+        for k in range(1, half):
+            w = k * (b // (2 * half))
+            if 2 * k != half:
+                n += (b // (2 * half)) * (2 if abs(re[w]) == abs(im[w]) else 4)
+        half *= 2
+    return n
+
+
 def multipliers(params: dict) -> dict:
-    """Hardware multipliers of a core: matrix-vector lanes, FFT/IFFT butterflies (upper bound), EW lanes."""
+    """Hardware multipliers of a core: matrix-vector lanes, FFT/IFFT butterflies, EW lanes (one shared ALU
+    multiplier and one PWL multiplier per lane)."""
     b, P, fft = params["B"], params["P"], params["FFT"]
     m = int(math.log2(b))
     nb = b // 2 + 1
@@ -79,7 +96,7 @@ def multipliers(params: dict) -> dict:
     ffts = 0
     if fft:
         lane += 4 * nb  # complex MAC per bin
-        ffts = 2 * 4 * (b // 2) * m  # forward + inverse, 4 real multipliers per butterfly (upper bound)
+        ffts = 2 * fft_multipliers(b)  # forward + inverse
     if params.get("DIRECT", 1):
         lane += b * b
     if params.get("DENSE", 1):

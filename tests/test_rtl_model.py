@@ -84,6 +84,31 @@ def test_generator_rejects_unaligned_hidden():
         program.compile_artifact(art, P=2, T_max=6, E=2)
 
 
+def test_generator_rejects_fields_outside_the_exact_ranges():
+    """Shift/width fields outside the ranges where the narrow RTL datapaths are exact: one-line RtlError."""
+    DW = 18
+    ok = [
+        dict(op="EW", alu="MUL", sh=-DW, bits=DW),
+        dict(op="MV", sh=63, bits=16),
+        dict(op="EW", alu="PWL", sh=-99),
+    ]
+    program.check_fields(ok, DW, 16)
+    for bad, msg in (
+        (dict(op="EW", alu="REQ", sh=-DW - 1, bits=8), "shift -19"),
+        (dict(op="EW", alu="ADD", sh=0, bits=DW + 1), "output width 19"),
+        (dict(op="MV", sh=-program.MV_SHL - 1, bits=8), "shift -9"),
+        (dict(op="MV", sh=4, bits=17), "output width 17"),
+    ):
+        with pytest.raises(program.RtlError, match=msg):
+            program.check_fields([dict(op="HALT"), bad], DW, 16)
+    tab = {"in_frac": 11, "s": 10}
+    program._check_pwl_call(tab, "l0.z", rl=14, sh=13, N=32, DW=DW, Ba=16)
+    with pytest.raises(program.RtlError, match="segment shift"):
+        program._check_pwl_call(tab, "l0.z", rl=15, sh=13, N=32, DW=DW, Ba=16)
+    with pytest.raises(program.RtlError, match="clamp bound"):
+        program._check_pwl_call({"in_frac": 30, "s": 30}, "l0.z", rl=DW + 7, sh=0, N=4, DW=DW, Ba=16)
+
+
 MATRIX = [
     (cell, mode, b, P)
     for b, P in ((4, 1), (4, 3), (16, 1), (16, 2), (8, 4))

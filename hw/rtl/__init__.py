@@ -13,6 +13,7 @@ LIBRARY = [
     "ifft_real",
     "ram_1r1w",
     "rom_sync",
+    "fxp_requant",
     "pwl_act",
     "ew_unit",
     "mv_unit",

@@ -24,8 +24,8 @@ module ew_unit #(
     output logic [AW-1:0]       waddr,
     output logic [B*DW-1:0]     wdata
 );
-  import fxp_pkg::*;
   import rnn_isa_pkg::*;
+  localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW bits), |a| + b, a + b + c (DW + 2 bits)
 
   logic        busy;
   logic [11:0] cnt;
@@ -79,34 +79,40 @@ module ew_unit #(
 
   logic [B*DW-1:0] res;
   for (genvar l = 0; l < B; l++) begin : g_lane
-    logic signed [DW-1:0] a, b, c, p;
-    /* verilator lint_off UNUSEDSIGNAL */
-    s64_t va, vb, vc, v, m;
-    /* verilator lint_on UNUSEDSIGNAL */
+    logic signed [DW-1:0] a, b, c, p, q;
+    logic signed [XW-1:0] x;
+    logic signed [7:0] s;
+    logic signed [DW:0] vb, vc;  // -b needs DW + 1 bits
+    logic signed [DW+1:0] m;  // |a| + b in [-2^(DW-1), 2^DW]
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT)) u_pwl (
         .z(a), .tsel(ir.tsel), .seg(ir.seg), .rl(ir.rl), .sh(ir.sh), .y(p)
     );
+    // One multiplier and one requant (rounding shift + saturation) serve every op: the same integers as
+    // sat(shr_round(., sh), bits) per op; ADD shifts by 0, which shr_round leaves exact.  Widths are exact.
     always_comb begin
-      va = 64'(a);
-      vb = ir.zb ? 64'sd0 : (ir.nb ? -64'(b) : 64'(b));
-      vc = ir.zc ? 64'sd0 : 64'(c);
-      m = '0;
+      vb = ir.zb ? '0 : (ir.nb ? -(DW + 1)'(b) : (DW + 1)'(b));
+      vc = ir.zc ? '0 : (DW + 1)'(c);
+      m = (a < 0 ? -(DW + 2)'(a) : (DW + 2)'(a)) + (DW + 2)'(vb);
+      if (m < 0) m = '0;
+      s = ir.sh;
       case (ir.alu)
-        ALU_ADD: v = sat(va + vb + vc, 32'(ir.bits));
-        ALU_MUL: v = sat(shr_round(va * vb, 32'(ir.sh)), 32'(ir.bits));
-        ALU_REQ: v = sat(shr_round(va, 32'(ir.sh)), 32'(ir.bits));
-        ALU_PWL: v = 64'(p);
-        ALU_MODRELU: begin
-          m = (va < 0 ? -va : va) + vb;
-          if (m < 0) m = '0;
-          v = sat(shr_round(va < 0 ? -m : (va == 0 ? 64'sd0 : m), 32'(ir.sh)), 32'(ir.bits));
+        ALU_MUL: x = XW'(a) * XW'(vb);
+        ALU_REQ: x = XW'(a);
+        ALU_MODRELU: x = a < 0 ? -XW'(m) : (a == 0 ? '0 : XW'(m));
+        default: begin  // ALU_ADD (ALU_PWL and unused codes take their result below)
+          x = XW'(a) + XW'(vb) + XW'(vc);
+          s = '0;
         end
-        default: v = '0;
       endcase
-      res[l*DW+:DW] = DW'(v);
+    end
+    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW)) u_requant (.x, .sh(s), .bits(ir.bits), .y(q));
+    always_comb begin
+      if (ir.alu == ALU_PWL) res[l*DW+:DW] = p;
+      else if (ir.alu > ALU_MODRELU) res[l*DW+:DW] = '0;
+      else res[l*DW+:DW] = q;
     end
   end
 

@@ -73,8 +73,26 @@ module fft_dit #(
           wr = 64'(TW_RE[k * (TW_N / (2 * HALF))]);
           wi = 64'(TW_IM[k * (TW_N / (2 * HALF))]);
           if (INVERSE) wi = -wi;
-          tr = shr_round(wr * br - wi * bi, TW_FRAC);
-          ti = shr_round(wr * bi + wi * br, TW_FRAC);
+          // Same integers as shr_round(wr*br - wi*bi, 16) and shr_round(wr*bi + wi*br, 16) in every case,
+          // with fewer multipliers: W = 1 and W = -/+j are exact (|w| = 2^16), and |wr| = |wi| shares one
+          // product per component (integer identities, so bit-exact; the twiddle index is an elaboration-time
+          // constant, so each butterfly keeps only its own branch).
+          if (k == 0) begin
+            tr = br;
+            ti = bi;
+          end else if (2 * k == HALF) begin  // W = -j (forward) or +j (inverse): wr = 0, wi = -/+2^16
+            tr = INVERSE ? -bi : bi;
+            ti = INVERSE ? br : -br;
+          end else if (wr == wi) begin
+            tr = shr_round(wr * (br - bi), TW_FRAC);
+            ti = shr_round(wr * (bi + br), TW_FRAC);
+          end else if (wr == -wi) begin
+            tr = shr_round(wr * (br + bi), TW_FRAC);
+            ti = shr_round(wr * (bi - br), TW_FRAC);
+          end else begin
+            tr = shr_round(wr * br - wi * bi, TW_FRAC);
+            ti = shr_round(wr * bi + wi * br, TW_FRAC);
+          end
           nre[g+k] = W'(ar + tr);
           nim[g+k] = W'(ai + ti);
           nre[g+k+HALF] = W'(ar - tr);

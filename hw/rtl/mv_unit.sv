@@ -45,6 +45,7 @@ module mv_unit #(
   localparam int WX = BA + M + 1;  // spectrum component width
   localparam int WP = BZMAX + G + M;  // P' width
   localparam int ACCW = BW + (FFT ? WX : BA) + 16;
+  localparam int SHL = 8;  // largest left shift of a matrix requant (program.py MV_SHL)
   localparam int PW = P > 1 ? $clog2(P) : 1;
   localparam int QW = QMAX > 1 ? $clog2(QMAX) : 1;
 
@@ -195,7 +196,7 @@ module mv_unit #(
   end
 
   // ---------------------------------------------------------------- lanes
-  logic [B*DW-1:0] lane_y [P];
+  logic [B*DW-1:0] mac_y;
   logic [B*DW-1:0] ifft_y;
   logic [2*NB*WX-1:0] xcur;
 
@@ -237,9 +238,12 @@ module mv_unit #(
         hacci[l] <= acci[l];
       end
     end
-    always_comb begin
-      for (int r = 0; r < B; r++) lane_y[l][r*DW+:DW] = DW'(requant(64'(hacc[l][r]), 32'(ir.sh), 32'(ir.bits)));
-    end
+  end
+  // requant of the drained lane's accumulators (direct/dense)
+  for (genvar r = 0; r < B; r++) begin : g_requant
+    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL)) u_requant (
+        .x(hacc[PW'(dl)][r]), .sh(ir.sh), .bits(ir.bits), .y(mac_y[r*DW+:DW])
+    );
   end
 
   // ---------------------------------------------------------------- fft path
@@ -254,11 +258,13 @@ module mv_unit #(
     logic [NB*WP-1:0] pr, pim;
     logic [B*BZMAX-1:0] iy;
     logic iv;
-    always_comb begin
-      for (int q = 0; q < NB; q++) begin
-        pr[q*WP+:WP] = WP'(requant(64'(haccr[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
-        pim[q*WP+:WP] = WP'(requant(64'(hacci[PW'(dl)][q]), 32'(ir.sh), 32'(ir.bits) + G + M));
-      end
+    for (genvar q = 0; q < NB; q++) begin : g_requant
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL)) u_re (
+          .x(haccr[PW'(dl)][q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pr[q*WP+:WP])
+      );
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL)) u_im (
+          .x(hacci[PW'(dl)][q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pim[q*WP+:WP])
+      );
     end
     ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(1)) u_ifft (
         .clk, .rst, .in_valid(dbusy && dissue && ir.fft), .out_bits(ir.bits), .in_re(pr), .in_im(pim),
@@ -289,7 +295,7 @@ module mv_unit #(
     end else begin
       we = dbusy && dissue;
       waddr = dst + AW'(dgi * 16'(P) + dl);
-      wdata = lane_y[PW'(dl)];
+      wdata = mac_y;
     end
   end
 endmodule

@@ -40,6 +40,40 @@ class Design:
     layout: dict = field(default_factory=dict)
 
 
+def _check_pwl_call(tab: dict, zname: str, rl: int, sh: int, N: int, DW: int, Ba: int) -> None:
+    """The invariants under which hw/rtl/pwl_act.sv's narrow datapath equals the contract formula."""
+    kw = int(math.log2(N))
+    rlmax = DW + 6  # pwl_act.sv RLMAX
+    shmax = Ba + 2 + (rlmax + 1 - kw)  # pwl_act.sv PRW - 1
+    where = f"model.yaml: pwl table for {zname} (Fz={tab['in_frac']})"
+    if not 0 <= rl <= rlmax:
+        raise RtlError(f"{where}: clamp bound log2(R*2^Fz) = {rl} outside [0, {rlmax}] (data width {DW})")
+    if tab["s"] != rl + 1 - kw:
+        raise RtlError(f"{where}: segment shift {tab['s']} != log2(2R/N) + Fz = {rl + 1 - kw}")
+    if not 0 <= sh <= shmax:
+        raise RtlError(f"{where}: output shift {sh} outside [0, {shmax}]")
+
+
+MV_SHL = 8  # mv_unit.sv SHL: the largest left shift of a matrix requant
+
+
+def check_fields(prog: list[dict], DW: int, BZMAX: int) -> None:
+    """Shift and width fields inside the ranges where hw/rtl/fxp_requant.sv is exact (one-line RtlError)."""
+    for i, ins in enumerate(prog):
+        where = f"program instruction {i} ({ins.get('note', ins['op'])})"
+        sh, bits = ins.get("sh", 0), ins.get("bits", 1)
+        if ins["op"] == "EW" and ins.get("alu") in ("ADD", "MUL", "REQ", "MODRELU"):
+            lo, top = -DW, DW
+        elif ins["op"] == "MV":
+            lo, top = -MV_SHL, BZMAX
+        else:
+            continue
+        if not lo <= sh <= 63:
+            raise RtlError(f"{where}: shift {sh} outside [{lo}, 63]")
+        if not 1 <= bits <= top:
+            raise RtlError(f"{where}: output width {bits} outside [1, {top}]")
+
+
 def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -171,6 +205,7 @@ def compile_artifact(
         tab = man["pwl"][tables[tsel[(func, F[zname])]]]
         rl = int(math.log2(tab["R"])) + F[zname]
         sh = tab["slope_frac"] + F[zname] - tab["out_frac"]
+        _check_pwl_call(tab, zname, rl, sh, N, DW, Ba)
         return dict(
             op="EW",
             alu="PWL",
@@ -445,6 +480,7 @@ def compile_artifact(
     prog_full = prog + [dict(op="HALT")] * (params["PROG_DEPTH"] - len(prog))
     for ins in prog_full:
         isa.encode(ins)  # range checks
+    check_fields(prog, DW, params["BZMAX"])
     return Design(params, prog_full, dm, wwords, pwl_entries, tables, in_words, ow, O, per_step, al.regions)
 
 

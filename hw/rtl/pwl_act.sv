@@ -1,12 +1,21 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane (combinational).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
+// Datapath widths are the exact ones under the call invariants the program compiler checks
+// (hw/rtl/program.py, docs/rtl.md): 0 <= rl <= RLMAX = DW + 6, seg = rl + 1 - log2(N) >= 0,
+// 0 <= sh <= PRW - 1.  Then u < 2^(RLMAX+1), k < N, d < 2^(RLMAX+1-log2 N), and no intermediate below overflows
+// its width, so the result equals the 64-bit contract formula.
 module pwl_act #(
     parameter int DW = 20,
     parameter int BA = 16,
     parameter int N = 32,
     parameter int NT = 4,
-    parameter string INIT = ""
+    parameter string INIT = "",
+    localparam int KW = $clog2(N),
+    localparam int RLMAX = DW + 6,  // largest clamp exponent (z formats with up to 6 more fraction bits than DW)
+    localparam int UW = RLMAX + 2,  // u in [0, 2^(RLMAX+1)), signed container
+    localparam int DDW = RLMAX + 1 - KW,  // d < 2^seg <= 2^(RLMAX+1-KW)
+    localparam int PRW = BA + 2 + DDW + 1  // c1 * d (signed BA+2 by unsigned DDW) plus the rounding carry
 ) (
     input  logic signed [DW-1:0] z,
     input  logic [3:0]           tsel,
@@ -15,29 +24,40 @@ module pwl_act #(
     input  logic signed [7:0]    sh,
     output logic signed [DW-1:0] y
 );
-  import fxp_pkg::*;
   localparam int EW = 2 * BA + 2;
   logic [EW-1:0] tab [NT*N];
   initial begin
     if (INIT != "") $readmemh(INIT, tab);
   end
 
-  /* verilator lint_off UNUSEDSIGNAL */
-  s64_t rz, zc, u, k, d, c0, c1, v;  // 64-bit temporaries
-  /* verilator lint_on UNUSEDSIGNAL */
+  logic signed [UW-1:0] rz, zc, u;
+  logic [KW-1:0] k;
+  logic [DDW-1:0] d;
   logic [EW-1:0] e;
+  logic signed [BA+1:0] c1;
+  logic signed [BA-1:0] c0;
+  logic signed [PRW-1:0] prod, h, t;
+  logic signed [PRW:0] v;
   always_comb begin
-    rz = 64'sd1 <<< rl;
-    zc = 64'(z);
+    rz = UW'(1) << rl;  // a shift amount is unsigned; rl >= 0
+    zc = UW'(z);
     if (zc < -rz) zc = -rz;
     if (zc > rz - 1) zc = rz - 1;
     u = zc + rz;
-    k = u >>> seg;
-    d = u - (k <<< seg);
+    /* verilator lint_off WIDTHTRUNC */
+    k = KW'(u >> seg);
+    d = DDW'(u & ((UW'(1) << seg) - UW'(1)));
+    /* verilator lint_on WIDTHTRUNC */
     e = tab[32'(tsel) * N + 32'(k)];
-    c0 = 64'($signed(e[BA-1:0]));
-    c1 = 64'($signed(e[EW-1:BA]));
-    v = sat(c0 + shr_round(c1 * d, 32'(sh)), BA);
-    y = DW'(v);
+    c0 = $signed(e[BA-1:0]);
+    c1 = $signed(e[EW-1:BA]);
+    prod = PRW'(c1) * $signed({1'b0, d});
+    // shr_round(prod, sh) = ((prod >>> (sh - 1)) + 1) >>> 1 for sh >= 1 (one shifter, no rounding constant)
+    h = prod >>> (sh == 0 ? 7'd0 : sh[6:0] - 7'd1);
+    t = sh == 0 ? h : (h + PRW'(1)) >>> 1;
+    v = (PRW + 1)'(c0) + (PRW + 1)'(t);
+    if (v > (PRW + 1)'((1 << (BA - 1)) - 1)) y = DW'((1 << (BA - 1)) - 1);
+    else if (v < -(PRW + 1)'(1 << (BA - 1))) y = DW'(-(1 << (BA - 1)));
+    else y = DW'(v);
   end
 endmodule

@@ -34,16 +34,17 @@ def run_tool(
         raise ToolError(f"{args[0]}: not found (install requirements.txt)")
     t0 = time.time()
     log.info("running %s (log: %s)", " ".join([args[0], *args[1:3]]), log_path)
-    try:
-        proc = subprocess.run(
-            [exe, *args[1:]], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout
-        )
-    except subprocess.TimeoutExpired as exc:
-        log_path.write_bytes(exc.stdout or b"")
-        raise ToolError(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})") from None
-    log_path.write_bytes(proc.stdout)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as sink:  # streamed, so a long run can be followed with tail -f
+        try:
+            proc = subprocess.run(
+                [exe, *args[1:]], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})") from None
     if proc.returncode not in ok_codes:
-        tail = [ln for ln in proc.stdout.decode(errors="replace").splitlines() if ln.strip()][-3:]
+        text = log_path.read_bytes().decode(errors="replace")
+        tail = [ln for ln in text.splitlines() if ln.strip()][-3:]
         msg = " | ".join(tail)[-400:]
         raise ToolError(f"{args[0]}: exit code {proc.returncode} (log: {log_path}): {msg}")
     return time.time() - t0
