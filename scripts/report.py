@@ -474,6 +474,8 @@ def resources_md(synth: dict | None) -> str:
         )
     elif pnr.get("does_not_fit"):
         lines.append(f"\n**ECP5: does not fit: {pnr['does_not_fit']}.**")
+    elif pnr.get("timed_out"):
+        lines.append(f"\n**ECP5: place and route did not finish: {pnr['error']}; no bitstream.**")
     elif e.get("status"):
         lines.append(f"\nECP5: {e['status']}")
     lines.append(

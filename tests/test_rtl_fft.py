@@ -51,7 +51,7 @@ def test_fft_real(b, wi, pipe):
 def test_ifft_real(b, wp, pipe):
     p = {"B": b, "WP": wp, "G": 4, "BZ": 16, "n": 40, "inverse": 1, "seed": b}
     runner.run(
-        runner.rtl_sources(FFT_SRC + ["ifft_real"]),
+        runner.rtl_sources(FFT_SRC + ["fxp_requant", "ifft_real"]),
         "ifft_real",
         "tb_fft",
         parameters={"B": b, "WP": wp, "G": 4, "BZ": 16, "PIPE": pipe},

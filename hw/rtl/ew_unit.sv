@@ -27,10 +27,14 @@ module ew_unit #(
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW bits), |a| + b, a + b + c (DW + 2 bits)
 
+  // Two stages per word: (1) read data arrives: operands, product / sum, PWL segment lookup, registered;
+  // (2) rounding shift, saturation, PWL interpolation, write.
   logic        busy;
   logic [11:0] cnt;
-  logic        vld;  // read data of word `wcnt` arrives this cycle
+  logic        vld;  // stage 1: read data of word `wcnt` arrives this cycle
   logic [11:0] wcnt;
+  logic        wv;  // stage 2: the result of word `wptr` is written this cycle
+  logic [11:0] wptr;
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t      ir;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -40,12 +44,18 @@ module ew_unit #(
     if (rst) begin
       busy <= 1'b0;
       vld <= 1'b0;
+      wv <= 1'b0;
       done <= 1'b0;
       cnt <= '0;
       wcnt <= '0;
     end else begin
       done <= 1'b0;
       vld <= 1'b0;
+      wv <= vld;
+      if (vld) begin
+        wcnt <= wcnt + 1;
+        wptr <= wcnt;
+      end
       if (start) begin
         busy <= 1'b1;
         cnt <= '0;
@@ -60,12 +70,9 @@ module ew_unit #(
           cnt <= cnt + 1;
           vld <= 1'b1;
         end
-        if (vld) begin
-          wcnt <= wcnt + 1;
-          if (wcnt + 1 == ir.n) begin
-            busy <= 1'b0;
-            done <= 1'b1;
-          end
+        if (wv && wptr + 1 == ir.n) begin
+          busy <= 1'b0;
+          done <= 1'b1;
         end
       end
     end
@@ -80,15 +87,15 @@ module ew_unit #(
   logic [B*DW-1:0] res;
   for (genvar l = 0; l < B; l++) begin : g_lane
     logic signed [DW-1:0] a, b, c, p, q;
-    logic signed [XW-1:0] x;
+    logic signed [XW-1:0] x, xr;
     logic signed [7:0] s;
     logic signed [DW:0] vb, vc;  // -b needs DW + 1 bits
     logic signed [DW+1:0] m;  // |a| + b in [-2^(DW-1), 2^DW]
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
-    pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT)) u_pwl (
-        .z(a), .tsel(ir.tsel), .seg(ir.seg), .rl(ir.rl), .sh(ir.sh), .y(p)
+    pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
+        .clk, .en(vld), .z(a), .tsel(ir.tsel), .seg(ir.seg), .rl(ir.rl), .sh(ir.sh), .y(p)
     );
     // One multiplier and one requant (rounding shift + saturation) serve every op: the same integers as
     // sat(shr_round(., sh), bits) per op; ADD shifts by 0, which shr_round leaves exact.  Widths are exact.
@@ -108,7 +115,8 @@ module ew_unit #(
         end
       endcase
     end
-    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW)) u_requant (.x, .sh(s), .bits(ir.bits), .y(q));
+    always_ff @(posedge clk) if (vld) xr <= x;
+    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW)) u_requant (.x(xr), .sh(s), .bits(ir.bits), .y(q));
     always_comb begin
       if (ir.alu == ALU_PWL) res[l*DW+:DW] = p;
       else if (ir.alu > ALU_MODRELU) res[l*DW+:DW] = '0;
@@ -116,7 +124,7 @@ module ew_unit #(
     end
   end
 
-  assign we = vld;
-  assign waddr = db + AW'(wcnt);
+  assign we = wv;
+  assign waddr = db + AW'(wptr);
   assign wdata = res;
 endmodule

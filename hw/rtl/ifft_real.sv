@@ -17,7 +17,6 @@ module ifft_real #(
     output logic                 out_valid,
     output logic [B*BZ-1:0]      out_y   // element i at bits [i*BZ +: BZ]
 );
-  import fxp_pkg::*;
   localparam int M = $clog2(B);
   localparam int WC = WP + M + 2;
   logic signed [WC-1:0] xr [B];
@@ -40,8 +39,10 @@ module ifft_real #(
       .clk, .rst, .in_valid, .in_re(xr), .in_im(xi), .out_valid, .out_re(yr), .out_im(yi)
   );
 
-  always_comb begin
-    for (int i = 0; i < B; i++) out_y[i*BZ+:BZ] = BZ'(requant(64'(yr[i]), M + G, 32'(out_bits)));
+  for (genvar i = 0; i < B; i++) begin : g_requant
+    fxp_requant #(.IW(WC), .OW(BZ), .SHL(0)) u_requant (
+        .x(yr[i]), .sh(8'(M + G)), .bits(out_bits), .y(out_y[i*BZ+:BZ])
+    );
   end
 
   logic unused;

@@ -1,4 +1,5 @@
-// PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane (combinational).
+// PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
+// PIPE=0: combinational; PIPE=1: the lookup (c0, c1, d) is registered when en is high (latency 1).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
 // Datapath widths are the exact ones under the call invariants the program compiler checks
@@ -11,12 +12,17 @@ module pwl_act #(
     parameter int N = 32,
     parameter int NT = 4,
     parameter string INIT = "",
+    parameter bit PIPE = 0,
     localparam int KW = $clog2(N),
     localparam int RLMAX = DW + 6,  // largest clamp exponent (z formats with up to 6 more fraction bits than DW)
     localparam int UW = RLMAX + 2,  // u in [0, 2^(RLMAX+1)), signed container
     localparam int DDW = RLMAX + 1 - KW,  // d < 2^seg <= 2^(RLMAX+1-KW)
     localparam int PRW = BA + 2 + DDW + 1  // c1 * d (signed BA+2 by unsigned DDW) plus the rounding carry
 ) (
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  logic                 clk,  // PIPE=1 only
+    input  logic                 en,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  logic signed [DW-1:0] z,
     input  logic [3:0]           tsel,
     input  logic [4:0]           seg,
@@ -32,10 +38,10 @@ module pwl_act #(
 
   logic signed [UW-1:0] rz, zc, u;
   logic [KW-1:0] k;
-  logic [DDW-1:0] d;
   logic [EW-1:0] e;
-  logic signed [BA+1:0] c1;
-  logic signed [BA-1:0] c0;
+  logic [DDW-1:0] dn, d;
+  logic signed [BA+1:0] c1n, c1;
+  logic signed [BA-1:0] c0n, c0;
   logic signed [PRW-1:0] prod, h, t;
   logic signed [PRW:0] v;
   always_comb begin
@@ -46,11 +52,26 @@ module pwl_act #(
     u = zc + rz;
     /* verilator lint_off WIDTHTRUNC */
     k = KW'(u >> seg);
-    d = DDW'(u & ((UW'(1) << seg) - UW'(1)));
+    dn = DDW'(u & ((UW'(1) << seg) - UW'(1)));
     /* verilator lint_on WIDTHTRUNC */
     e = tab[32'(tsel) * N + 32'(k)];
-    c0 = $signed(e[BA-1:0]);
-    c1 = $signed(e[EW-1:BA]);
+    c0n = $signed(e[BA-1:0]);
+    c1n = $signed(e[EW-1:BA]);
+  end
+  if (PIPE) begin : g_pipe
+    always_ff @(posedge clk) begin
+      if (en) begin
+        c0 <= c0n;
+        c1 <= c1n;
+        d <= dn;
+      end
+    end
+  end else begin : g_comb
+    assign c0 = c0n;
+    assign c1 = c1n;
+    assign d = dn;
+  end
+  always_comb begin
     prod = PRW'(c1) * $signed({1'b0, d});
     // shr_round(prod, sh) = ((prod >>> (sh - 1)) + 1) >>> 1 for sh >= 1 (one shifter, no rounding constant)
     h = prod >>> (sh == 0 ? 7'd0 : sh[6:0] - 7'd1);

