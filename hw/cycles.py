@@ -90,7 +90,6 @@ def multipliers(params: dict) -> dict:
     """Hardware multipliers of a core: matrix-vector lanes, FFT/IFFT butterflies, EW lanes (one shared ALU
     multiplier and one PWL multiplier per lane)."""
     b, P, fft = params["B"], params["P"], params["FFT"]
-    m = int(math.log2(b))
     nb = b // 2 + 1
     lane = 0
     ffts = 0

