@@ -89,9 +89,14 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
     else:
         result["vitis_hls"] = {"status": "skipped: no HLS sources in " + str(build_dir(cfg, "hls"))}
 
-    # open flow, 7-series: in a second thread (yosys is a separate process), next to the ECP5 build
+    # open flow, 7-series, then the switching-activity simulation: in a second thread (the tools are separate
+    # processes), next to the ECP5 build, which takes longer than both
+    def xc7_then_activity():
+        xc7 = yosys.synth_xc7(design, hw["xilinx_part"], out)
+        return xc7, find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
+
     pool = ThreadPoolExecutor(max_workers=1)
-    xc7_job = pool.submit(yosys.synth_xc7, design, hw["xilinx_part"], out)
+    xc7_job = pool.submit(xc7_then_activity)
 
     # open flow, ECP5 board build
     ecp5_dir = out / "ecp5"
@@ -128,19 +133,24 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
                 "met" if pnr["timing_met"] else "FAILED",
             )
 
-    xc7 = xc7_job.result()
+    xc7, activity = xc7_job.result()
     pool.shutdown()
     xc7["label"] = "measured (yosys synthesis, before place and route)"
     result["xc7"] = xc7
     log.info("xc7: %s", {k: xc7["counts"][k] for k in ("lut", "ff", "dsp", "bram36")})
     result["seconds"] = round(time.time() - t0, 1)
-    return estimate_power(cfg, config_path, out, result, args)
+    return estimate_power(cfg, config_path, out, result, args, activity)
 
 
-def estimate_power(cfg: dict, config_path: str, out: Path, result: dict, args) -> dict:
-    """Add the power estimates (activity from a VCD when available) and write synth.json / summary.md."""
+_FIND = object()  # estimate_power: look for the activity (no simulation result passed in)
+
+
+def estimate_power(cfg: dict, config_path: str, out: Path, result: dict, args, activity=_FIND) -> dict:
+    """Add the power estimates (activity from a VCD when available; found here when not given) and write
+    synth.json / summary.md."""
     hw = cfg["hardware"]
-    activity = find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
+    if activity is _FIND:
+        activity = find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
     result["activity"] = activity
     cap = xilinx_capacity(hw["xilinx_part"])
     result["power_xc7"] = power.estimate_power(
