@@ -62,6 +62,17 @@ def test_open_flow_counts(standin_synth):
     assert "estimate" in stdout and r["power_xc7"]["label"] == "estimate"
 
 
+def test_pnr_time_limit_is_reported_not_raised(standin_synth, tmp_path):
+    """A nextpnr run over its time limit gives a result that says so (no bitstream), not an exception."""
+    _, out, _, _ = standin_synth
+    for name in ("ecp5.json", "ulx3s.lpf"):
+        shutil.copyfile(out / "ecp5" / name, tmp_path / name)
+    r = nextpnr.place_route(
+        tmp_path / "ecp5.json", tmp_path / "ulx3s.lpf", tmp_path, "85k", "CABGA381", 25.0, timeout=0.5
+    )
+    assert r["timed_out"] and r["textcfg"] is None and "timed out after" in r["error"]
+
+
 def test_ports_discovered(tmp_path):
     d = load_design(STANDIN)
     ports = discover_ports(d, tmp_path)
