@@ -1,6 +1,6 @@
 """Google-LSTM hardware benchmark (configs/google_lstm_b8.yaml, b16): the report's table, 7-series estimate.
 
-The full Google LSTM core (P = 31 lanes at b=8) is too large for a yosys run of a few minutes, so its
+The full Google LSTM core (P = 48 lanes at b=8) is too large for a yosys run of a few minutes, so its
 resources are an analytic estimate calibrated on synthesized smaller cores:
 - LUT / FF / DSP48E1 grow linearly with the lane count P (every lane is the same matrix-vector datapath; the
   FFT/IFFT, element-wise unit and controller are shared). Two small cores of the same b, widths and mode with
