@@ -1,7 +1,7 @@
 """Analytical cycle model of the microcoded core (hw/rtl/rnn_core.sv), exact per instruction without stalls.
 
 Per instruction (one fetch cycle each):
-- EW over n words: 1 + n + 4 (one word per cycle, read latency 1, two pipeline stages, done handshake).
+- EW over n words: 1 + n + 3 (one word per cycle, read latency 1, one pipeline stage, done handshake).
 - MV: 1 + [fft: q + log2(b) + 1 input FFTs] + row groups of K + 2 cycles (K = q circulant, q*b dense:
   one block row per cycle), each group's drain (lanes + 1 [+ log2(b) IFFT latency]) overlapping the next
   group's MACs (the next hand-over waits for it), + the last drain + 2.
@@ -19,7 +19,7 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
     op = ins["op"]
     m = int(math.log2(b))
     if op == "EW":
-        return ins["n"] + 5
+        return ins["n"] + 4
     if op == "MV":
         q, g, pb = ins["n"], ins["g"], ins["pb"]
         K = q * b if ins.get("dense") else q

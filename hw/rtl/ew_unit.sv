@@ -27,15 +27,13 @@ module ew_unit #(
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW bits), |a| + b, a + b + c (DW + 2 bits)
 
-  // Three stages per word: (1) read data arrives: operands, product / sum, PWL segment lookup (block RAM);
-  // (2) PWL slope product; (3) rounding shift, saturation, PWL interpolation, write.  Registers between them.
+  // Two stages per word: (1) read data arrives: operands, product / sum, PWL segment lookup, registered;
+  // (2) rounding shift, saturation, PWL interpolation, write.
   logic        busy;
   logic [11:0] cnt;
   logic        vld;  // stage 1: read data of word `wcnt` arrives this cycle
   logic [11:0] wcnt;
-  logic        v2;  // stage 2 holds word `p2`
-  logic [11:0] p2;
-  logic        wv;  // stage 3: the result of word `wptr` is written this cycle
+  logic        wv;  // stage 2: the result of word `wptr` is written this cycle
   logic [11:0] wptr;
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t      ir;
@@ -46,7 +44,6 @@ module ew_unit #(
     if (rst) begin
       busy <= 1'b0;
       vld <= 1'b0;
-      v2 <= 1'b0;
       wv <= 1'b0;
       done <= 1'b0;
       cnt <= '0;
@@ -54,13 +51,11 @@ module ew_unit #(
     end else begin
       done <= 1'b0;
       vld <= 1'b0;
-      v2 <= vld;
-      wv <= v2;
+      wv <= vld;
       if (vld) begin
         wcnt <= wcnt + 1;
-        p2 <= wcnt;
+        wptr <= wcnt;
       end
-      if (v2) wptr <= p2;
       if (start) begin
         busy <= 1'b1;
         cnt <= '0;
@@ -92,15 +87,15 @@ module ew_unit #(
   logic [B*DW-1:0] res;
   for (genvar l = 0; l < B; l++) begin : g_lane
     logic signed [DW-1:0] a, b, c, p, q;
-    logic signed [XW-1:0] x, xr, xr2;
+    logic signed [XW-1:0] x, xr;
     logic signed [7:0] s;
     logic signed [DW:0] vb, vc;  // -b needs DW + 1 bits
     logic signed [DW+1:0] m;  // |a| + b in [-2^(DW-1), 2^DW]
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
-    pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(2)) u_pwl (
-        .clk, .en(vld), .en2(v2), .z(a), .tsel(ir.tsel), .seg(ir.seg), .rl(ir.rl), .sh(ir.sh), .y(p)
+    pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
+        .clk, .en(vld), .z(a), .tsel(ir.tsel), .seg(ir.seg), .rl(ir.rl), .sh(ir.sh), .y(p)
     );
     // One multiplier and one requant (rounding shift + saturation) serve every op: the same integers as
     // sat(shr_round(., sh), bits) per op; ADD shifts by 0, which shr_round leaves exact.  Widths are exact.
@@ -120,11 +115,8 @@ module ew_unit #(
         end
       endcase
     end
-    always_ff @(posedge clk) begin
-      if (vld) xr <= x;
-      if (v2) xr2 <= xr;
-    end
-    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW)) u_requant (.x(xr2), .sh(s), .bits(ir.bits), .y(q));
+    always_ff @(posedge clk) if (vld) xr <= x;
+    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW)) u_requant (.x(xr), .sh(s), .bits(ir.bits), .y(q));
     always_comb begin
       if (ir.alu == ALU_PWL) res[l*DW+:DW] = p;
       else if (ir.alu > ALU_MODRELU) res[l*DW+:DW] = '0;

@@ -1,6 +1,5 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
-// PIPE=0: combinational; PIPE>=1: the lookup (c0, c1, d) is registered when en is high; PIPE=2: the slope product
-// (and c0) too, when en2 is high (latency PIPE).
+// PIPE=0: combinational; PIPE=1: the lookup (c0, c1, d) is registered when en is high (latency 1).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
 // Datapath widths are the exact ones under the call invariants the program compiler checks
@@ -13,7 +12,7 @@ module pwl_act #(
     parameter int N = 32,
     parameter int NT = 4,
     parameter string INIT = "",
-    parameter int PIPE = 0,
+    parameter bit PIPE = 0,
     localparam int KW = $clog2(N),
     localparam int RLMAX = DW + 6,  // largest clamp exponent (z formats with up to 6 more fraction bits than DW)
     localparam int UW = RLMAX + 2,  // u in [0, 2^(RLMAX+1)), signed container
@@ -21,9 +20,8 @@ module pwl_act #(
     localparam int PRW = BA + 2 + DDW + 1  // c1 * d (signed BA+2 by unsigned DDW) plus the rounding carry
 ) (
     /* verilator lint_off UNUSEDSIGNAL */
-    input  logic                 clk,  // PIPE >= 1 only
+    input  logic                 clk,  // PIPE=1 only
     input  logic                 en,
-    input  logic                 en2,  // PIPE = 2 only
     /* verilator lint_on UNUSEDSIGNAL */
     input  logic signed [DW-1:0] z,
     input  logic [3:0]           tsel,
@@ -60,7 +58,7 @@ module pwl_act #(
     c0n = $signed(e[BA-1:0]);
     c1n = $signed(e[EW-1:BA]);
   end
-  if (PIPE >= 1) begin : g_pipe
+  if (PIPE) begin : g_pipe
     always_ff @(posedge clk) begin
       if (en) begin
         c0 <= c0n;
@@ -73,25 +71,12 @@ module pwl_act #(
     assign c1 = c1n;
     assign d = dn;
   end
-  logic signed [PRW-1:0] prod_n;
-  logic signed [BA-1:0] c0p;
-  assign prod_n = PRW'(c1) * $signed({1'b0, d});
-  if (PIPE >= 2) begin : g_pipe2
-    always_ff @(posedge clk) begin
-      if (en2) begin
-        prod <= prod_n;
-        c0p <= c0;
-      end
-    end
-  end else begin : g_comb2
-    assign prod = prod_n;
-    assign c0p = c0;
-  end
   always_comb begin
+    prod = PRW'(c1) * $signed({1'b0, d});
     // shr_round(prod, sh) = ((prod >>> (sh - 1)) + 1) >>> 1 for sh >= 1 (one shifter, no rounding constant)
     h = prod >>> (sh == 0 ? 7'd0 : sh[6:0] - 7'd1);
     t = sh == 0 ? h : (h + PRW'(1)) >>> 1;
-    v = (PRW + 1)'(c0p) + (PRW + 1)'(t);
+    v = (PRW + 1)'(c0) + (PRW + 1)'(t);
     if (v > (PRW + 1)'((1 << (BA - 1)) - 1)) y = DW'((1 << (BA - 1)) - 1);
     else if (v < -(PRW + 1)'(1 << (BA - 1))) y = DW'(-(1 << (BA - 1)));
     else y = DW'(v);
