@@ -69,3 +69,13 @@ def test_shipped_configs_validate(config):
 
     cfg = load_config(config)
     assert cfg["name"] == config.stem
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    """Artifacts written atomically are readable like files from open() (mkstemp alone gives 0600)."""
+    import os
+
+    from configs.util import FILE_MODE, atomic_write_text
+
+    atomic_write_text(tmp_path / "report.md", "x")
+    assert os.stat(tmp_path / "report.md").st_mode & 0o777 == FILE_MODE
