@@ -109,6 +109,18 @@ def test_generator_rejects_fields_outside_the_exact_ranges():
         program._check_pwl_call({"in_frac": 30, "s": 30}, "l0.z", rl=DW + 7, sh=0, N=4, DW=DW, Ba=16)
 
 
+def test_range_constants_match_the_rtl():
+    """program.py's exact-range limits mirror localparams of the RTL modules they protect."""
+    import re
+
+    from hw.rtl import RTL_DIR
+
+    mv = (RTL_DIR / "mv_unit.sv").read_text()
+    assert int(re.search(r"localparam int SHL = (\d+);", mv).group(1)) == program.MV_SHL
+    pwl = (RTL_DIR / "pwl_act.sv").read_text()
+    assert "localparam int RLMAX = DW + 6," in pwl  # program._check_pwl_call: rlmax = DW + 6
+
+
 MATRIX = [
     (cell, mode, b, P)
     for b, P in ((4, 1), (4, 3), (16, 1), (16, 2), (8, 4))

@@ -1,4 +1,5 @@
-// Fixed-point helpers of the arithmetic contract (docs/arithmetic.md sections 1 and 5).
+// Fixed-point helper of the arithmetic contract (docs/arithmetic.md sections 1 and 5): shr_round by a constant
+// (the FFT twiddle products). Variable shifts and saturation: fxp_requant.sv.
 // Values are handled as 64-bit signed integers; synthesis trims the unused bits.
 package fxp_pkg;
   typedef logic signed [63:0] s64_t;
@@ -9,21 +10,6 @@ package fxp_pkg;
     one = 64'sd1;
     if (s > 0) return (v + (one <<< (s - 1))) >>> s;
     else return v <<< (-s);
-  endfunction
-
-  // clamp v to [-2^(bits-1), 2^(bits-1)-1]
-  function automatic s64_t sat(input s64_t v, input int bits);
-    s64_t hi, lo, one;
-    one = 64'sd1;
-    hi = (one <<< (bits - 1)) - one;
-    lo = -(one <<< (bits - 1));
-    if (v > hi) return hi;
-    if (v < lo) return lo;
-    return v;
-  endfunction
-
-  function automatic s64_t requant(input s64_t v, input int shift, input int bits);
-    return sat(shr_round(v, shift), bits);
   endfunction
 
 endpackage

@@ -1,7 +1,8 @@
 // y = sat(shr_round(x, sh), bits) of docs/arithmetic.md section 1 with a variable shift and output width, in a
 // datapath no wider than needed: exact (the same integers as the unbounded formula) for every IW-bit x when
-// -SHL <= sh <= 63 and 1 <= bits <= OW (the program compiler checks the instruction fields: hw/rtl/program.py).  A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted
-// out are zeros); a right shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
+// -SHL <= sh <= 63 and 1 <= bits <= OW (the program compiler checks the instruction fields: hw/rtl/program.py).
+// A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted out are zeros); a right
+// shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
 module fxp_requant #(
     parameter int IW = 40,  // width of x (signed)
     parameter int OW = 20,  // width of y; bits <= OW

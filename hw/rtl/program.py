@@ -44,7 +44,7 @@ def _check_pwl_call(tab: dict, zname: str, rl: int, sh: int, N: int, DW: int, Ba
     """The invariants under which hw/rtl/pwl_act.sv's narrow datapath equals the contract formula."""
     kw = int(math.log2(N))
     rlmax = DW + 6  # pwl_act.sv RLMAX
-    shmax = Ba + 2 + (rlmax + 1 - kw)  # pwl_act.sv PRW - 1
+    shmax = min(Ba + 2 + (rlmax + 1 - kw), 63)  # pwl_act.sv PRW - 1, fxp_requant's 63
     where = f"model.yaml: pwl table for {zname} (Fz={tab['in_frac']})"
     if not 0 <= rl <= rlmax:
         raise RtlError(f"{where}: clamp bound log2(R*2^Fz) = {rl} outside [0, {rlmax}] (data width {DW})")

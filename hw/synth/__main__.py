@@ -139,18 +139,13 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
     result["xc7"] = xc7
     log.info("xc7: %s", {k: xc7["counts"][k] for k in ("lut", "ff", "dsp", "bram36")})
     result["seconds"] = round(time.time() - t0, 1)
-    return estimate_power(cfg, config_path, out, result, args, activity)
+    return estimate_power(cfg, out, result, activity)
 
 
-_FIND = object()  # estimate_power: look for the activity (no simulation result passed in)
-
-
-def estimate_power(cfg: dict, config_path: str, out: Path, result: dict, args, activity=_FIND) -> dict:
-    """Add the power estimates (activity from a VCD when available; found here when not given) and write
+def estimate_power(cfg: dict, out: Path, result: dict, activity: dict | None) -> dict:
+    """Add the power estimates (toggle rates from `activity`, the default rate when None) and write
     synth.json / summary.md."""
     hw = cfg["hardware"]
-    if activity is _FIND:
-        activity = find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
     result["activity"] = activity
     cap = xilinx_capacity(hw["xilinx_part"])
     result["power_xc7"] = power.estimate_power(
@@ -219,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(
                     f"{out / 'synth.json'}: missing or unreadable (run without --power-only)"
                 ) from None
-            result = estimate_power(cfg, args.config, out, previous, args)
+            activity = find_activity(cfg, args.config, out, args.vcd, not args.no_sim)
+            result = estimate_power(cfg, out, previous, activity)
         else:
             result = synthesize(cfg, args.config, args)
     except ToolError as exc:

@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from hw.synth.tools import ToolError, rel, run_tool
+from hw.synth.tools import ToolError, ToolTimeout, rel, run_tool
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ def place_route(
     textcfg.unlink(missing_ok=True)
     try:
         seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout)
+    except ToolTimeout as exc:
+        log.warning("nextpnr: %s", exc)
+        return {"fits": None, "error": str(exc), "textcfg": None, "timed_out": True}
     except ToolError as exc:
         text = (out / "nextpnr.log").read_text(errors="replace") if (out / "nextpnr.log").exists() else ""
         fit = _fit_failure(text)
-        if fit is None and "timed out" in str(exc):
-            log.warning("nextpnr: %s", exc)
-            return {"fits": None, "error": str(exc), "textcfg": None, "timed_out": True}
         if fit is None:
             raise
         log.warning("nextpnr: design does not fit: %s", fit)

@@ -17,6 +17,10 @@ class ToolError(RuntimeError):
     """A tool run failed (message is one line; the log file holds the details)."""
 
 
+class ToolTimeout(ToolError):
+    """The tool ran past its time limit (its log holds what it wrote until then)."""
+
+
 def find_tool(name: str) -> str | None:
     """Path of an executable: next to the running Python (the venv's bin/) first, then PATH."""
     local = Path(sys.executable).parent / name
@@ -41,7 +45,7 @@ def run_tool(
                 [exe, *args[1:]], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout
             )
         except subprocess.TimeoutExpired:
-            raise ToolError(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})") from None
+            raise ToolTimeout(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})") from None
     if proc.returncode not in ok_codes:
         text = log_path.read_bytes().decode(errors="replace")
         tail = [ln for ln in text.splitlines() if ln.strip()][-3:]
