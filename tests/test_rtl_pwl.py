@@ -21,7 +21,7 @@ def test_pwl_lane(tmp_path):
     (tmp_path / "pwl.mem").write_text("\n".join(program.to_hex_lines(lines, 2 * BA + 2)) + "\n")
     p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1}
     runner.run(
-        runner.rtl_sources(["fxp_requant", "pwl_act"]),
+        runner.rtl_sources(["pwl_act"]),
         "pwl_act",
         "tb_pwl",
         parameters={"DW": DW, "BA": BA, "N": N, "NT": len(TABLES), "INIT": "pwl.mem"},

@@ -17,7 +17,7 @@ module pwl_act #(
     localparam int RLMAX = DW + 6,  // largest clamp exponent (z formats with up to 6 more fraction bits than DW)
     localparam int UW = RLMAX + 2,  // u in [0, 2^(RLMAX+1)), signed container
     localparam int DDW = RLMAX + 1 - KW,  // d < 2^seg <= 2^(RLMAX+1-KW)
-    localparam int PRW = BA + 2 + DDW + 1  // c1 * d (signed BA+2 by unsigned DDW), one spare bit
+    localparam int PRW = BA + 2 + DDW + 1  // c1 * d (signed BA+2 by unsigned DDW) plus the rounding carry
 ) (
     /* verilator lint_off UNUSEDSIGNAL */
     input  logic                 clk,  // PIPE=1 only
@@ -42,7 +42,8 @@ module pwl_act #(
   logic [DDW-1:0] dn, d;
   logic signed [BA+1:0] c1n, c1;
   logic signed [BA-1:0] c0n, c0;
-  logic signed [PRW-1:0] prod;
+  logic signed [PRW-1:0] prod, h, t;
+  logic signed [PRW:0] v;
   always_comb begin
     rz = UW'(1) << rl;  // a shift amount is unsigned; rl >= 0
     zc = UW'(z);
@@ -70,13 +71,17 @@ module pwl_act #(
     assign c1 = c1n;
     assign d = dn;
   end
-  // y = sat(c0 + shr_round(c1 d, sh), BA), both steps by the shared fxp_requant: the product is first rounded
-  // and saturated to DW bits, which leaves the result unchanged because DW >= BA + 2 (a product beyond DW bits
-  // saturates the sum to the same bound either way), then c0 is added and the sum clamped to BA bits.
-  logic signed [DW-1:0] t;
-  logic signed [DW:0] v;
-  assign prod = PRW'(c1) * $signed({1'b0, d});
-  fxp_requant #(.IW(PRW), .OW(DW), .SHL(0)) u_round (.x(prod), .sh(sh), .bits(6'(DW)), .y(t));
-  assign v = (DW + 1)'(c0) + (DW + 1)'(t);
-  fxp_requant #(.IW(DW + 1), .OW(DW), .SHL(0)) u_sat (.x(v), .sh('0), .bits(6'(BA)), .y(y));
+  // The rounding shift and the clamp to BA bits are written out here rather than through fxp_requant: routing
+  // the product through two generic fxp_requant instances lengthened this, the core's critical path, and the
+  // default model failed 25 MHz on ECP5 (24.5 MHz instead of 25.6).
+  always_comb begin
+    prod = PRW'(c1) * $signed({1'b0, d});
+    // shr_round(prod, sh) = ((prod >>> (sh - 1)) + 1) >>> 1 for sh >= 1 (one shifter, no rounding constant)
+    h = prod >>> (sh == 0 ? 7'd0 : sh[6:0] - 7'd1);
+    t = sh == 0 ? h : (h + PRW'(1)) >>> 1;
+    v = (PRW + 1)'(c0) + (PRW + 1)'(t);
+    if (v > (PRW + 1)'((1 << (BA - 1)) - 1)) y = DW'((1 << (BA - 1)) - 1);
+    else if (v < -(PRW + 1)'(1 << (BA - 1))) y = DW'(-(1 << (BA - 1)));
+    else y = DW'(v);
+  end
 endmodule
