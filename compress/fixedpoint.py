@@ -371,6 +371,18 @@ def pwl_eval(z: np.ndarray, table: dict, in_bits: int | None = None) -> np.ndarr
     return sat(c0 + shr_round(c1 * d, shift), table["out_bits"])
 
 
+def pwl_lines(x: np.ndarray, table: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The table's own lines in float64 without rounding (x a float at any precision), clamped as pwl_eval
+    clamps: returns (y, k) with k the segment index of each x."""
+    fz, R, s = table["in_frac"], table["R"], table["s"]
+    width = 2.0 ** (s - fz)
+    u = np.clip(np.asarray(x, dtype=np.float64), -R, R - 2.0**-fz) + R
+    k = np.minimum(np.floor(u / width).astype(np.int64), table["n_segments"] - 1)
+    c0 = dequantize(np.asarray(table["c0"], dtype=np.int64), table["out_frac"])[k]
+    c1 = dequantize(np.asarray(table["c1"], dtype=np.int64), table["slope_frac"])[k]
+    return c0 + c1 * (u - k * width), k
+
+
 def pwl_float(x: np.ndarray, func: str) -> np.ndarray:
     """The exact function (float64) a PWL table approximates."""
     return _func(func)(np.asarray(x, dtype=np.float64))

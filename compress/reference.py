@@ -343,6 +343,23 @@ class BoundBackend:
         return np.zeros(shape, dtype=np.complex128)
 
 
+class StepBoundBackend(BoundBackend):
+    """BoundBackend whose activations are the PWL tables' own lines (not the exact sigmoid/tanh): the bound then
+    covers only the integer arithmetic (rounding, FFT error, weight quantization), a few LSBs per step."""
+
+    def act(self, func, z, zfmt):
+        tab = self.ib._tables[(func, self.ib.F(zfmt))]
+        v, e = z.real, z.imag
+        y, _ = fx.pwl_lines(v, tab)
+        c0 = fx.dequantize(np.asarray(tab["c0"], dtype=np.int64), tab["out_frac"])
+        c1 = fx.dequantize(np.asarray(tab["c1"], dtype=np.int64), tab["slope_frac"])
+        width = 2.0 ** (tab["s"] - tab["in_frac"])
+        jump = float(np.max(np.abs(c0[1:] - (c0[:-1] + c1[:-1] * width)), initial=0.0))
+        crossed = fx.pwl_lines(v + e, tab)[1] - fx.pwl_lines(v - e, tab)[1]  # segment edges within v +- e
+        err = float(np.max(np.abs(c1))) * e + 0.5 * 2.0 ** -tab["out_frac"] + crossed * jump
+        return y + 1j * err
+
+
 def dense_matrix(meta: dict) -> np.ndarray:
     """Float (rows, cols) matrix of a float-model matrix entry (dense, or circulant vectors (p, q, b))."""
     w = np.asarray(meta["w"], dtype=np.float64)
@@ -589,3 +606,53 @@ def run_bound(artifact, float_model: dict, X, lengths=None, record: bool = False
 def predictions(y: np.ndarray, kind: str) -> np.ndarray:
     """Class predictions (argmax, first on ties) for classification/copying; y itself for regression."""
     return y if kind == "regression" else np.argmax(y, axis=-1)
+
+
+def run_step_bound(artifact, float_model: dict, X) -> dict:
+    """One-step check of the integer reference on full-length sequences: every step of every cell (and the
+    head) runs on the bound backend from the integer reference's own dequantized input and state (error 0), so
+    the predicted bound covers one step's arithmetic only and stays a few LSBs wide, however deep the model.
+
+    Returns {name: (integer value dequantized, float value of the step, bound)} for every recorded internal
+    and "head.y", each (B, T, dim) (head.y (B, O) or (B, T, O) per step)."""
+    model = artifact.manifest["model"]
+    X = np.asarray(X, dtype=np.float64)
+    B, T = X.shape[:2]
+    ri = run_int(artifact, X, record=True)
+    be = StepBoundBackend(artifact, float_model)
+    F = be.ib.F
+    internals = ri["internals"]
+
+    def deq(name, t):
+        return fx.dequantize(internals[name][:, t], F(name)) + 0j
+
+    layer_in = fx.dequantize(fx.quantize(X, be.ib.B("x"), F("x")), F("x"))
+    out: dict[str, tuple] = {}
+    for k, cells in enumerate(cell_names(model)):
+        xfmt = layer_input_name(model, k)
+        outs = []
+        for j, c in enumerate(cells):
+            steps = range(T - 1, -1, -1) if j == 1 else range(T)  # bilstm's backward cell runs back in time
+            state = _initial_state(be, model, B)
+            got = {}
+            for t in steps:
+                new = _STEP[model["cell"]](be, c, model, layer_in[:, t] + 0j, xfmt, state)
+                for key in ("z", "c", "h", "r", "v"):
+                    if key in new:
+                        got.setdefault(f"{c}.{key}", {})[t] = new[key]
+                state = {key: deq(f"{c}.{key}", t) for key in new if key in ("c", "h", "r", "v")}
+                state["R"] = state["r"] if "r" in new else state["h"]
+            for name, per_t in got.items():
+                v = np.stack([per_t[t] for t in range(T)], axis=1)
+                out[name] = (fx.dequantize(internals[name], F(name)), v.real, v.imag)
+            outs.append(fx.dequantize(internals[cell_output_name(model, c)], F(cell_output_name(model, c))))
+        if len(outs) == 2:
+            last = np.concatenate([outs[0][:, T - 1], outs[1][:, 0]], axis=1)
+        else:
+            last = outs[0][:, T - 1]
+        layer_in = np.concatenate(outs, axis=2)
+    ufmt = cell_output_name(model, cell_names(model)[-1][0])
+    u = layer_in.reshape(B * T, -1) if model.get("per_step", False) else last
+    y = be.add([be.mv("head.w", u + 0j, ufmt, "head.y"), be.vec("head.b")], "head.y").reshape(ri["y"].shape)
+    out["head.y"] = (ri["y_float"], y.real, y.imag)
+    return out

@@ -6,7 +6,8 @@ Per instruction (one fetch cycle each):
   one block row per cycle), each group's drain (lanes + 1 [+ log2(b) IFFT latency]) overlapping the next
   group's MACs (the next hand-over waits for it), + the last drain + 2.
 - IN: 1 + beats; OUT: 1 + 2 per word; LOOP, ENDLOOP, HALT: 1.
-A sequence of L steps costs the instructions after IN with every loop body repeated L times.
+A sequence of L steps costs the instructions after IN with every loop body repeated L times, up to the last
+beat of its last OUT. `cycle_errors` compares the model with simulated latencies (the tests require 0).
 """
 
 from __future__ import annotations
@@ -37,37 +38,61 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
     return 1
 
 
-def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
-    """Cycles from the last input beat to the last output beat for a sequence of L steps.
-
-    Returns {total, per_step (sum of the loop bodies of one step), loops}."""
-    total = 0
-    per_step = 0
-    body = None
-    started = False
-    for ins in prog:
+def unrolled(prog: list[dict], L: int) -> list[dict]:
+    """The instructions the core executes after the sequence's IN for L steps: each LOOP body repeated L times,
+    up to (excluding) the first HALT."""
+    start = next((k + 1 for k, ins in enumerate(prog) if ins["op"] == "IN"), len(prog))
+    out: list[dict] = []
+    body: list[dict] | None = None
+    for ins in prog[start:]:
         op = ins["op"]
-        if op == "IN":
-            started = True
-            continue
-        if not started:
-            continue
         if op == "HALT":
             break
-        c = instr_cycles(ins, P, b)
         if op == "LOOP":
-            total += c
-            body = 0
-            continue
-        if body is not None:
-            body += c
+            out.append(ins)
+            body = []
+        elif body is not None:
+            body.append(ins)
             if op == "ENDLOOP":
-                total += body * L
-                per_step += body
+                out.extend(body * L)
                 body = None
-            continue
-        total += c
+        else:
+            out.append(ins)
+    return out
+
+
+def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
+    """Cycles from the last input beat to the last output beat for a sequence of L steps (the last output beat
+    leaves in the last cycle of the last OUT instruction; what follows it is not counted).
+
+    Returns {total, per_step (sum of the loop bodies of one step)}."""
+    run = unrolled(prog, L)
+    last_out = max((k for k, ins in enumerate(run) if ins["op"] == "OUT"), default=len(run) - 1)
+    total = sum(instr_cycles(ins, P, b) for ins in run[: last_out + 1])
+    per_step = sum(instr_cycles(ins, P, b) for ins in _loop_bodies(prog))
     return {"total": total, "per_step": per_step}
+
+
+def cycle_errors(prog: list[dict], P: int, b: int, lengths, latencies) -> list[int]:
+    """Simulated minus modelled cycles per sequence (stall-free simulation); all zero when the model is exact."""
+    return [
+        int(lat) - sequence_cycles(prog, P, b, int(L))["total"]
+        for L, lat in zip(lengths, latencies, strict=True)
+    ]
+
+
+def _loop_bodies(prog: list[dict]) -> list[dict]:
+    """The instructions inside LOOP ... ENDLOOP (ENDLOOP included), once each."""
+    out, inside = [], False
+    for ins in prog:
+        if ins["op"] == "HALT":
+            break
+        if ins["op"] == "LOOP":
+            inside = True
+        elif inside:
+            out.append(ins)
+            inside = ins["op"] != "ENDLOOP"
+    return out
 
 
 def fft_multipliers(b: int) -> int:

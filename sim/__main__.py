@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     model = [cycles.sequence_cycles(d.prog, P, d.params["B"], L)["total"] for L in lengths]
     per_step = cycles.sequence_cycles(d.prog, P, d.params["B"], 1)["per_step"]
     lat = r["latency"]
-    err = max((abs(m - x) / x for m, x in zip(model, lat, strict=False) if x), default=None)
+    errors = cycles.cycle_errors(d.prog, P, d.params["B"], lengths[: len(lat)], lat)
+    err = max((abs(e) / x for e, x in zip(errors, lat, strict=True) if x), default=None)
     clock = cfg["hardware"]["clock_mhz"]
     res = {
         "config": cfg["name"],
@@ -63,6 +64,7 @@ def main(argv=None) -> int:
         "cycles_per_sequence": lat,
         "cycles_per_sequence_mean": float(np.mean(lat)) if lat else None,
         "model_cycles_per_sequence": model,
+        "cycle_model_errors": errors,
         "cycle_model_max_rel_error": err,
         "lengths": lengths,
         "t_max": T,

@@ -54,6 +54,59 @@ def test_reference_within_predicted_error_bound(cell, mode, layers):
         assert rb["y_bound"].max() < 0.2 * np.abs(rf["y"]).max()
 
 
+def _step_violations(art, fm, X) -> dict:
+    """Tensors where the integer reference leaves its one-step bound: {name: worst excess in LSB}."""
+    out = {}
+    for k, (got, v, e) in ref.run_step_bound(art, fm, X).items():
+        excess = np.abs(got - v) - e
+        if np.any(excess > 1e-12):
+            out[k] = float(excess.max() * 2.0 ** art.manifest["formats"][k]["frac"])
+    return out
+
+
+def _full_length_case(cell, mode, layers):
+    fm = _model(cell, seed=3, layers=layers)
+    X, L = _data(seed=1)
+    L[:] = X.shape[1]
+    return fm, X, build_artifact(fm, X, L, _quant(16, mode, pwl=64))
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("mode", ["direct", "fft"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_reference_within_one_step_bound(cell, mode, layers):
+    """Every step from the reference's own integer state: within a bound a few LSBs wide at any depth.
+
+    The propagated bound above grows with depth (16-57 % of max |y| on 2-layer GRU/ENRNN/scoRNN); this one
+    covers one step's arithmetic with the PWL tables' own lines, so it stays tight: observed/bound max
+    0.1-0.95 over these cases (direct mode 0.65-0.95, fft 0.1-0.65: the FFT bound is a worst case)."""
+    fm, X, art = _full_length_case(cell, mode, layers)
+    assert _step_violations(art, fm, X) == {}
+    fmts = art.manifest["formats"]
+    for k, (_, v, e) in ref.run_step_bound(art, fm, X).items():
+        lsb = 2.0 ** -fmts[k]["frac"]
+        full_scale = 2.0 ** (fmts[k]["bits"] - 1)  # in LSBs
+        assert np.median(e) <= full_scale / 256 * lsb, (k, np.median(e) / lsb)
+
+
+@pytest.mark.parametrize("mode,lsbs", [("direct", 1), ("fft", 16)])
+@pytest.mark.parametrize("cell", CELLS)
+def test_one_step_bound_catches_a_corrupted_integer(cell, mode, lsbs, monkeypatch):
+    """Injected defect: one element of the second layer's pre-activation off by `lsbs` LSBs at every step."""
+    fm, X, art = _full_length_case(cell, mode, layers=2)
+    good = ref.IntBackend.add
+
+    def corrupted(self, terms, dest, key=None):
+        y = good(self, terms, dest, key)
+        if dest.startswith("l1") and dest.endswith(".z"):
+            y = y.copy()
+            y[..., 0] += lsbs
+        return y
+
+    monkeypatch.setattr(ref.IntBackend, "add", corrupted)
+    assert _step_violations(art, fm, X)
+
+
 @pytest.mark.parametrize("cell", CELLS)
 def test_fft_and_direct_modes_agree_closely(cell):
     fm = _model(cell, seed=7)
