@@ -344,8 +344,8 @@ class BoundBackend:
 
 
 class StepBoundBackend(BoundBackend):
-    """BoundBackend whose activations are the PWL tables' own lines (not the exact sigmoid/tanh): the bound then
-    covers only the integer arithmetic (rounding, FFT error, weight quantization), a few LSBs per step."""
+    """BoundBackend whose activations are the PWL tables' own lines (not the exact sigmoid/tanh): the bound
+    then covers only the integer arithmetic (rounding, FFT error, weight quantization), a few LSBs a step."""
 
     def act(self, func, z, zfmt):
         tab = self.ib._tables[(func, self.ib.F(zfmt))]

@@ -39,8 +39,8 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
 
 
 def unrolled(prog: list[dict], L: int) -> list[dict]:
-    """The instructions the core executes after the sequence's IN for L steps: each LOOP body repeated L times,
-    up to (excluding) the first HALT."""
+    """The instructions the core executes after the sequence's IN for L steps: each LOOP body repeated L
+    times, up to (excluding) the first HALT."""
     start = next((k + 1 for k, ins in enumerate(prog) if ins["op"] == "IN"), len(prog))
     out: list[dict] = []
     body: list[dict] | None = None
@@ -74,7 +74,7 @@ def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
 
 
 def cycle_errors(prog: list[dict], P: int, b: int, lengths, latencies) -> list[int]:
-    """Simulated minus modelled cycles per sequence (stall-free simulation); all zero when the model is exact."""
+    """Simulated minus modelled cycles per sequence (stall-free simulation); all 0 when the model is exact."""
     return [
         int(lat) - sequence_cycles(prog, P, b, int(L))["total"]
         for L, lat in zip(lengths, latencies, strict=True)

@@ -83,7 +83,7 @@ def test_reference_within_one_step_bound(cell, mode, layers):
     fm, X, art = _full_length_case(cell, mode, layers)
     assert _step_violations(art, fm, X) == {}
     fmts = art.manifest["formats"]
-    for k, (_, v, e) in ref.run_step_bound(art, fm, X).items():
+    for k, (_, _v, e) in ref.run_step_bound(art, fm, X).items():
         lsb = 2.0 ** -fmts[k]["frac"]
         full_scale = 2.0 ** (fmts[k]["bits"] - 1)  # in LSBs
         assert np.median(e) <= full_scale / 256 * lsb, (k, np.median(e) / lsb)

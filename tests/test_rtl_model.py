@@ -55,7 +55,8 @@ def _assert_cycles_exact(art, r):
     d = r["design"]
     n = r["vectors"]
     assert len(r["latency"]) == n
-    errors = cycles.cycle_errors(d.prog, d.params["P"], d.params["B"], art.vectors["lengths"][:n], r["latency"])
+    lengths = art.vectors["lengths"][:n]
+    errors = cycles.cycle_errors(d.prog, d.params["P"], d.params["B"], lengths, r["latency"])
     assert errors == [0] * n, errors
 
 
@@ -76,9 +77,11 @@ def test_cycle_check_catches_a_wrong_model(tmp_path, monkeypatch):
     _assert_cycles_exact(art, r)
     good = cycles.instr_cycles
     for op, delta in (("OUT", 1), ("EW", -1), ("ENDLOOP", 1)):
-        monkeypatch.setattr(
-            cycles, "instr_cycles", lambda ins, P, b, op=op, d=delta: good(ins, P, b) + (d if ins["op"] == op else 0)
-        )
+
+        def wrong(ins, P, b, op=op, d=delta):
+            return good(ins, P, b) + (d if ins["op"] == op else 0)
+
+        monkeypatch.setattr(cycles, "instr_cycles", wrong)
         with pytest.raises(AssertionError):
             _assert_cycles_exact(art, r)
 
