@@ -25,6 +25,7 @@ def test_twiddle_table_matches_reference():
     "b,wi,pipe",
     [
         (8, 16, 1),
+        (2, 16, 1),
         pytest.param(4, 12, 1, marks=pytest.mark.slow),
         pytest.param(16, 16, 0, marks=pytest.mark.slow),
     ],
@@ -44,6 +45,7 @@ def test_fft_real(b, wi, pipe):
     "b,wp,pipe",
     [
         (16, 24, 0),
+        (2, 20, 1),
         pytest.param(4, 20, 1, marks=pytest.mark.slow),
         pytest.param(8, 24, 1, marks=pytest.mark.slow),
     ],

@@ -86,6 +86,14 @@ def test_cycle_check_catches_a_wrong_model(tmp_path, monkeypatch):
             _assert_cycles_exact(art, r)
 
 
+def test_smallest_block_size_b2(tmp_path):
+    """b = 2 (the smallest FFT: trivial twiddles only) through the whole core, bit-exact and cycle-exact."""
+    art = _art("lstm", "fft", b=2, hidden=4, peepholes=True, projection=2, seed=2)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0)
+    assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 4
+    _assert_cycles_exact(art, r)
+
+
 @pytest.mark.parametrize("where", ["input", "compute"])
 def test_reset_mid_sequence_then_fresh_sequence(where, tmp_path):
     art = _art("lstm", "fft", peepholes=True, seed=5)
@@ -149,7 +157,7 @@ def test_range_constants_match_the_rtl():
 
 MATRIX = [
     (cell, mode, b, P)
-    for b, P in ((4, 1), (4, 3), (16, 1), (16, 2), (8, 4))
+    for b, P in ((2, 2), (4, 1), (4, 3), (16, 1), (16, 2), (8, 4))
     for cell, mode in (
         ("lstm", "fft"),
         ("lstm", "direct"),

@@ -93,8 +93,8 @@ module rnn_core #(
                                         input logic [15:0] ll);
     logic [31:0] a;
     a = 32'(addr);
-    if (mode == 2'd1) a = a + 32'(tt) * ST;
-    else if (mode == 2'd2) a = a + 32'(ll - 16'd1) * ST;
+    if (mode == AM_T) a = a + 32'(tt) * ST;
+    else if (mode == AM_LAST) a = a + 32'(ll - 16'd1) * ST;
     return AW'(a);
   endfunction
 

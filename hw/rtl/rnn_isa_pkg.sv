@@ -19,7 +19,12 @@ package rnn_isa_pkg;
     ALU_MODRELU = 3'd4  // sat(shr_round(sign(a) * max(|a| + b, 0), sh), bits)
   } alu_t;
 
-  // address modes: 0 absolute, 1 addr + t*ST, 2 addr + (L-1)*ST
+  typedef enum logic [1:0] {
+    AM_ABS = 2'd0,  // addr
+    AM_T = 2'd1,  // addr + t*ST
+    AM_LAST = 2'd2  // addr + (L-1)*ST
+  } amode_t;
+
   typedef struct packed {
     logic [3:0] op;
     logic [2:0] alu;
