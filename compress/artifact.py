@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from compress import cells, graph
 from compress import fixedpoint as fx
 from compress import reference as ref
 from configs.schema import ConfigError
@@ -56,102 +57,58 @@ class Artifact:
 
 
 # ----------------------------------------------------------------------------------------------- structure
-def matrix_specs(model: dict) -> dict[str, dict]:
-    """Every weight matrix of a model: name -> {rows, cols, dense_only, in, out} (in/out: format names)."""
-    H, P = ref.hidden_sizes(model)
-    cell = model["cell"]
-    specs: dict[str, dict] = {}
-    for k, cells in enumerate(ref.cell_names(model)):
-        nin = model["input_size"] if k == 0 else (2 * P if cell == "bilstm" else P)
+def matrix_defs(model: dict) -> dict[str, cells.Matrix]:
+    """Every weight matrix of a model, from its cell definition (compress/cells.py) and the head."""
+    d = cells.get(model["cell"])
+    out: dict[str, cells.Matrix] = {}
+    n_in = model["input_size"]
+    for k, names in enumerate(ref.cell_names(model)):
         xin = ref.layer_input_name(model, k)
-        for c in cells:
-            if cell in ("lstm", "bilstm"):
-                Rf = f"{c}.r" if model.get("projection", 0) else f"{c}.h"
-                specs[f"{c}.w_ih"] = dict(rows=4 * H, cols=nin, dense_only=False, inp=xin, out=f"{c}.z")
-                specs[f"{c}.w_hh"] = dict(rows=4 * H, cols=P, dense_only=False, inp=Rf, out=f"{c}.z")
-                if model.get("projection", 0):
-                    specs[f"{c}.w_proj"] = dict(rows=P, cols=H, dense_only=False, inp=f"{c}.h", out=f"{c}.r")
-            elif cell == "momentum_lstm":
-                specs[f"{c}.w_ih"] = dict(rows=4 * H, cols=nin, dense_only=False, inp=xin, out=f"{c}.v")
-                specs[f"{c}.w_hh"] = dict(rows=4 * H, cols=H, dense_only=False, inp=f"{c}.h", out=f"{c}.z")
-            elif cell == "gru":
-                specs[f"{c}.w_ih"] = dict(rows=3 * H, cols=nin, dense_only=False, inp=xin, out=f"{c}.z")
-                specs[f"{c}.w_hh"] = dict(rows=3 * H, cols=H, dense_only=False, inp=f"{c}.h", out=f"{c}.z")
-            else:
-                n2 = model.get("n2", 0) if cell == "enrnn" else 0
-                n1 = H - n2
-                specs[f"{c}.w_in"] = dict(rows=H, cols=nin, dense_only=False, inp=xin, out=f"{c}.z")
-                specs[f"{c}.w1"] = dict(rows=n1, cols=n1, dense_only=True, inp=f"{c}.h", out=f"{c}.z")
-                if n2:
-                    specs[f"{c}.w3"] = dict(rows=n1, cols=n2, dense_only=False, inp=f"{c}.h", out=f"{c}.z")
-                    specs[f"{c}.w2"] = dict(rows=n2, cols=n2, dense_only=True, inp=f"{c}.h", out=f"{c}.z")
+        for c in names:
+            out.update(d.matrices(model, c, n_in, xin))
+        n_in = ref.layer_width(model)
     last = ref.cell_names(model)[-1][0]
-    nu = 2 * P if cell == "bilstm" else P
-    specs["head.w"] = dict(
-        rows=model["output_size"],
-        cols=nu,
-        dense_only=False,
-        inp=ref.cell_output_name(model, last),
-        out="head.y",
-    )
-    return specs
+    out["head.w"] = cells.Matrix(model["output_size"], n_in, ref.cell_output_name(model, last), "head.y")
+    return out
+
+
+def vector_defs(model: dict) -> dict[str, cells.Vector]:
+    """Every bias / peephole / scalar of a model."""
+    d = cells.get(model["cell"])
+    out: dict[str, cells.Vector] = {}
+    for names in ref.cell_names(model):
+        for c in names:
+            out.update(d.vectors(model, c))
+    out["head.b"] = cells.Vector((model["output_size"],), "head.y")
+    return out
+
+
+def matrix_specs(model: dict) -> dict[str, dict]:
+    """Every weight matrix of a model: name -> {rows, cols, dense_only, inp, out} (inp/out: format names)."""
+    return {
+        k: dict(rows=m.rows, cols=m.cols, dense_only=m.dense_only, inp=m.inp, out=m.out)
+        for k, m in matrix_defs(model).items()
+    }
 
 
 def vector_specs(model: dict) -> dict[str, dict]:
-    """Every bias / peephole / scalar: name -> {shape, fmt (format name it is stored at), kind}."""
-    H, _ = ref.hidden_sizes(model)
-    cell = model["cell"]
-    out: dict[str, dict] = {}
-    for cells in ref.cell_names(model):
-        for c in cells:
-            if cell in ("lstm", "bilstm"):
-                out[f"{c}.b"] = dict(shape=(4 * H,), fmt=f"{c}.z")
-                if model.get("peepholes", False):
-                    out[f"{c}.peep"] = dict(shape=(3, H), fmt=f"{c}.peep")
-            elif cell == "momentum_lstm":
-                out[f"{c}.b_w"] = dict(shape=(4 * H,), fmt=f"{c}.v")
-                out[f"{c}.b_u"] = dict(shape=(4 * H,), fmt=f"{c}.z")
-                out[f"{c}.mu"] = dict(shape=(), fmt=f"{c}.mu")
-                out[f"{c}.s"] = dict(shape=(), fmt=f"{c}.s")
-            elif cell == "gru":
-                out[f"{c}.b_rz"] = dict(shape=(2 * H,), fmt=f"{c}.z")
-                out[f"{c}.b_in"] = dict(shape=(H,), fmt=f"{c}.z")
-                out[f"{c}.b_hn"] = dict(shape=(H,), fmt=f"{c}.z")
-            else:
-                out[f"{c}.b_mod"] = dict(shape=(H,), fmt=f"{c}.z")
-    out["head.b"] = dict(shape=(model["output_size"],), fmt="head.y")
-    return out
+    """Every bias / peephole / scalar: name -> {shape, fmt (format name it is stored at)}."""
+    return {k: dict(shape=v.shape, fmt=v.fmt) for k, v in vector_defs(model).items()}
 
 
 def activation_tensors(model: dict) -> dict[str, str]:
     """Activation format names -> width class (act | preact | cell)."""
-    cell = model["cell"]
+    d = cells.get(model["cell"])
     out = {"x": "act_bits", "head.y": "preact_bits"}
-    for cells in ref.cell_names(model):
-        for c in cells:
-            out[f"{c}.z"] = "preact_bits"
-            out[f"{c}.h"] = "act_bits"
-            if cell in ("lstm", "bilstm", "momentum_lstm"):
-                out[f"{c}.c"] = "cell_bits"
-            if cell in ("lstm", "bilstm") and model.get("projection", 0):
-                out[f"{c}.r"] = "act_bits"
-            if cell == "momentum_lstm":
-                out[f"{c}.v"] = "preact_bits"
+    for names in ref.cell_names(model):
+        for c in names:
+            out.update(d.tensors(model, c))
     return out
 
 
 def pwl_uses(model: dict, formats: dict) -> list[tuple[str, int]]:
-    """(func, input frac) pairs the model needs a table for."""
-    uses = set()
-    for cells in ref.cell_names(model):
-        for c in cells:
-            if model["cell"] in ("enrnn", "scornn"):
-                continue
-            uses.add(("sigmoid", formats[f"{c}.z"]["frac"]))
-            uses.add(("tanh", formats[f"{c}.z"]["frac"]))
-            if f"{c}.c" in formats:
-                uses.add(("tanh", formats[f"{c}.c"]["frac"]))
-    return sorted(uses)
+    """(func, input frac) pairs the model needs a table for (from its op graph)."""
+    return sorted({(func, formats[z]["frac"]) for func, z in graph.pwl_functions(model)})
 
 
 def block_shape(rows: int, cols: int, b: int) -> tuple[int, int]:
@@ -198,11 +155,11 @@ def build_artifact(float_model: dict, X_cal, len_cal, quant: dict) -> Artifact:
     else:
         raise ArtifactError(f"quantization.calibration: 'max' or 'pNN.N' (got {calib!r})")
     q["calibration"] = calib
-    if model["cell"] == "bilstm":  # both directions share every activation format (section 7)
-        for k in range(model["layers"]):
-            for suf in ("z", "c", "h", "r"):
-                m = max(cal.get(f"l{k}f.{suf}", 0.0), cal.get(f"l{k}b.{suf}", 0.0))
-                cal[f"l{k}f.{suf}"] = cal[f"l{k}b.{suf}"] = m
+    for names in ref.cell_names(model):  # both directions share these formats (section 7)
+        for suf in cells.get(model["cell"]).shared_formats:
+            m = max(cal.get(f"{c}.{suf}", 0.0) for c in names)
+            for c in names:
+                cal[f"{c}.{suf}"] = m
     formats = {"act": _fmt(Ba, Ba - 2)}
     for name, cls in activation_tensors(model).items():
         formats[name] = _fmt(widths[cls], fx.choose_frac(cal.get(name, 0.0), widths[cls]))
@@ -532,16 +489,16 @@ def random_float_model(
     }
     k = scale / math.sqrt(hidden)
     mats = {}
-    for name, spec in matrix_specs(model).items():
-        rows, cols = spec["rows"], spec["cols"]
-        if name.endswith(".w1"):
+    for name, m in matrix_defs(model).items():
+        rows, cols = m.rows, m.cols
+        if m.init == "orthogonal":
             qm, _ = np.linalg.qr(rng.normal(size=(rows, rows)))
             mats[name] = {"rows": rows, "cols": cols, "structure": "dense", "b": None, "w": qm}
-        elif name.endswith(".w2"):
+        elif m.init == "contractive":
             a = rng.normal(size=(rows, rows))
             a *= 0.9 / max(np.max(np.abs(np.linalg.eigvals(a))), 1e-9)
             mats[name] = {"rows": rows, "cols": cols, "structure": "dense", "b": None, "w": a}
-        elif b is None or spec["dense_only"]:
+        elif b is None or m.dense_only:
             mats[name] = {
                 "rows": rows,
                 "cols": cols,
@@ -554,13 +511,13 @@ def random_float_model(
             w = rng.uniform(-k, k, (p, q, b)) * valid_diagonals(rows, cols, b)
             mats[name] = {"rows": rows, "cols": cols, "structure": "circulant", "b": b, "w": w}
     vecs = {}
-    for name, spec in vector_specs(model).items():
-        if name.endswith(".mu") or name.endswith(".s"):
-            vecs[name] = np.float64(0.6)
-        elif name.endswith(".b_mod"):
-            vecs[name] = rng.uniform(-0.05, 0.05, spec["shape"])
+    for name, v in vector_defs(model).items():
+        if v.init.startswith("const:"):
+            vecs[name] = np.float64(float(v.init.split(":", 1)[1]))
+        elif v.init == "small":
+            vecs[name] = rng.uniform(-0.05, 0.05, v.shape)
         else:
-            vecs[name] = rng.uniform(-k, k, spec["shape"])
+            vecs[name] = rng.uniform(-k, k, v.shape)
     return {"model": model, "matrices": mats, "vectors": vecs}
 
 

@@ -1,9 +1,12 @@
 """The integer reference model (numpy int64, vectorized over the batch) and its float twin.
 
-One cell description (`_lstm_step`, `_gru_step`, ...) is executed by two backends with the same call sequence:
+Each cell's time step is described once (compress/cells.py) and executed here by backends with the same call
+sequence:
 - `IntBackend(artifact)`: the arithmetic contract (docs/arithmetic.md, sections 7-16) on the integers;
 - `FloatBackend(float_model)`: float64 math with the unquantized weights (the float model; also used for
-  calibration: it records max |value| per destination tensor over the valid time steps).
+  calibration: it records max |value| per destination tensor over the valid time steps);
+- `BoundBackend` / `StepBoundBackend`: the predicted worst-case error (compress/graph.py traces the same step
+  into the op graph the hardware back ends compile).
 Neither imports torch. Model description dicts are documented in docs/artifact.md.
 """
 
@@ -11,23 +14,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from compress import cells as cell_defs
 from compress import fixedpoint as fx
 
-CELLS = ("lstm", "gru", "enrnn", "scornn", "momentum_lstm", "bilstm")
+CELLS = cell_defs.CELLS  # name -> CellDef (compress/cells.py)
 
 
 # ----------------------------------------------------------------------------------------------- names
 def cell_names(model: dict) -> list[list[str]]:
-    """Cell names per layer: [['l0'], ['l1']] or, for bilstm, [['l0f', 'l0b'], ...]."""
-    if model["cell"] == "bilstm":
+    """Cell names per layer: [['l0'], ['l1']] or, for two directions, [['l0f', 'l0b'], ...]."""
+    if cell_defs.get(model["cell"]).directions == 2:
         return [[f"l{k}f", f"l{k}b"] for k in range(model["layers"])]
     return [[f"l{k}"] for k in range(model["layers"])]
 
 
 def cell_output_name(model: dict, cell: str) -> str:
-    """Format name of a cell's output sequence (r with a projection, else h)."""
-    lstm_like = model["cell"] in ("lstm", "bilstm")
-    return f"{cell}.r" if lstm_like and model.get("projection", 0) else f"{cell}.h"
+    """Format name of a cell's output sequence (its state R)."""
+    return cell_defs.get(model["cell"]).state(model, cell)["R"][1]
+
+
+def layer_width(model: dict) -> int:
+    """Width of a layer's output sequence (both directions)."""
+    d = cell_defs.get(model["cell"])
+    return d.directions * d.out_size(model)
 
 
 def layer_input_name(model: dict, k: int) -> str:
@@ -37,9 +46,7 @@ def layer_input_name(model: dict, k: int) -> str:
 
 def hidden_sizes(model: dict) -> tuple[int, int]:
     """(H, output width of one cell)."""
-    H = model["hidden"]
-    P = model.get("projection", 0) if model["cell"] in ("lstm", "bilstm") else 0
-    return H, (P or H)
+    return cell_defs.hidden_sizes(model)
 
 
 # ----------------------------------------------------------------------------------------------- saturation
@@ -64,6 +71,20 @@ def _sat(v, bits, stats: SatCounter | None, key: str):
 
 
 # ----------------------------------------------------------------------------------------------- backends
+def _flat(a):
+    """Vectors are flat in the cell descriptions (a (3, H) peephole array is read as 3H values)."""
+    a = np.asarray(a)
+    return a.reshape(-1) if a.ndim > 1 else a
+
+
+def _slice(t, lo: int, hi: int):
+    return t[..., lo:hi] if np.ndim(t) else t  # a scalar (mu, s) broadcasts
+
+
+def _concat(ts):
+    return np.concatenate(ts, axis=-1)
+
+
 class IntBackend:
     """Integer arithmetic of the contract on an artifact (manifest + integer arrays)."""
 
@@ -96,7 +117,10 @@ class IntBackend:
         return fx.quantize(x, self.B("x"), self.F("x"), self.stats, "x")
 
     def vec(self, name):
-        return self.arr[name]
+        return _flat(self.arr[name])
+
+    slice = staticmethod(_slice)
+    concat = staticmethod(_concat)
 
     def mv(self, name: str, v, vfmt: str, dest: str):
         """term(M, v -> dest) of section 8."""
@@ -192,7 +216,10 @@ class FloatBackend:
         return x
 
     def vec(self, name):
-        return np.asarray(self.fm["vectors"][name], dtype=np.float64)
+        return _flat(np.asarray(self.fm["vectors"][name], dtype=np.float64))
+
+    slice = staticmethod(_slice)
+    concat = staticmethod(_concat)
 
     def mv(self, name, v, vfmt, dest):
         W = self.dense(name)
@@ -266,7 +293,10 @@ class BoundBackend:
     def vec(self, name):
         v = self.fb.vec(name)
         fmt = self.man["vectors"][name]["format"]
-        return v + 1j * np.abs(fx.dequantize(self.arr[name], self.ib.F(fmt)) - v)
+        return v + 1j * np.abs(fx.dequantize(_flat(self.arr[name]), self.ib.F(fmt)) - v)
+
+    slice = staticmethod(_slice)
+    concat = staticmethod(_concat)
 
     def qdense(self, name):
         W = self._qdense.get(name)
@@ -369,118 +399,13 @@ def dense_matrix(meta: dict) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------- cells
-def _lstm_step(be, c: str, model: dict, x, xfmt: str, state: dict) -> dict:
-    """Section 9 (peepholes/projection per model) on one time step; returns the new state (+ internals)."""
-    H, _ = hidden_sizes(model)
-    proj = model["cell"] in ("lstm", "bilstm") and model.get("projection", 0)
-    peep = model["cell"] in ("lstm", "bilstm") and model.get("peepholes", False)
-    Rf = f"{c}.r" if proj else f"{c}.h"
-    cprev, R = state["c"], state["R"]
-    z = f"{c}.z"
-    if model["cell"] == "momentum_lstm":
-        wx = be.add([be.mv(f"{c}.w_ih", x, xfmt, f"{c}.v"), be.vec(f"{c}.b_w")], f"{c}.v", f"{c}.v")
-        vprev = state["v"]
-        v = be.add(
-            [
-                be.mul(be.vec(f"{c}.mu"), f"{c}.mu", vprev, f"{c}.v", f"{c}.v"),
-                be.mul(be.vec(f"{c}.s"), f"{c}.s", wx, f"{c}.v", f"{c}.v"),
-            ],
-            f"{c}.v",
-        )
-        pre = [be.requant(v, f"{c}.v", z), be.mv(f"{c}.w_hh", R, Rf, z), be.vec(f"{c}.b_u")]
-        bsum = None
-    else:
-        pre = [be.mv(f"{c}.w_ih", x, xfmt, z), be.mv(f"{c}.w_hh", R, Rf, z)]
-        bsum = be.vec(f"{c}.b")
-    if bsum is not None:
-        pre.append(bsum)
-
-    def gate(k, extra=None):
-        terms = [t[:, k * H : (k + 1) * H] if np.ndim(t) == 2 else t[k * H : (k + 1) * H] for t in pre]
-        if extra is not None:
-            terms.append(extra)
-        return be.add(terms, z)
-
-    if peep:
-        p = be.vec(f"{c}.peep")
-        zi = gate(0, be.mul(p[0], f"{c}.peep", cprev, f"{c}.c", z))
-        zf = gate(1, be.mul(p[1], f"{c}.peep", cprev, f"{c}.c", z))
-    else:
-        zi, zf = gate(0), gate(1)
-    zg = gate(2)
-    i, f, g = be.act("sigmoid", zi, z), be.act("sigmoid", zf, z), be.act("tanh", zg, z)
-    cn = be.add([be.mul(f, "act", cprev, f"{c}.c", f"{c}.c"), be.mul(i, "act", g, "act", f"{c}.c")], f"{c}.c")
-    zo = gate(3, be.mul(p[2], f"{c}.peep", cn, f"{c}.c", z) if peep else None)
-    o = be.act("sigmoid", zo, z)
-    tc = be.act("tanh", cn, f"{c}.c")
-    h = be.mul(o, "act", tc, "act", f"{c}.h")
-    out = {"c": cn, "h": h, "z": np.concatenate([zi, zf, zg, zo], axis=1)}
-    if proj:
-        r = be.mv(f"{c}.w_proj", h, f"{c}.h", f"{c}.r")
-        out["r"], out["R"] = r, r
-    else:
-        out["R"] = h
-    if model["cell"] == "momentum_lstm":
-        out["v"] = v
-    return out
+def _initial_state(be, model: dict, c: str, B: int) -> dict:
+    """Zero state of cell c (compress/cells.py declares its keys and sizes)."""
+    return {k: be.zeros((B, n)) for k, (n, _) in cell_defs.get(model["cell"]).state(model, c).items()}
 
 
-def _gru_step(be, c, model, x, xfmt, state):
-    """Section 10."""
-    H = model["hidden"]
-    z = f"{c}.z"
-    hp = state["h"]
-    ux = be.mv(f"{c}.w_ih", x, xfmt, z)
-    uh = be.mv(f"{c}.w_hh", hp, f"{c}.h", z)
-    b_rz = be.vec(f"{c}.b_rz")
-    zr = be.add([ux[:, :H], uh[:, :H], b_rz[:H]], z)
-    zu = be.add([ux[:, H : 2 * H], uh[:, H : 2 * H], b_rz[H:]], z)
-    rg, ug = be.act("sigmoid", zr, z), be.act("sigmoid", zu, z)
-    hn = be.add([uh[:, 2 * H :], be.vec(f"{c}.b_hn")], z)
-    zn = be.add([ux[:, 2 * H :], be.vec(f"{c}.b_in"), be.mul(rg, "act", hn, z, z)], z)
-    n = be.act("tanh", zn, z)
-    n2 = be.requant(n, "act", f"{c}.h")
-    h = be.add([n2, be.mul(ug, "act", be.sub(hp, n2), f"{c}.h", f"{c}.h")], f"{c}.h")
-    return {"h": h, "R": h, "z": np.concatenate([zr, zu, zn], axis=1)}
-
-
-def _enrnn_step(be, c, model, x, xfmt, state):
-    """Section 11 (scoRNN: n2 = 0)."""
-    n2 = model.get("n2", 0) if model["cell"] == "enrnn" else 0
-    n1 = model["hidden"] - n2
-    z = f"{c}.z"
-    hp = state["h"]
-    ux = be.mv(f"{c}.w_in", x, xfmt, z)
-    if n2:
-        h1, h2 = hp[:, :n1], hp[:, n1:]
-        z1 = be.add([ux[:, :n1], be.mv(f"{c}.w1", h1, f"{c}.h", z), be.mv(f"{c}.w3", h2, f"{c}.h", z)], z)
-        z2 = be.add([ux[:, n1:], be.mv(f"{c}.w2", h2, f"{c}.h", z)], z)
-        zz = np.concatenate([z1, z2], axis=1)
-    else:
-        zz = be.add([ux, be.mv(f"{c}.w1", hp, f"{c}.h", z)], z)
-    h = be.modrelu(zz, be.vec(f"{c}.b_mod"), z, f"{c}.h")
-    return {"h": h, "R": h, "z": zz}
-
-
-def _initial_state(be, model: dict, B: int) -> dict:
-    H, P = hidden_sizes(model)
-    cell = model["cell"]
-    if cell in ("lstm", "bilstm", "momentum_lstm"):
-        st = {"c": be.zeros((B, H)), "R": be.zeros((B, P)), "h": be.zeros((B, H))}
-        if cell == "momentum_lstm":
-            st["v"] = be.zeros((B, 4 * H))
-        return st
-    return {"h": be.zeros((B, H)), "R": be.zeros((B, H))}
-
-
-_STEP = {
-    "lstm": _lstm_step,
-    "bilstm": _lstm_step,
-    "momentum_lstm": _lstm_step,
-    "gru": _gru_step,
-    "enrnn": _enrnn_step,
-    "scornn": _enrnn_step,
-}
+def _step(model: dict):
+    return cell_defs.get(model["cell"]).step
 
 
 def reverse_valid(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -497,10 +422,9 @@ def reverse_valid(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def run_cell(be, c: str, model: dict, X, xfmt: str, lengths: np.ndarray, record: dict | None = None):
     """Run one cell over (B, T, F) inputs; returns the (B, T, out) output sequence (0 at padding)."""
     B, T = X.shape[:2]
-    step = _STEP[model["cell"]]
-    state = _initial_state(be, model, B)
+    step = _step(model)
+    state = _initial_state(be, model, c, B)
     outs = []
-    keys = ("z", "c", "h", "r", "v")
     for t in range(T):
         mask = t < lengths
         be.set_mask(mask)
@@ -509,8 +433,8 @@ def run_cell(be, c: str, model: dict, X, xfmt: str, lengths: np.ndarray, record:
         o = new["R"]
         outs.append(np.where(mask[:, None], o, 0))
         if record is not None:
-            for k in keys:
-                if k in new:
+            for k in new:
+                if k != "R":  # R is the output (one of the recorded tensors)
                     record.setdefault(f"{c}.{k}", []).append(np.where(mask[:, None], new[k], 0))
     be.set_mask(None)
     return np.stack(outs, axis=1)
@@ -531,7 +455,7 @@ def forward(be, model: dict, X: np.ndarray, lengths: np.ndarray | None = None, r
     be.set_mask(None)
     for k, cells in enumerate(cell_names(model)):
         xfmt = layer_input_name(model, k)
-        if model["cell"] == "bilstm":
+        if len(cells) == 2:
             of = run_cell(be, cells[0], model, inp, xfmt, lengths, rec)
             ob = run_cell(be, cells[1], model, reverse_valid(inp, lengths), xfmt, lengths, rec)
             if rec is not None:
@@ -632,16 +556,15 @@ def run_step_bound(artifact, float_model: dict, X) -> dict:
         xfmt = layer_input_name(model, k)
         outs = []
         for j, c in enumerate(cells):
-            steps = range(T - 1, -1, -1) if j == 1 else range(T)  # bilstm's backward cell runs back in time
-            state = _initial_state(be, model, B)
+            steps = range(T - 1, -1, -1) if j == 1 else range(T)  # the backward cell runs back in time
+            state = _initial_state(be, model, c, B)
             got = {}
             for t in steps:
-                new = _STEP[model["cell"]](be, c, model, layer_in[:, t] + 0j, xfmt, state)
-                for key in ("z", "c", "h", "r", "v"):
-                    if key in new:
+                new = _step(model)(be, c, model, layer_in[:, t] + 0j, xfmt, state)
+                for key in new:
+                    if key != "R":
                         got.setdefault(f"{c}.{key}", {})[t] = new[key]
-                state = {key: deq(f"{c}.{key}", t) for key in new if key in ("c", "h", "r", "v")}
-                state["R"] = state["r"] if "r" in new else state["h"]
+                state = {key: deq(fmt, t) for key, (_, fmt) in cell_defs.get(model["cell"]).state(model, c).items()}
             for name, per_t in got.items():
                 v = np.stack([per_t[t] for t in range(T)], axis=1)
                 out[name] = (fx.dequantize(internals[name], F(name)), v.real, v.imag)
