@@ -249,7 +249,7 @@ def _hidden(model):
 register(CellDef("gru", _gru_matrices, _gru_vectors, _hz_tensors, _h_state, _gru_step, _hidden))
 
 
-# ----------------------------------------------------------------------------------------------- ENRNN / scoRNN
+# ------------------------------------------------------------------------------------------- ENRNN / scoRNN
 def _n2(model):
     return model.get("n2", 0) if model["cell"] == "enrnn" else 0
 

@@ -564,7 +564,8 @@ def run_step_bound(artifact, float_model: dict, X) -> dict:
                 for key in new:
                     if key != "R":
                         got.setdefault(f"{c}.{key}", {})[t] = new[key]
-                state = {key: deq(fmt, t) for key, (_, fmt) in cell_defs.get(model["cell"]).state(model, c).items()}
+                decl = cell_defs.get(model["cell"]).state(model, c)
+                state = {key: deq(fmt, t) for key, (_, fmt) in decl.items()}
             for name, per_t in got.items():
                 v = np.stack([per_t[t] for t in range(T)], axis=1)
                 out[name] = (fx.dequantize(internals[name], F(name)), v.real, v.imag)
