@@ -197,8 +197,10 @@ def test_uart_bridge_mutant_that_keeps_junk_fails(monkeypatch):
     from scripts.deploy import simulate_uart
 
     cases = standin_cases((3, 4))
+    r = simulate_uart(load_design(STANDIN), cases, mutant_dir, **STANDIN_TOP)
+    assert r["passed"], r["error"]  # without junk the mutant works: the junk is what exposes it
     r = simulate_uart(load_design(STANDIN), cases, mutant_dir, host={"junk": JUNK}, **STANDIN_TOP)
-    assert not r["passed"] and r["error"]
+    assert not r["passed"] and "mismatching sequences [0, 1]" in r["error"]
 
 
 # ------------------------------------------------------------------------------------------ deploy CLI
@@ -298,6 +300,21 @@ def test_deploy_simulation_exit_codes(monkeypatch, capsys):
     assert deploy.main(["--config", str(cfg)]) == 1
     out = capsys.readouterr().out
     assert "1 mismatches" in out and "FAILED: mismatching sequences [1]" in out
+
+
+def test_deploy_exit_code_follows_the_testbench_verdict(monkeypatch, capsys):
+    """A simulation whose answers all match but whose testbench failed (e.g. an overflow) exits 1."""
+    from scripts import deploy
+
+    def failed_sim(design, cases, work, **kw):
+        return {"mode": "simulation", "passed": False, "sequences": len(cases), "mismatches": 0,
+                "error": "bridge FIFO overflow (a received word was dropped)"}  # fmt: skip
+
+    monkeypatch.setattr(deploy, "simulate_uart", failed_sim)
+    cfg = standin_project(cli_folder(monkeypatch), [[1, 2]])
+    assert deploy.main(["--config", str(cfg), "--sim"]) == 1
+    out = capsys.readouterr().out
+    assert "0 mismatches" in out and "FAILED: bridge FIFO overflow" in out
 
 
 def test_deploy_succeeding_loader_without_port_falls_back_to_simulation(tmp_path, monkeypatch, capsys):
