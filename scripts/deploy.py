@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     if args.board not in BOARDS:
         raise ConfigError(f"--board: must be one of {sorted(BOARDS)} (got {args.board!r})")
+    if args.max_vectors < 1:  # zero sequences would pass without checking anything
+        raise ConfigError(f"--max-vectors: must be at least 1 (got {args.max_vectors})")
     cfg = load_config(args.config)
     out = build_dir(cfg, "deploy")
     design = load_design(build_dir(cfg, "rtl"))

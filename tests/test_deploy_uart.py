@@ -275,6 +275,15 @@ def test_deploy_installed_loader_without_bitstream_is_one_line_error(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1 and "standin.bit" in res.stderr
 
 
+def test_deploy_rejects_zero_vectors(monkeypatch):
+    from configs.schema import ConfigError
+    from scripts import deploy
+
+    cfg = standin_project(cli_folder(monkeypatch), [[1, 2]])
+    with pytest.raises(ConfigError, match=r"--max-vectors: must be at least 1 \(got 0\)"):
+        deploy.main(["--config", str(cfg), "--sim", "--max-vectors", "0"])
+
+
 def test_deploy_simulation_exit_codes(monkeypatch, capsys):
     """Without openFPGALoader the deploy runs the bitstream's board top in simulation and says so; exit 0
     when every answer is right, exit 1 when one expected word is wrong (injected)."""
