@@ -50,7 +50,7 @@ report: setup
 	$(PY) -m scripts.report --config $(CONFIG)
 
 deploy: setup
-	$(PY) -m scripts.deploy --config $(CONFIG) --board $(BOARD)
+	$(PY) -m scripts.deploy --config $(CONFIG) --board $(BOARD) $(if $(PORT),--port $(PORT))
 
 # ---------------------------------------------------------------------------------------------- checks
 test: setup

@@ -87,3 +87,12 @@ def pack_lanes(values, lane_bits: int) -> int:
         word |= (int(v) & mask) << (i * lane_bits)
     width = lane_bits * len(values)
     return word - (1 << width) if word >> (width - 1) else word
+
+
+def unpack_lanes(word: int, lane_bits: int, n: int) -> list[int]:
+    """Inverse of pack_lanes: the n signed lane values of a word."""
+    out = []
+    for i in range(n):
+        v = (int(word) >> (i * lane_bits)) & ((1 << lane_bits) - 1)
+        out.append(v - (1 << lane_bits) if v >> (lane_bits - 1) else v)
+    return out

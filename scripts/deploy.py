@@ -4,7 +4,9 @@
 2. Stream the test vectors (build/NAME/compress/vectors.npz) with the framing of hw/uart_protocol.py through a
    serial port (pyserial, --port, 115200 baud) and compare every answer with the integer reference.
 Without openFPGALoader or without a serial port, the same host protocol is exercised against a Verilator
-simulation of the board top (UART model in sim/tb_uart_bridge.py) and the result says so.
+simulation of the board top as the bitstream has it (UART model in sim/tb_uart_bridge.py) and the result says
+so. Exit code 1 when openFPGALoader is installed but fails (one line), and on any wrong or missing answer or
+testbench failure; 2 on bad input.
 """
 
 from __future__ import annotations
@@ -26,19 +28,31 @@ from hw.synth.tools import ToolError
 
 log = logging.getLogger("deploy")
 BOARDS = {"ulx3s": ["-b", "ulx3s"]}
+PROGRAM_TIMEOUT_S = 300
 
 
-def simulate_uart(design: Design, cases: list[dict], work: Path, clks_per_bit: int = 8) -> dict:
-    """Board top (bridge + design) in Verilator; cases [{"in": words, "out": words}] must round-trip."""
+def simulate_uart(
+    design: Design,
+    cases: list[dict],
+    work: Path,
+    clock_mhz: float = ecp5_board.BOARD_CLOCK_MHZ,
+    clks_per_bit: int | None = None,
+    fifo_depth: int = 1024,
+    host: dict | None = None,
+) -> dict:
+    """The board top (bridge + design), written as the bitstream's (ecp5_board.write_top: same UART divisor,
+    FIFO depth and reset polarity unless overridden), in Verilator; cases [{"in": words, "out": words}] must
+    round-trip. host: the testbench's host-side options (junk, drop, back_to_back; see sim/tb_uart_bridge.py).
+    The result's "passed" is the testbench's verdict: every answer right, no overflow, nothing outside the
+    framing; "error" says why not."""
     from sim import runner  # Verilator/cocotb only when simulating
 
     work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     if not design.ports:
         discover_ports(design, work)
-    board = ecp5_board.write_top(
-        design, work, ecp5_board.BOARD_CLOCK_MHZ, clks_per_bit=clks_per_bit, fifo_depth=256
-    )
+    board = ecp5_board.write_top(design, work, clock_mhz, clks_per_bit=clks_per_bit, fifo_depth=fifo_depth)
+    cpb = board["clks_per_bit"]
     sources = [*design.files, *(Path(f) for f in board["files"])]
     test_dir = work / "run"
     test_dir.mkdir(exist_ok=True)
@@ -47,49 +61,79 @@ def simulate_uart(design: Design, cases: list[dict], work: Path, clks_per_bit: i
     cases_file = work / "cases.json"
     cases_file.write_text(json.dumps(cases))
     in_w, out_w = design.stream_width("s_axis_tdata"), design.stream_width("m_axis_tdata")
-    n_bytes = sum(len(c["in"]) * (1 + uart_protocol.nbytes(in_w)) for c in cases)
-    params = {"cpb": clks_per_bit, "in_w": in_w, "out_w": out_w, "cases": str(cases_file)}
-    params["timeout_cycles"] = 200000 + 20 * clks_per_bit * n_bytes
+    params = {"cpb": cpb, "in_w": in_w, "out_w": out_w, "cases": str(cases_file), **(host or {})}
+    params["timeout_cycles"] = timeout_cycles(cases, in_w, out_w, cpb, len(params.get("junk", [])))
     results = work / "results.json"
     results.unlink(missing_ok=True)
     params["results"] = str(results)
     t0 = time.time()
-    error = None
-    try:
-        runner.run(
-            sources, "ecp5_top", "tb_uart_bridge", env={"TB_PARAMS": json.dumps(params)}, test_dir=test_dir
-        )
-    except (AssertionError, SystemExit) as exc:  # the cocotb runner exits non-zero when the test fails
-        error = str(exc)
-    got = json.loads(results.read_text())["got"] if results.exists() else []
+    info = runner.run(
+        sources,
+        "ecp5_top",
+        "tb_uart_bridge",
+        env={"TB_PARAMS": json.dumps(params)},
+        test_dir=test_dir,
+        check=False,
+    )
+    tb = json.loads(results.read_text()) if results.exists() else {}
+    got = list(tb.get("got", []))[: len(cases)]
     got += [None] * (len(cases) - len(got))
     details = [
         {"sequence": k, "got": g, "expected": c["out"]}
         for k, (g, c) in enumerate(zip(got, cases, strict=True))
         if not uart_protocol.words_match(g, c["out"], out_w, c.get("mask"))
     ]
+    failures = list(tb.get("failures", ["the testbench wrote no results"]))
+    if not info["passed"] and not failures:
+        failures.append(f"cocotb test failed (see {info['test_dir']})")
     return {
         "mode": "simulation (Verilator, UART model)",
+        "passed": info["passed"] and not failures and not details,
         "sequences": len(cases),
         "mismatches": len(details),
         "details": details,
-        "error": error,
+        "answers": got,
+        "error": "; ".join(failures) or None,
+        "overflow": bool(tb.get("overflow", 0)),
+        "junk_sent": tb.get("junk_sent", 0),
+        "junk_skipped_by_host": tb.get("junk_received", 0),
         "seconds": round(time.time() - t0, 1),
-        "clks_per_bit": clks_per_bit,
+        "clock_mhz": board["clock_mhz"],
+        "clks_per_bit": cpb,
+        "fifo_depth": board["fifo_depth"],
+        "reset": board["reset"],
+        "work": str(work),
     }
 
 
+def timeout_cycles(cases: list[dict], in_w: int, out_w: int, cpb: int, junk: int = 0) -> int:
+    """Generous bound on the cycles to wait for the answers: every byte of every case, both directions, twice,
+    plus 200,000 cycles of computing. Reached only when an answer is missing."""
+    per_in, per_out = junk + 1 + uart_protocol.nbytes(in_w), 1 + uart_protocol.nbytes(out_w)
+    n_bytes = sum(len(c["in"]) * per_in + len(c["out"]) * per_out for c in cases)
+    return 200000 + 20 * cpb * n_bytes
+
+
+class ProgramError(Exception):
+    """openFPGALoader is installed but did not program the board (one-line message)."""
+
+
 def program(board: str, bitfile: Path) -> str:
-    """openFPGALoader; returns a status line (never raises for a missing tool)."""
+    """Program the board with openFPGALoader: "programmed", or "skipped: ..." when the tool is not installed;
+    ProgramError when it is installed and fails."""
     exe = shutil.which("openFPGALoader")
     if exe is None:
         return "skipped: openFPGALoader not installed (apt install openfpgaloader, or see its README)"
     if not bitfile.exists():
         raise ConfigError(f"{bitfile}: bitstream missing (run `make synth` first)")
-    proc = subprocess.run([exe, *BOARDS[board], str(bitfile)], capture_output=True, text=True, timeout=300)
+    cmd = [exe, *BOARDS[board], str(bitfile)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PROGRAM_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ProgramError(f"{' '.join(cmd)}: no answer after {PROGRAM_TIMEOUT_S} s") from None
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
-        return f"failed: openFPGALoader exit code {proc.returncode}: {tail[0]}"
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
+        raise ProgramError(f"{' '.join(cmd)}: exit code {proc.returncode}: {tail[0]}")
     return "programmed"
 
 
@@ -113,6 +157,7 @@ def run_serial(
                 mismatches.append({"sequence": k, "got": got, "expected": case["out"]})
     return {
         "mode": f"board on {port}",
+        "passed": not mismatches,
         "sequences": len(cases),
         "mismatches": len(mismatches),
         "details": mismatches,
@@ -167,15 +212,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     if args.board not in BOARDS:
         raise ConfigError(f"--board: must be one of {sorted(BOARDS)} (got {args.board!r})")
+    if args.max_vectors < 1:  # zero sequences would pass without checking anything
+        raise ConfigError(f"--max-vectors: must be at least 1 (got {args.max_vectors})")
     cfg = load_config(args.config)
     out = build_dir(cfg, "deploy")
     design = load_design(build_dir(cfg, "rtl"))
     rtl = json.loads((build_dir(cfg, "rtl") / "rtl.json").read_text())
     cases = vector_cases(cfg, rtl)[: args.max_vectors]
     result = {"board": args.board}
-    status = (
-        "skipped: --sim" if args.sim else program(args.board, build_dir(cfg, "synth") / f"{cfg['name']}.bit")
-    )
+    if args.sim:
+        status = "skipped: --sim"
+    else:
+        try:
+            status = program(args.board, build_dir(cfg, "synth") / f"{cfg['name']}.bit")
+        except ProgramError as exc:
+            log.error("programming failed: %s", exc)
+            return 1
     result["program"] = status
     log.info("program: %s", status)
     if status == "programmed" and args.port:
@@ -188,15 +240,17 @@ def main(argv: list[str] | None = None) -> int:
             ecp5_board.BAUD,
         )
     else:
-        if status == "programmed":
+        if args.port:
+            log.warning("--port %s not used: the board was not programmed (%s)", args.port, status)
+        elif status == "programmed":
             log.warning("no --port given: checking the protocol in simulation instead")
-        result["run"] = simulate_uart(design, cases, out / "uart_sim")
+        clock = cfg["hardware"]["ecp5_clock_mhz"]  # the bitstream's top: same clock, divisor, FIFO, reset
+        result["run"] = simulate_uart(design, cases, out / "uart_sim", clock_mhz=clock)
     write_json(out / "deploy.json", result)
     r = result["run"]
-    print(
-        f"deploy ({r['mode']}): {r['sequences']} sequences, {r['mismatches']} mismatches; program: {status}"
-    )
-    return 1 if r["mismatches"] else 0
+    line = f"deploy ({r['mode']}): {r['sequences']} sequences, {r['mismatches']} mismatches"
+    print(f"{line}; program: {status}" + (f"; FAILED: {r['error']}" if r.get("error") else ""))
+    return 0 if r["passed"] else 1
 
 
 def _main(argv: list[str] | None = None) -> int:

@@ -93,6 +93,19 @@ def make_pll(clock_mhz: float, out: Path) -> tuple[str, float]:
     return "  ecp5_pll u_pll (.clkin(clk_25mhz), .clkout0(clk), .locked(locked));", achieved
 
 
+def uart_divisor(clock_mhz: float, baud: int = BAUD) -> int:
+    """UART divisor of the bridge: design clock cycles per bit at `baud` (at least 4)."""
+    return max(4, round(clock_mhz * 1e6 / baud))
+
+
+def reset_connection(design: Design) -> str:
+    """Port connection of the design's reset to the active-low power-on reset rst_n ("" without a reset)."""
+    if not design.reset:
+        return ""
+    name, active_high = design.reset
+    return f".{name}({'!rst_n' if active_high else 'rst_n'}),"
+
+
 def write_top(
     design: Design,
     out: Path,
@@ -104,12 +117,7 @@ def write_top(
     """Write ecp5_top.sv (+ ecp5_pll.v when a PLL is needed) and ulx3s.lpf; returns the wrapper's facts."""
     out.mkdir(parents=True, exist_ok=True)
     pll, achieved = make_pll(clock_mhz, out)
-    reset = design.reset
-    reset_conn = ""
-    if reset:
-        name, high = reset
-        reset_conn = f".{name}({'!rst_n' if high else 'rst_n'}),"
-    cpb = clks_per_bit or max(4, round(achieved * 1e6 / baud))
+    cpb = clks_per_bit or uart_divisor(achieved, baud)
     text = TEMPLATE.format(
         top=design.top,
         pll=pll,
@@ -118,7 +126,7 @@ def write_top(
         cpb=cpb,
         fifo=fifo_depth,
         clock=design.clock,
-        reset=reset_conn,
+        reset=reset_connection(design),
     )
     top_file = out / "ecp5_top.sv"
     top_file.write_text(text)
@@ -142,4 +150,6 @@ def write_top(
         "clock_mhz": achieved,
         "baud": baud,
         "clks_per_bit": cpb,
+        "fifo_depth": fifo_depth,
+        "reset": reset_connection(design) or None,
     }
