@@ -74,6 +74,7 @@ class CellGraph:
     state_out: dict[str, Value]
     output: Value
     reverse: bool = False  # runs from the last step back to the first
+    concats: list = field(default_factory=list)  # concatenations (their parts share one buffer)
 
     def __str__(self) -> str:
         lines = [f"cell {self.cell}{' (backward)' if self.reverse else ''}: x[{self.x.n}] : {self.x.fmt}"]
@@ -104,6 +105,7 @@ class GraphBackend:
     def __init__(self, matrices: dict, vectors: dict):
         self.matrices, self.vectors = matrices, vectors
         self.ops: list[Op] = []
+        self.concats: list[Value] = []
         self._ids = itertools.count()
 
     def _new(self, n: int, fmt: str | None, hint: str) -> Value:
@@ -133,6 +135,7 @@ class GraphBackend:
     def concat(self, ts: list) -> Value:
         v = self._new(sum(t.n for t in ts), ts[0].fmt, "cat")
         v.parts = tuple(ts)
+        self.concats.append(v)
         return v
 
     def mv(self, name, v, vfmt, dest):
@@ -167,7 +170,7 @@ def trace_cell(
     state = {k: be.leaf(f"state:{k}", n, fmt) for k, (n, fmt) in d.state(model, c).items()}
     new = d.step(be, c, model, x, xfmt, state)
     out = {k: new[k] for k in state}
-    return CellGraph(c, be.ops, x, state, out, new["R"], reverse=reverse)
+    return CellGraph(c, be.ops, x, state, out, new["R"], reverse=reverse, concats=be.concats)
 
 
 def trace_head(model: dict, n_in: int, ufmt: str, matrices: dict, vectors: dict) -> CellGraph:

@@ -109,13 +109,28 @@ def test_wrong_reference_is_detected(tmp_path):
     assert not r["passed"] and r["mismatches"] == 1
 
 
-def test_generator_rejects_unaligned_hidden():
-    art = _art("lstm", "direct", hidden=12)
-    with pytest.raises(program.RtlError, match="model.hidden"):
+PADDED = {  # sizes that are not multiples of b (or of b * E): the compiler pads segments
+    "lstm_h12_direct": ("lstm", "direct", dict(hidden=12), 1),
+    "lstm_h24_E2_direct": ("lstm", "direct", dict(hidden=24, peepholes=True), 2),
+    "gru_h12_direct": ("gru", "direct", dict(hidden=12), 1),
+    "enrnn_n2_5_direct": ("enrnn", "direct", dict(hidden=16, n2=5), 1),
+    "enrnn_n2_8_h20_fft": ("enrnn", "fft", dict(hidden=24, n2=8), 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PADDED))
+def test_padded_sizes_bit_exact(case, tmp_path):
+    cell, mode, kw, e = PADDED[case]
+    art = _art(cell, mode, **kw)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=e)
+    assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 4
+    _assert_cycles_exact(art, r)
+
+
+def test_fft_mode_rejects_a_boundary_inside_a_circulant_block():
+    art = _art("lstm", "fft", hidden=12)
+    with pytest.raises(program.RtlError, match="matrices.l0.w_ih: a gate/state boundary"):
         program.compile_artifact(art, P=2, T_max=6)
-    art = _art("lstm", "direct", hidden=24)
-    with pytest.raises(program.RtlError, match="ew_words"):
-        program.compile_artifact(art, P=2, T_max=6, E=2)
 
 
 def test_generator_rejects_fields_outside_the_exact_ranges():

@@ -2,8 +2,10 @@
 
 The core (rnn_core.sv) runs one sequence at a time, layer by layer: the input sequence is stored in a
 sequence buffer, every cell loops over the valid steps (backward cells from L-1 down to 0) writing its output
-sequence into the other buffer, and the head reads the last step (or every step when per_step). The operation
-order of every cell is docs/arithmetic.md sections 8-14 (compress/reference.py), instruction by instruction.
+sequence into the other buffer, and the head reads the last step (or every step when per_step). Each cell is
+compiled from its op graph (compress/graph.py, traced from compress/cells.py) by the passes of
+hw/rtl/lower.py: layouts (padding where sizes are not multiples of b), buffers, merged EW instructions, MV
+weights laid out for their operands. Nothing here is specific to a cell type.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compress import fixedpoint as fx
-from compress import reference as ref
+from compress.graph import CellGraph, Value, model_graph
 from configs.schema import ConfigError
-from hw.rtl import isa
+from hw.rtl import isa, lower
 
 
 class RtlError(ConfigError):
@@ -93,20 +95,393 @@ class _Alloc:
         return base
 
 
-def compile_artifact(
-    art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None, E: int = 1
-):
-    """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle.
+@dataclass
+class _Ctx:
+    """Model-wide state of one compilation: formats, memories being filled, the program."""
 
-    caps may force memory sizes (shared test builds)."""
+    man: dict
+    arr: dict
+    b: int
+    P: int
+    E: int
+    DW: int
+    use_fft: bool
+    alloc: _Alloc
+    F: dict
+    Bt: dict
+    tables: list
+    hw_fft: bool = False
+    prog: list = field(default_factory=list)
+    consts: dict = field(default_factory=dict)  # DM word -> b lane values
+    wwords: list = field(default_factory=list)
+    mv_done: set = field(default_factory=set)
+
+    def ew(self, alu, dst: lower.Place, n_words: int, a=None, b_=None, c=None, note="", **f) -> None:
+        """Append an EW instruction (zero operands where a place is None)."""
+        ins = dict(op="EW", alu=alu, dst=dst.addr, dmode=dst.mode, n=_ceil(n_words, self.E), note=note)
+        for key, pl in (("a", a), ("b", b_), ("c", c)):
+            ins[key] = pl.addr if pl is not None else 0
+            ins[key[0] + "mode"] = pl.mode if pl is not None else "abs"
+        ins.update(zb=int(b_ is None), zc=int(c is None), nb=0, sh=0, bits=self.DW)
+        if alu == "PWL":
+            for k in ("b", "c", "bmode", "cmode", "zb", "zc", "nb"):
+                ins.pop(k)
+        ins.update(f)
+        self.prog.append(ins)
+
+    def copy(self, dst: lower.Place, src: lower.Place, note: str) -> None:
+        self.ew("ADD", dst, src.words, a=src, note=note)
+
+    def const(self, name: str, phys: np.ndarray) -> int:
+        """Place constant lane values (physical order) in the data memory; returns the word address."""
+        words = _ceil(len(phys), self.b)
+        base = self.alloc(name, words)
+        v = np.concatenate([phys, np.zeros(words * self.b - len(phys), dtype=np.int64)])
+        for w in range(words):
+            self.consts[base + w] = [int(x) for x in v[w * self.b : (w + 1) * self.b]]
+        return base
+
+
+def _physical(values: np.ndarray, segs) -> np.ndarray:
+    """Logical values in a layout's physical order (padding 0)."""
+    n = segs[-1][2] + segs[-1][1]
+    out = np.zeros(n, dtype=np.int64)
+    for lo, ln, p in segs:
+        out[p : p + ln] = values[lo : lo + ln]
+    return out
+
+
+def _pwl_table(ctx: _Ctx, func: str, zname: str) -> tuple[int, dict]:
+    key = f"{func}_f{ctx.F[zname]}"
+    if key not in ctx.man["pwl"]:
+        raise RtlError(f"model.yaml: pwl: no table {key} for {zname}")
+    return ctx.tables.index(key), ctx.man["pwl"][key]
+
+
+def _ew_fields(ctx: _Ctx, m: lower.MOp) -> dict:
+    """The instruction fields of an EW operation that do not depend on where its operands live."""
+    F, Bt, fmt = ctx.F, ctx.Bt, m.out.fmt
+    if m.alu == "ADD":
+        exact = m.attrs.get("partial") or m.attrs.get("negate_b")
+        return dict(alu="ADD", nb=int(bool(m.attrs.get("negate_b"))), bits=ctx.DW if exact else Bt[fmt], sh=0)
+    if m.alu == "MUL":
+        return dict(alu="MUL", sh=F[m.attrs["afmt"]] + F[m.attrs["bfmt"]] - F[fmt], bits=Bt[fmt])
+    if m.alu == "REQ":
+        return dict(alu="REQ", sh=F[m.attrs["src"]] - F[fmt], bits=Bt[fmt])
+    if m.alu == "MODRELU":
+        return dict(alu="MODRELU", sh=F[m.attrs["zfmt"]] - F[fmt], bits=Bt[fmt])
+    zname = m.attrs["zfmt"]
+    tsel, tab = _pwl_table(ctx, m.attrs["func"], zname)
+    N = ctx.man["quantization"]["pwl_segments"]
+    rl = int(math.log2(tab["R"])) + F[zname]
+    sh = tab["slope_frac"] + F[zname] - tab["out_frac"]
+    _check_pwl_call(tab, zname, rl, sh, N, ctx.DW, ctx.man["quantization"]["act_bits"])
+    return dict(alu="PWL", tsel=tsel, seg=tab["s"], rl=rl, sh=sh, bits=Bt["act"])
+
+
+class _CellCompiler:
+    """Compiles one cell graph: layouts, buffers, merged EW groups, MV weights (see hw/rtl/lower.py)."""
+
+    def __init__(self, ctx: _Ctx, g: CellGraph, x_layout: lower.Layout, x_clean: bool = False):
+        self.ctx, self.g = ctx, g
+        self.x_clean = x_clean  # the input's padding lanes are 0 (the stream pads with zeros)
+        lower.bind_concats(g.concats)
+        self.mops = lower.machine_ops(g)
+        used = {id(lower.root_of(a)[0]) for m in self.mops for a in m.args if a is not None}
+        self.state = {k: v for k, v in g.state_in.items() if id(v) in used}
+        values = [a for m in self.mops for a in m.args] + [m.out for m in self.mops]
+        values += [g.x, g.output, *g.state_in.values(), *g.state_out.values()]
+        pairs = [(v, g.state_out[k]) for k, v in self.state.items()]
+        try:
+            self.lay = lower.layouts(values, self.mops, pairs, ctx.b * ctx.E, {id(g.x): x_layout})
+        except ValueError as exc:
+            raise RtlError(f"model.yaml: cell {g.cell}: {exc}") from None
+        self.base: dict[int, int] = {}
+        self.mode: dict[int, str] = {}
+        self.producer = {id(m.out): i for i, m in enumerate(self.mops)}
+
+    # ------------------------------------------------------------------ places
+    def bind_x(self, place: lower.Place) -> None:
+        """Where the cell's input lives (the sequence buffer, address mode t)."""
+        self.base[id(self.g.x)], self.mode[id(self.g.x)] = place.addr, place.mode
+
+    def output_segments(self) -> tuple[list, int]:
+        """(segments of the output view, its words), before anything is placed."""
+        r, off = lower.root_of(self.g.output)
+        return self.lay[id(r)].view(off, self.g.output.n), _ceil(
+            self.lay[id(r)].phys(off, self.g.output.n)[1], self.ctx.b
+        )
+
+    def _alloc_root(self, r: Value) -> None:
+        if id(r) in self.base:
+            return
+        if r.leaf and r.leaf.startswith("vec:"):
+            name = r.leaf[4:]
+            vals = self.ctx.arr[name].reshape(-1).astype(np.int64)
+            self.base[id(r)] = self.ctx.const(name, _physical(vals, self.lay[id(r)].segments))
+            return
+        words = _ceil(self.lay[id(r)].size, self.ctx.b)
+        self.base[id(r)] = self.ctx.alloc(f"{self.g.cell}.{r.name}", words)
+
+    def place(self, v: Value) -> lower.Place:
+        r, off = lower.root_of(v)
+        self._alloc_root(r)
+        start, n = self.lay[id(r)].phys(off, v.n)
+        return lower.Place(
+            self.base[id(r)] + start // self.ctx.b, _ceil(n, self.ctx.b), self.mode.get(id(r), "abs")
+        )
+
+    def is_free(self, v: Value) -> bool:
+        """An output with no placement yet: it may go wherever its EW group puts it."""
+        r, _ = lower.root_of(v)
+        return r is v and id(r) not in self.base
+
+    # ------------------------------------------------------------------ state
+    def zero_state(self) -> None:
+        for k, v in self.state.items():
+            pl = self.place(v)
+            self.ctx.ew("ADD", pl, pl.words, a=pl, b_=pl, nb=1, note=f"{self.g.cell}: zero state {k}")
+
+    def plan_in_place(self) -> list[str]:
+        """New states written straight into their state buffer; returns the keys that need a copy."""
+        copies = []
+        for k, sin in self.state.items():
+            new = self.g.state_out[k]
+            i = self.producer.get(id(new))
+            readers = [
+                j
+                for j, m in enumerate(self.mops)
+                if any(a is not None and lower.root_of(a)[0] is sin for a in m.args)
+            ]
+            if i is not None and self.is_free(new) and all(j <= i for j in readers):
+                self.base[id(new)] = self.base[id(sin)]
+            else:
+                copies.append(k)
+        return copies
+
+    # ------------------------------------------------------------------ operations
+    def body(self) -> None:
+        group: dict | None = None
+        for i, m in enumerate(self.mops):
+            if m.kind == "MV":
+                self._close(group)
+                group = None
+                self._mv(m)
+                continue
+            if group is not None and self._merge(group, m):
+                continue
+            self._close(group)
+            group = self._open(m, i)
+        self._close(group)
+
+    def _slots(self, m: lower.MOp) -> list:
+        return [
+            ("scalar", lower.root_of(a)[0].leaf[4:])
+            if a is not None and lower.is_scalar(a)
+            else (None if a is None else a)
+            for a in m.args
+        ]
+
+    def _open(self, m: lower.MOp, i: int) -> dict:
+        slots = self._slots(m)
+        places = [s if (s is None or isinstance(s, tuple)) else self.place(s) for s in slots]
+        out = None if self.is_free(m.out) else self.place(m.out)
+        words = self._words(m.out)
+        return dict(mops=[m], fields=_ew_fields(self.ctx, m), slots=places, out=out, words=words, first=i)
+
+    def _words(self, v: Value) -> int:
+        """Words an EW operation over v covers (whole E-word groups)."""
+        r, off = lower.root_of(v)
+        return _ceil(_ceil(self.lay[id(r)].phys(off, v.n)[1], self.ctx.b), self.ctx.E) * self.ctx.E
+
+    def _merge(self, grp: dict, m: lower.MOp) -> bool:
+        if _ew_fields(self.ctx, m) != grp["fields"] or len(m.args) != len(grp["slots"]):
+            return False
+        outs = {id(x.out) for x in grp["mops"]}
+        if any(a is not None and id(lower.root_of(a)[0]) in outs for a in m.args):
+            return False  # reads what the group writes
+        places = []
+        for s, gs in zip(self._slots(m), grp["slots"], strict=True):
+            if s is None or isinstance(s, tuple):
+                if s != gs:
+                    return False
+                places.append(s)
+                continue
+            if not isinstance(gs, lower.Place):
+                return False
+            pl = self.place(s)
+            if not pl.follows(gs, self.ctx.E):
+                return False
+            places.append(pl)
+        if grp["out"] is None:
+            if not self.is_free(m.out):
+                return False
+        else:
+            if self.is_free(m.out):
+                return False
+            pl = self.place(m.out)
+            if not pl.follows(lower.Place(grp["out"].addr, grp["words"], grp["out"].mode), self.ctx.E):
+                return False
+        grp["mops"].append(m)
+        E = self.ctx.E
+        grp["slots"] = [
+            p
+            if not isinstance(p, lower.Place)
+            else lower.Place(g0.addr, _ceil(g0.words, E) * E + p.words, g0.mode)
+            for p, g0 in zip(places, grp["slots"], strict=True)
+        ]
+        grp["words"] += self._words(m.out)
+        return True
+
+    def _close(self, grp: dict | None) -> None:
+        if grp is None:
+            return
+        ctx = self.ctx
+        if grp["out"] is None:  # one buffer for the merged outputs, in order
+            names = "+".join(x.out.name for x in grp["mops"])
+            addr = ctx.alloc(f"{self.g.cell}.{names}", grp["words"])
+            for x in grp["mops"]:
+                self.base[id(x.out)] = addr
+                addr += self._words(x.out)
+            dst = lower.Place(self.base[id(grp["mops"][0].out)], grp["words"])
+        else:
+            dst = lower.Place(grp["out"].addr, grp["words"], grp["out"].mode)
+        args = []
+        for s in grp["slots"]:
+            if isinstance(s, tuple):  # a scalar (mu, s): one constant the size of the group
+                val = int(np.asarray(ctx.arr[s[1]]).reshape(-1)[0])
+                args.append(lower.Place(ctx.const(s[1], np.full(grp["words"] * ctx.b, val)), grp["words"]))
+            else:
+                args.append(s)
+        args += [None] * (3 - len(args))
+        names = ", ".join(x.out.name for x in grp["mops"])
+        f = dict(grp["fields"])
+        alu = f.pop("alu")
+        ctx.ew(alu, dst, grp["words"], args[0], args[1], args[2], note=f"{self.g.cell}: {names}", **f)
+
+    def _mv(self, m: lower.MOp) -> None:
+        ctx = self.ctx
+        name = m.attrs["matrix"]
+        if name in ctx.mv_done:
+            raise RtlError(f"model.yaml: matrices.{name}: used twice in one step")
+        ctx.mv_done.add(name)
+        src = self.place(m.args[0])
+        dst = self.place(m.out)
+        r_in, off_in = lower.root_of(m.args[0])
+        r_out, off_out = lower.root_of(m.out)
+        col_segs = self.lay[id(r_in)].view(off_in, m.args[0].n)
+        if sum(ln for _, ln, _ in col_segs) < src.words * ctx.b and not (self.x_clean and r_in is self.g.x):
+            src = self._masked(src, col_segs, m.attrs["vfmt"])
+        row_segs = self.lay[id(r_out)].view(off_out, m.out.n)
+        info = _pack_matrix(ctx, name, row_segs, col_segs, dst.words, src.words, m.attrs["vfmt"], m.out.fmt)
+        ctx.prog.append(dict(op="MV", a=src.addr, dst=dst.addr, amode=src.mode, **info, note=f"mv {name}"))
+
+    def _masked(self, src: lower.Place, segs, fmt: str) -> lower.Place:
+        """A copy of src with its padding lanes 0 (they hold whatever the element-wise ops left there, and the
+        reference pads a matrix input with zeros)."""
+        ctx = self.ctx
+        ones = np.zeros(src.words * ctx.b, dtype=np.int64)
+        for _, ln, p in segs:
+            ones[p : p + ln] = 1
+        mask = lower.Place(ctx.const(f"{self.g.cell}.mask{len(ctx.prog)}", ones), src.words)
+        dst = lower.Place(ctx.alloc(f"{self.g.cell}.masked{len(ctx.prog)}", src.words), src.words)
+        ctx.ew(
+            "MUL", dst, src.words, a=src, b_=mask, sh=0, bits=ctx.Bt[fmt], note=f"{self.g.cell}: zero padding"
+        )
+        return dst
+
+    def run_cell(self, x: lower.Place, out: lower.Place) -> None:
+        """Zero state, then the step in a loop over t; the output written to `out` (address mode t)."""
+        ctx, g = self.ctx, self.g
+        self.bind_x(x)
+        self.zero_state()
+        copies = self.plan_in_place()
+        ctx.prog.append(dict(op="LOOP", last=int(g.reverse), note=f"{g.cell} steps"))
+        self.body()
+        for k in copies:
+            ctx.copy(self.place(self.state[k]), self.place(g.state_out[k]), f"{g.cell}: state {k}")
+        ctx.copy(out, self.place(g.output), f"{g.cell}: output")
+        ctx.prog.append(dict(op="ENDLOOP"))
+
+
+def _pack_matrix(ctx: _Ctx, name: str, row_segs, col_segs, p_words: int, q_words: int, vin: str, vout: str):
+    """Weight-memory words of one matrix laid out for its input and output views; the MV fields."""
+    meta, arr, b, P, Bw = (
+        ctx.man["matrices"][name],
+        ctx.arr,
+        ctx.b,
+        ctx.P,
+        ctx.man["quantization"]["weight_bits"],
+    )
+    circ = meta["structure"] == "circulant"
+    identity = all(lo == p for lo, _, p in row_segs) and all(lo == p for lo, _, p in col_segs)
+    blockwise = all(lo % b == 0 for lo, _, _ in row_segs + col_segs)
+    fft_m = circ and ctx.use_fft
+    if circ and not identity and not blockwise:
+        if fft_m:
+            raise RtlError(
+                f"model.yaml: matrices.{name}: a gate/state boundary falls inside a circulant block (b={b}); "
+                "the fft matvec needs sizes that are multiples of b (or matvec_mode: direct)"
+            )
+        circ = False  # direct mode: the exact dense expansion, padded
+    if circ:
+        parts = [arr[name + ".wf_re"], arr[name + ".wf_im"]] if fft_m else [arr[name + ".w"]]
+        phys = [np.zeros((p_words, q_words, a.shape[2]), dtype=np.int64) for a in parts]
+        for rlo, rln, rp in row_segs:
+            for clo, cln, cp in col_segs:
+                for i in range(_ceil(rln, b)):
+                    for j in range(_ceil(cln, b)):
+                        for a, ph in zip(parts, phys, strict=True):
+                            ph[rp // b + i, cp // b + j] = a[rlo // b + i, clo // b + j]
+        blocks = lambda i, j, r: [v for ph in phys for v in ph[i, j]]  # noqa: E731
+        K_rows = 1
+    else:
+        w = arr[name + ".w"]
+        W = fx.expand_circulant(w)[: meta["rows"], : meta["cols"]] if meta["structure"] == "circulant" else w
+        Wp = np.zeros((p_words * b, q_words * b), dtype=np.int64)
+        for rlo, rln, rp in row_segs:
+            for clo, cln, cp in col_segs:
+                Wp[rp : rp + rln, cp : cp + cln] = W[rlo : rlo + rln, clo : clo + cln]
+        blocks = lambda i, j, r: list(Wp[i * b + r, j * b : (j + 1) * b])  # noqa: E731
+        K_rows = b
+    WMW = 2 * (b // 2 + 1) * Bw if ctx.hw_fft else b * Bw
+    g_ = _ceil(p_words, P)
+    base = len(ctx.wwords)
+    for gi in range(g_):
+        for j in range(q_words):
+            for r in range(K_rows):
+                word = 0
+                for lane in range(P):
+                    i = gi * P + lane
+                    if i >= p_words:
+                        continue
+                    lw = 0
+                    for k, v in enumerate(blocks(i, j, r)):
+                        lw |= (int(v) & ((1 << Bw) - 1)) << (k * Bw)
+                    word |= (lw & ((1 << WMW) - 1)) << (lane * WMW)
+                ctx.wwords.append(word)
+    F = ctx.F
+    if fft_m and circ:
+        sh = F[meta["freq_format"]] + F[vin] - (F[vout] + ctx.man["fft"]["guard_bits"])
+    else:
+        sh = F[meta["format"]] + F[vin] - F[vout]
+    return dict(
+        n=q_words,
+        g=g_,
+        pb=p_words,
+        sh=sh,
+        bits=ctx.Bt[vout],
+        wbase=base,
+        dense=int(not circ),
+        fft=int(fft_m and circ),
+    )
+
+
+def _model_checks(art, b: int | None, E: int) -> tuple[int, bool, int]:
+    """(b, fft matvec used, data width) with one-line errors for what the core cannot run."""
     if E < 1 or E & (E - 1):
         raise RtlError(f"hardware.ew_words: must be a power of two (got {E})")
-    man, arr = art.manifest, art.arrays
-    model = man["model"]
-    cell = model["cell"]
-    fmt = man["formats"]
-    mode = man["quantization"]["matvec_mode"]
-    guard = man["fft"]["guard_bits"]
+    man = art.manifest
     mats = man["matrices"]
     bs = {m["b"] for m in mats.values() if m["structure"] == "circulant"}
     if len(bs) > 1:
@@ -117,355 +492,138 @@ def compile_artifact(
         raise RtlError("model.yaml: matrices: no circulant matrix; give the lane count b")
     if b not in (2, 4, 8, 16):
         raise RtlError(f"model.yaml: matrices.b: the RTL supports b in 2, 4, 8, 16 (got {b})")
-    fx.log2_exact(b)
+    q = man["quantization"]
+    use_fft = q["matvec_mode"] == "fft" and any(m["structure"] == "circulant" for m in mats.values())
+    DW = max(q["act_bits"], q["preact_bits"], q["cell_bits"], q["weight_bits"]) + 2
+    if DW > 30:
+        raise RtlError(f"model.yaml: quantization: widths up to 28 bits are supported (got {DW - 2})")
+    return b, use_fft, DW
+
+
+def _concat_layouts(parts: list[tuple[list, int]], b: int) -> lower.Layout:
+    """Layout of outputs written side by side at word offsets: [(segments, word offset)]."""
+    segs, lo = [], 0
+    for s, woff in parts:
+        for l0, ln, p in s:
+            segs.append((lo + l0, ln, woff * b + p))
+        lo += sum(ln for _, ln, _ in s)
+    return lower.Layout(segs, segs[-1][2] + segs[-1][1])
+
+
+def _head(ctx: _Ctx, hg: CellGraph, seq: int, out_parts: list, per_step: bool) -> None:
+    """The head over the last layer's output sequence."""
+    b = ctx.b
+    lay = _concat_layouts(out_parts, b)
+    words = _ceil(lay.size, b)
+    if per_step:
+        ctx.prog.append(dict(op="LOOP", last=0, note="head per step"))
+        src = lower.Place(seq, words, "t")
+    elif len(out_parts) == 1:
+        src = lower.Place(seq, words, "last")
+    else:  # the forward cell's last step and the backward cell's first (its final state)
+        U = ctx.alloc("head.u", words)
+        for d, (s, woff) in enumerate(out_parts):
+            n = _ceil(s[-1][2] + s[-1][1], b)
+            mode = "last" if d == 0 else "abs"
+            ctx.copy(lower.Place(U + woff, n), lower.Place(seq + woff, n, mode), f"head: u part {d}")
+        src = lower.Place(U, words)
+    cc = _CellCompiler(ctx, hg, lay)
+    cc.bind_x(src)
+    cc.body()
+    y = cc.place(hg.output)
+    ctx.prog.append(
+        dict(op="OUT", a=y.addr, n=y.words, last=2 if per_step else 1, note="y_t" if per_step else "y")
+    )
+    if per_step:
+        ctx.prog.append(dict(op="ENDLOOP"))
+
+
+def compile_artifact(
+    art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None, E: int = 1
+):
+    """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle, from its op
+    graph (compress/graph.py); caps may force memory sizes (shared test builds)."""
+    b, use_fft, DW = _model_checks(art, b, E)
+    man, arr = art.manifest, art.arrays
+    model = man["model"]
     caps = dict(caps or {})
-    use_fft = mode == "fft" and any(m["structure"] == "circulant" for m in mats.values())
     hw_fft = bool(caps.get("FFT", use_fft))  # a core built with the FFT path also runs direct-mode models
     if use_fft and not hw_fft:
         raise RtlError("model.yaml: quantization.matvec_mode: fft model on a core built without the FFT path")
-    F = {k: v["frac"] for k, v in fmt.items()}
-    Bt = {k: v["bits"] for k, v in fmt.items()}
-    q = man["quantization"]
-    Ba, Bz, Bc, Bw = q["act_bits"], q["preact_bits"], q["cell_bits"], q["weight_bits"]
-    DW = max(Ba, Bz, Bc, Bw) + 2
-    if DW > 30:
-        raise RtlError(f"model.yaml: quantization: widths up to 28 bits are supported (got {DW - 2})")
-    H, Pout = ref.hidden_sizes(model)
-    n2 = model.get("n2", 0) if cell == "enrnn" else 0
-    for what, v in (("hidden", H), ("projection", Pout), ("n2", n2)):
-        if v % b:
-            raise RtlError(f"model.yaml: model.{what}: must be a multiple of b={b} for the RTL (got {v})")
-        if (v // b) % E:
-            raise RtlError(f"model.yaml: model.{what}: must be a multiple of b*ew_words={b * E} (got {v})")
-    NB = b // 2 + 1
-    WMW = 2 * NB * Bw if hw_fft else b * Bw
-
-    # ------------------------------------------------------------------ weights
-    wwords: list[int] = []
-    mv_info: dict[str, dict] = {}
-    lane_mask = (1 << WMW) - 1
-    for name, meta in mats.items():
-        rows, cols = meta["rows"], meta["cols"]
-        p_, q_ = _ceil(rows, b), _ceil(cols, b)
-        g_ = _ceil(p_, P)
-        circ = meta["structure"] == "circulant"
-        fft_m = circ and use_fft
-        base = len(wwords)
-        if circ:
-            w = arr[name + ".w"]
-            if fft_m:
-                wr, wi = arr[name + ".wf_re"], arr[name + ".wf_im"]
-        else:
-            w = np.zeros((p_ * b, q_ * b), dtype=np.int64)
-            w[:rows, :cols] = arr[name + ".w"]
-        for gi in range(g_):
-            for j in range(q_):
-                for r in range(1 if circ else b):
-                    word = 0
-                    for lane in range(P):
-                        i = gi * P + lane
-                        if i >= p_:
-                            continue
-                        if fft_m:
-                            vals = list(wr[i, j]) + list(wi[i, j])
-                        elif circ:
-                            vals = list(w[i, j])
-                        else:
-                            vals = list(w[i * b + r, j * b : (j + 1) * b])
-                        lw = 0
-                        for k, v in enumerate(vals):
-                            lw |= (int(v) & ((1 << Bw) - 1)) << (k * Bw)
-                        word |= (lw & lane_mask) << (lane * WMW)
-                    wwords.append(word)
-        vin, vout = meta["input"], meta["output"]
-        if fft_m:
-            sh = F[meta["freq_format"]] + F[vin] - (F[vout] + guard)
-        else:
-            sh = F[meta["format"]] + F[vin] - F[vout]
-        mv_info[name] = dict(
-            n=q_, g=g_, pb=p_, sh=sh, bits=Bt[vout], wbase=base, dense=int(not circ), fft=int(fft_m)
-        )
-
-    # ------------------------------------------------------------------ PWL tables
     tables = sorted(man["pwl"])
-    N = q["pwl_segments"]
-    tsel = {(man["pwl"][t]["func"], man["pwl"][t]["in_frac"]): i for i, t in enumerate(tables)}
-    pwl_entries = []
     for t in tables:
-        tab = man["pwl"][t]
-        if tab["s"] < 0:
-            raise RtlError(f"model.yaml: pwl.{t}.s: negative segment shift not supported (got {tab['s']})")
-        for k in range(N):
-            c0 = int(tab["c0"][k]) & ((1 << Ba) - 1)
-            c1 = int(tab["c1"][k]) & ((1 << (Ba + 2)) - 1)
-            pwl_entries.append((c1 << Ba) | c0)
-    Fa = F["act"]
-
-    def pwl(func, zname, src, dst, n):
-        tab = man["pwl"][tables[tsel[(func, F[zname])]]]
-        rl = int(math.log2(tab["R"])) + F[zname]
-        sh = tab["slope_frac"] + F[zname] - tab["out_frac"]
-        _check_pwl_call(tab, zname, rl, sh, N, DW, Ba)
-        return dict(
-            op="EW",
-            alu="PWL",
-            a=src,
-            dst=dst,
-            n=_ceil(n, E),
-            tsel=tsel[(func, F[zname])],
-            seg=tab["s"],
-            rl=rl,
-            sh=sh,
-            bits=Ba,
-            note=f"pwl {func} {zname}",
-        )
-
-    # ------------------------------------------------------------------ data memory layout
-    al = _Alloc(E)
-    consts: dict[int, list[int]] = {}
-
-    def const(name, values):
-        v = np.asarray(values, dtype=np.int64).reshape(-1)
-        words = _ceil(len(v), b)
-        base = al(name, words)
-        v = np.concatenate([v, np.zeros(words * b - len(v), dtype=np.int64)])
-        for w in range(words):
-            consts[base + w] = [int(x) for x in v[w * b : (w + 1) * b]]
-        return base
-
-    nx = model["input_size"]
-    in_words = _ceil(nx, b)
-    layers = ref.cell_names(model)
-    out_w = Pout // b * (2 if cell == "bilstm" else 1)
-    ST = _ceil(max(in_words, out_w), E) * E
+        if man["pwl"][t]["s"] < 0:
+            raise RtlError(
+                f"model.yaml: pwl.{t}.s: negative segment shift not supported (got {man['pwl'][t]['s']})"
+            )
+    F = {k: v["frac"] for k, v in man["formats"].items()}
+    Bt = {k: v["bits"] for k, v in man["formats"].items()}
+    ctx = _Ctx(man, arr, b, P, E, DW, use_fft, _Alloc(E), F, Bt, tables)
+    ctx.hw_fft = hw_fft
+    graph = model_graph(model)
+    in_words = _ceil(model["input_size"], b)
+    x_lay = lower.Layout([(0, model["input_size"], 0)], model["input_size"])
+    layers = []
+    for cells in graph.layers:  # layouts first: they fix the sequence stride
+        comp, parts, woff = [], [], 0
+        for g in cells:
+            cc = _CellCompiler(ctx, g, x_lay, x_clean=not layers)
+            segs, words = cc.output_segments()
+            comp.append((cc, words))
+            parts.append((segs, woff))
+            woff += _ceil(words, E) * E
+        layers.append((comp, parts, woff))
+        x_lay = _concat_layouts(parts, b)
+    ST = _ceil(max([in_words] + [w for _, _, w in layers]), E) * E
     if caps.get("ST"):
         if caps["ST"] < ST:
             raise RtlError(f"sequence stride needs {ST} words (cap {caps['ST']})")
         ST = caps["ST"]
     T_max = int(T_max or 1)
-    seq = [al("seq0", T_max * ST), al("seq1", T_max * ST)]
-    prog: list[dict] = []
-    nop_bits = DW  # "no saturation" (every exact sum fits DW bits)
+    seq = [ctx.alloc("seq0", T_max * ST), ctx.alloc("seq1", T_max * ST)]
+    ctx.prog.append(dict(op="IN", dst=seq[0], n=in_words, note="input sequence"))
+    cur, x_words = 0, in_words
+    for comp, parts, woff in layers:
+        for (cc, words), (_, off) in zip(comp, parts, strict=True):
+            cc.run_cell(lower.Place(seq[cur], x_words, "t"), lower.Place(seq[1 - cur] + off, words, "t"))
+        cur, x_words = 1 - cur, woff
+    _head(ctx, graph.head, seq[cur], layers[-1][1], bool(model.get("per_step")))
+    ctx.prog.append(dict(op="HALT"))
+    return _finish(ctx, caps, in_words, model, ST)
 
-    def ew(
-        alu,
-        dst,
-        a,
-        n,
-        b_=0,
-        c=0,
-        zb=0,
-        zc=0,
-        nb=0,
-        sh=0,
-        bits=nop_bits,
-        dmode="abs",
-        amode="abs",
-        bmode="abs",
-        cmode="abs",
-        note="",
-    ):
-        prog.append(
-            dict(
-                op="EW",
-                alu=alu,
-                dst=dst,
-                a=a,
-                b=b_,
-                c=c,
-                zb=zb,
-                zc=zc,
-                nb=nb,
-                sh=sh,
-                bits=bits,
-                n=_ceil(n, E),
-                dmode=dmode,
-                amode=amode,
-                bmode=bmode,
-                cmode=cmode,
-                note=note,
-            )
-        )
 
-    def mv(name, src, dst, amode="abs"):
-        prog.append(dict(op="MV", a=src, dst=dst, amode=amode, **mv_info[name], note=f"mv {name}"))
-
-    prog.append(dict(op="IN", dst=seq[0], n=in_words, note="input sequence"))
-    cur_in = 0
-    for cells in layers:
-        src_seq, dst_seq = seq[cur_in], seq[1 - cur_in]
-        for d, c in enumerate(cells):
-            backward = d == 1
-            out_off = d * (Pout // b)
-            hw = H // b
-            if cell in ("lstm", "bilstm", "momentum_lstm"):
-                peep = cell != "momentum_lstm" and model.get("peepholes", False)
-                proj = cell != "momentum_lstm" and model.get("projection", 0)
-                UX, UH, Z, A, TS = (al(f"{c}.{n}", 4 * hw) for n in ("ux", "uh", "z", "a", "ts"))
-                T1, T2, PO, C, Hs = (al(f"{c}.{n}", hw) for n in ("t1", "t2", "po", "c", "h"))
-                PIF = al(f"{c}.pif", 2 * hw)
-                R = al(f"{c}.r", Pout // b) if proj else Hs
-                zn, cn = f"{c}.z", f"{c}.c"
-                # zero state
-                for reg, n in ((C, hw), (Hs, hw), (R, Pout // b)):
-                    ew("ADD", reg, reg, n, b_=reg, nb=1, zc=1, note="zero state")
-                if cell == "momentum_lstm":
-                    V, WX, TV = al(f"{c}.v", 4 * hw), al(f"{c}.wx", 4 * hw), al(f"{c}.tv", 4 * hw)
-                    BW_ = const(f"{c}.b_w", arr[f"{c}.b_w"])
-                    BU = const(f"{c}.b_u", arr[f"{c}.b_u"])
-                    MU = const(f"{c}.mu", np.full(4 * H, int(arr[f"{c}.mu"])))
-                    SS = const(f"{c}.s", np.full(4 * H, int(arr[f"{c}.s"])))
-                    ew("ADD", V, V, 4 * hw, b_=V, nb=1, zc=1, note="zero v")
-                else:
-                    BB = const(f"{c}.b", arr[f"{c}.b"])
-                    if peep:
-                        PP = const(f"{c}.peep", arr[f"{c}.peep"])
-                prog.append(dict(op="LOOP", last=int(backward), note=f"{c} steps"))
-                if cell == "momentum_lstm":
-                    vn = f"{c}.v"
-                    mv(f"{c}.w_ih", src_seq, WX, amode="t")
-                    ew("ADD", WX, WX, 4 * hw, b_=BW_, zc=1, bits=Bt[vn], note="wx")
-                    ew("MUL", UX, MU, 4 * hw, b_=V, sh=F[f"{c}.mu"], bits=Bt[vn], note="mu v")
-                    ew("MUL", UH, SS, 4 * hw, b_=WX, sh=F[f"{c}.s"], bits=Bt[vn], note="s wx")
-                    ew("ADD", V, UX, 4 * hw, b_=UH, zc=1, bits=Bt[vn], note="v")
-                    ew("REQ", TV, V, 4 * hw, sh=F[vn] - F[zn], bits=Bt[zn], note="v -> z")
-                    mv(f"{c}.w_hh", Hs, UH)
-                    ew("ADD", Z, TV, 4 * hw, b_=UH, c=BU, bits=Bt[zn], note="z")
-                    prog.append(pwl("sigmoid", zn, Z, A, 2 * hw))
-                    prog.append(pwl("tanh", zn, Z + 2 * hw, A + 2 * hw, hw))
-                    prog.append(pwl("sigmoid", zn, Z + 3 * hw, A + 3 * hw, hw))
-                else:
-                    mv(f"{c}.w_ih", src_seq, UX, amode="t")
-                    mv(f"{c}.w_hh", R, UH)
-                    if peep:
-                        sh_p = F[f"{c}.peep"] + F[cn] - F[zn]
-                        ew("MUL", PIF, PP, hw, b_=C, sh=sh_p, bits=Bt[zn], note="p_i c")
-                        ew("MUL", PIF + hw, PP + hw, hw, b_=C, sh=sh_p, bits=Bt[zn], note="p_f c")
-                        ew("ADD", TS, UX, 3 * hw, b_=UH, c=BB, note="ux+uh+b (i,f,g)")
-                        ew("ADD", Z, TS, 2 * hw, b_=PIF, zc=1, bits=Bt[zn], note="z_i, z_f")
-                        ew("ADD", Z + 2 * hw, TS + 2 * hw, hw, zb=1, zc=1, bits=Bt[zn], note="z_g")
-                    else:
-                        ew("ADD", Z, UX, 3 * hw, b_=UH, c=BB, bits=Bt[zn], note="z_i, z_f, z_g")
-                    prog.append(pwl("sigmoid", zn, Z, A, 2 * hw))
-                    prog.append(pwl("tanh", zn, Z + 2 * hw, A + 2 * hw, hw))
-                # c_t
-                ew("MUL", T1, A + hw, hw, b_=C, sh=Fa, bits=Bc, note="f c")
-                ew("MUL", T2, A, hw, b_=A + 2 * hw, sh=2 * Fa - F[cn], bits=Bc, note="i g")
-                ew("ADD", C, T1, hw, b_=T2, zc=1, bits=Bc, note="c")
-                if cell != "momentum_lstm":
-                    o = 3 * hw
-                    if peep:
-                        ew("MUL", PO, PP + 2 * hw, hw, b_=C, sh=sh_p, bits=Bt[zn], note="p_o c")
-                        ew("ADD", TS + o, UX + o, hw, b_=UH + o, c=BB + o, note="ux+uh+b (o)")
-                        ew("ADD", Z + o, TS + o, hw, b_=PO, zc=1, bits=Bt[zn], note="z_o")
-                    else:
-                        ew("ADD", Z + o, UX + o, hw, b_=UH + o, c=BB + o, bits=Bt[zn], note="z_o")
-                    prog.append(pwl("sigmoid", zn, Z + o, A + o, hw))
-                prog.append(pwl("tanh", cn, C, T1, hw))
-                hn = f"{c}.h"
-                ew("MUL", Hs, A + 3 * hw, hw, b_=T1, sh=2 * Fa - F[hn], bits=Bt[hn], note="h")
-                if proj:
-                    mv(f"{c}.w_proj", Hs, R)
-                ew("ADD", dst_seq + out_off, R, Pout // b, zb=1, zc=1, dmode="t", note="output")
-                prog.append(dict(op="ENDLOOP"))
-            elif cell == "gru":
-                UX, UH, Z, A = (al(f"{c}.{n}", 3 * hw) for n in ("ux", "uh", "z", "a"))
-                HN, T1, N2, D, Hs = (al(f"{c}.{n}", hw) for n in ("hn", "t1", "n2", "d", "h"))
-                BRZ = const(f"{c}.b_rz", arr[f"{c}.b_rz"])
-                BIN = const(f"{c}.b_in", arr[f"{c}.b_in"])
-                BHN = const(f"{c}.b_hn", arr[f"{c}.b_hn"])
-                zn, hn = f"{c}.z", f"{c}.h"
-                ew("ADD", Hs, Hs, hw, b_=Hs, nb=1, zc=1, note="zero state")
-                prog.append(dict(op="LOOP", last=int(backward), note=f"{c} steps"))
-                mv(f"{c}.w_ih", src_seq, UX, amode="t")
-                mv(f"{c}.w_hh", Hs, UH)
-                ew("ADD", Z, UX, 2 * hw, b_=UH, c=BRZ, bits=Bt[zn], note="z_r, z_u")
-                prog.append(pwl("sigmoid", zn, Z, A, 2 * hw))
-                ew("ADD", HN, UH + 2 * hw, hw, b_=BHN, zc=1, bits=Bt[zn], note="hn")
-                ew("MUL", T1, A, hw, b_=HN, sh=Fa, bits=Bt[zn], note="rg hn")
-                ew("ADD", Z + 2 * hw, UX + 2 * hw, hw, b_=BIN, c=T1, bits=Bt[zn], note="z_n")
-                prog.append(pwl("tanh", zn, Z + 2 * hw, A + 2 * hw, hw))
-                ew("REQ", N2, A + 2 * hw, hw, sh=Fa - F[hn], bits=Bt[hn], note="n'")
-                ew("ADD", D, Hs, hw, b_=N2, nb=1, zc=1, note="h - n'")
-                ew("MUL", T1, A + hw, hw, b_=D, sh=Fa, bits=Bt[hn], note="u (h - n')")
-                ew("ADD", Hs, N2, hw, b_=T1, zc=1, bits=Bt[hn], note="h")
-                ew("ADD", dst_seq + out_off, Hs, hw, zb=1, zc=1, dmode="t", note="output")
-                prog.append(dict(op="ENDLOOP"))
-            else:  # enrnn / scornn
-                n1w = (H - n2) // b
-                UX, Z, T1, T3, Hs = (al(f"{c}.{n}", hw) for n in ("ux", "z", "t1", "t3", "h"))
-                BM = const(f"{c}.b_mod", arr[f"{c}.b_mod"])
-                zn, hn = f"{c}.z", f"{c}.h"
-                ew("ADD", Hs, Hs, hw, b_=Hs, nb=1, zc=1, note="zero state")
-                prog.append(dict(op="LOOP", last=int(backward), note=f"{c} steps"))
-                mv(f"{c}.w_in", src_seq, UX, amode="t")
-                mv(f"{c}.w1", Hs, T1)
-                if n2:
-                    mv(f"{c}.w3", Hs + n1w, T3)
-                    mv(f"{c}.w2", Hs + n1w, T1 + n1w)
-                    ew("ADD", Z, UX, n1w, b_=T1, c=T3, bits=Bt[zn], note="z1")
-                    ew("ADD", Z + n1w, UX + n1w, hw - n1w, b_=T1 + n1w, zc=1, bits=Bt[zn], note="z2")
-                else:
-                    ew("ADD", Z, UX, hw, b_=T1, zc=1, bits=Bt[zn], note="z")
-                ew("MODRELU", Hs, Z, hw, b_=BM, sh=F[zn] - F[hn], bits=Bt[hn], note="modrelu")
-                ew("ADD", dst_seq + out_off, Hs, hw, zb=1, zc=1, dmode="t", note="output")
-                prog.append(dict(op="ENDLOOP"))
-        cur_in = 1 - cur_in
-    # ------------------------------------------------------------------ head
-    outs = seq[cur_in]
-    O = model["output_size"]
-    ow = _ceil(O, b)
-    HY = al("head.y", ow)
-    HB = const("head.b", arr["head.b"])
-    yb = Bt["head.y"]
-    per_step = bool(model.get("per_step", False))
-    if per_step:
-        prog.append(dict(op="LOOP", last=0, note="head per step"))
-        mv("head.w", outs, HY, amode="t")
-        ew("ADD", HY, HY, ow, b_=HB, zc=1, bits=yb, note="y")
-        prog.append(dict(op="OUT", a=HY, n=ow, last=2, note="y_t"))
-        prog.append(dict(op="ENDLOOP"))
-    else:
-        if cell == "bilstm":
-            U = al("head.u", out_w)
-            half = out_w // 2
-            ew("ADD", U, outs, half, zb=1, zc=1, amode="last", note="u = h_f(L-1)")
-            ew("ADD", U + half, outs + half, half, zb=1, zc=1, note="u = h_b(0)")
-            mv("head.w", U, HY)
-        else:
-            mv("head.w", outs, HY, amode="last")
-        ew("ADD", HY, HY, ow, b_=HB, zc=1, bits=yb, note="y")
-        prog.append(dict(op="OUT", a=HY, n=ow, last=1, note="y"))
-    prog.append(dict(op="HALT"))
-
-    dm_depth = _ceil(al.top, E) * E
+def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int) -> Design:
+    """Memory sizes and core parameters (caps may raise them), range checks, the Design."""
+    man, b, E = ctx.man, ctx.b, ctx.E
+    q = man["quantization"]
+    prog = ctx.prog
+    mvs = [i for i in prog if i["op"] == "MV"]
+    dm_depth = _ceil(ctx.alloc.top, E) * E
     if caps.get("DM_DEPTH"):
         if caps["DM_DEPTH"] < dm_depth:
             raise RtlError(f"data memory needs {dm_depth} words (cap {caps['DM_DEPTH']})")
         dm_depth = caps["DM_DEPTH"]
-    dm = [consts.get(i, [0] * b) for i in range(dm_depth)]
-    qmax = max(v["n"] for v in mv_info.values())
+    dm = [ctx.consts.get(i, [0] * b) for i in range(dm_depth)]
+    Bt = ctx.Bt
     params = dict(
         B=b,
-        P=P,
+        P=ctx.P,
         E=E,
-        FFT=int(hw_fft),
-        DIRECT=int(
-            bool(caps.get("DIRECT")) or any(v["dense"] == 0 and v["fft"] == 0 for v in mv_info.values())
-        ),
-        DENSE=int(bool(caps.get("DENSE")) or any(v["dense"] == 1 for v in mv_info.values())),
-        DW=DW,
-        BA=Ba,
-        BW=Bw,
+        FFT=int(ctx.hw_fft),
+        DIRECT=int(bool(caps.get("DIRECT")) or any(i["dense"] == 0 and i["fft"] == 0 for i in mvs)),
+        DENSE=int(bool(caps.get("DENSE")) or any(i["dense"] == 1 for i in mvs)),
+        DW=ctx.DW,
+        BA=q["act_bits"],
+        BW=q["weight_bits"],
         BO=Bt["head.y"],
-        BZMAX=max(Bz, Ba),
-        G=guard,
-        N=N,
-        NT=max(len(tables), 1),
+        BZMAX=max(q["preact_bits"], q["act_bits"]),
+        G=man["fft"]["guard_bits"],
+        N=q["pwl_segments"],
+        NT=max(len(ctx.tables), 1),
         DM_DEPTH=dm_depth,
         PROG_DEPTH=len(prog),
-        WDEPTH=max(len(wwords), 2),
-        QMAX=max(qmax, 2),
+        WDEPTH=max(len(ctx.wwords), 2),
+        QMAX=max(max(i["n"] for i in mvs), 2),
         ST=ST,
     )
     for k in ("NT", "PROG_DEPTH", "WDEPTH", "QMAX"):
@@ -473,15 +631,42 @@ def compile_artifact(
             if caps[k] < params[k]:
                 raise RtlError(f"{k} needs {params[k]} (cap {caps[k]})")
             params[k] = caps[k]
-    if params["BO"] != Bz or Bt["x"] != Ba:
+    if params["BO"] != q["preact_bits"] or Bt["x"] != q["act_bits"]:
         raise RtlError("model.yaml: formats: x must have act_bits and head.y preact_bits")
-    pwl_entries += [0] * (params["NT"] * N - len(pwl_entries))
-    wwords += [0] * (params["WDEPTH"] - len(wwords))
+    pwl = _pwl_entries(man, ctx.tables, q["act_bits"])
+    pwl += [0] * (params["NT"] * params["N"] - len(pwl))
+    wwords = ctx.wwords + [0] * (params["WDEPTH"] - len(ctx.wwords))
     prog_full = prog + [dict(op="HALT")] * (params["PROG_DEPTH"] - len(prog))
     for ins in prog_full:
         isa.encode(ins)  # range checks
-    check_fields(prog, DW, params["BZMAX"])
-    return Design(params, prog_full, dm, wwords, pwl_entries, tables, in_words, ow, O, per_step, al.regions)
+    check_fields(prog, ctx.DW, params["BZMAX"])
+    ow = _ceil(model["output_size"], b)
+    per_step = bool(model.get("per_step", False))
+    return Design(
+        params,
+        prog_full,
+        dm,
+        wwords,
+        pwl,
+        ctx.tables,
+        in_words,
+        ow,
+        model["output_size"],
+        per_step,
+        ctx.alloc.regions,
+    )
+
+
+def _pwl_entries(man: dict, tables: list, Ba: int) -> list[int]:
+    """PWL memory words {c1, c0} of every table, in tsel order."""
+    out = []
+    for t in tables:
+        tab = man["pwl"][t]
+        for k in range(man["quantization"]["pwl_segments"]):
+            out.append(
+                ((int(tab["c1"][k]) & ((1 << (Ba + 2)) - 1)) << Ba) | (int(tab["c0"][k]) & ((1 << Ba) - 1))
+            )
+    return out
 
 
 def to_hex_lines(values, width: int) -> list[str]:
