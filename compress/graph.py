@@ -34,6 +34,7 @@ class Value:
     base: Value | None = None
     off: int = 0
     parts: tuple = ()
+    in_concat: tuple | None = None  # (concatenation, offset) once bound
 
     def root(self) -> tuple[Value, int]:
         """(the value this view reads, element offset in it)."""
@@ -160,6 +161,34 @@ class GraphBackend:
         return self._op("modrelu", [z, bmod], z.n, dest, zfmt=zfmt)
 
 
+def is_scalar(v: Value) -> bool:
+    return v.n == 1 and v.leaf is not None and v.leaf.startswith("vec:")
+
+
+def root_of(v: Value) -> tuple[Value, int]:
+    """(root value, element offset) of a slice view; concatenation parts are views of their concatenation."""
+    r, off = v.root()
+    while r.in_concat is not None:
+        cat, coff = r.in_concat
+        r, off = cat, off + coff
+        r, o2 = r.root()
+        off += o2
+    return r, off
+
+
+def bind_concats(concats: list[Value]) -> None:
+    """Make every part of a concatenation a view of it: the parts are stored side by side in one array (a part
+    is a whole computed value and belongs to one concatenation)."""
+    for cat in concats:
+        off = 0
+        for p in cat.parts:
+            r, roff = p.root()
+            if roff or r.n != p.n or r.op is None or r.in_concat is not None:
+                raise ValueError(f"concatenation part {p!r} is a slice, an input or in two concatenations")
+            r.in_concat = (cat, off)
+            off += p.n
+
+
 def trace_cell(
     model: dict, c: str, n_in: int, xfmt: str, matrices: dict, vectors: dict, reverse: bool = False
 ) -> CellGraph:
@@ -170,6 +199,7 @@ def trace_cell(
     state = {k: be.leaf(f"state:{k}", n, fmt) for k, (n, fmt) in d.state(model, c).items()}
     new = d.step(be, c, model, x, xfmt, state)
     out = {k: new[k] for k in state}
+    bind_concats(be.concats)
     return CellGraph(c, be.ops, x, state, out, new["R"], reverse=reverse, concats=be.concats)
 
 

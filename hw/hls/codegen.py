@@ -15,6 +15,7 @@ import numpy as np
 
 from compress import fixedpoint as fx
 from compress import reference as ref
+from compress.graph import CellGraph, Value, is_scalar, model_graph, root_of
 
 KINDS = {"dense": 0, "direct": 1, "fft": 2}
 
@@ -32,7 +33,7 @@ class Weight:
 class LayerSpec:
     """What the hls4ml templates need for one layer (a recurrent layer or the head)."""
 
-    kind: str  # lstm | gru | enrnn | head
+    kind: str  # cell | head
     name: str  # IR layer name (layer0, layer1, ..., head)
     n_t: int
     n_in: int
@@ -145,148 +146,217 @@ class _Gen:
         return key
 
 
-def _fmt_line(names: dict[str, tuple[int, int]]) -> str:
-    return "".join(f"    static const int {k}_bits = {b}, {k}_frac = {f};\n" for k, (b, f) in names.items())
+class _CellWriter:
+    """C++ of one cell's step and sequence loop, emitted op by op from its graph (compress/graph.py)."""
 
+    WIDE = 48  # exact sums and differences before saturation
 
-def _lstm_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -> dict:
-    model = g.man["model"]
-    H, P = ref.hidden_sizes(model)
-    mom = model["cell"] == "momentum_lstm"
-    proj = bool(model["cell"] in ("lstm", "bilstm") and model.get("projection", 0))
-    peep = bool(model["cell"] in ("lstm", "bilstm") and model.get("peepholes", False))
-    Rf = f"{c}.r" if proj else f"{c}.h"
-    cc = _ident(c)
-    ih = g.matvec(spec, f"{cc}_ih", f"{c}.w_ih", xin, f"{c}.v" if mom else f"{c}.z")
-    hh = g.matvec(spec, f"{cc}_hh", f"{c}.w_hh", Rf, f"{c}.z")
-    pr = g.matvec(spec, f"{cc}_pr", f"{c}.w_proj", f"{c}.h", f"{c}.r") if proj else (hh[0], hh[1], hh[2])
-    mats = [f"{c}.w_ih", f"{c}.w_hh"] + ([f"{c}.w_proj"] if proj else [])
-    twr, twi = g.twiddles(spec, c, mats)
-    sig = g.pwl(spec, f"{cc}_sig", "sigmoid", f"{c}.z")
-    tz = g.pwl(spec, f"{cc}_tanhz", "tanh", f"{c}.z")
-    tc = g.pwl(spec, f"{cc}_tanhc", "tanh", f"{c}.c")
-    zb, zf = g.bf(f"{c}.z")
-    if mom:
-        bias = g.vec(spec, f"{c}.b_u", f"{c}.z")
-        b_w = g.vec(spec, f"{c}.b_w", f"{c}.v")
-        mu, s = g.vec(spec, f"{c}.mu", f"{c}.mu"), g.vec(spec, f"{c}.s", f"{c}.s")
-        fv, fmu, fs = g.bf(f"{c}.v"), g.bf(f"{c}.mu"), g.bf(f"{c}.s")
-    else:
-        bias = g.vec(spec, f"{c}.b", f"{c}.z")
-        # unused arrays: the bias array stands in (their types are then ap_int<Bz>)
-        fv, fmu, fs = (zb, zf), (zb, 0), (zb, 0)
-        b_w = mu = s = bias
-    if peep:
-        peepv = g.vec(spec, f"{c}.peep", f"{c}.peep")
-        fp = g.bf(f"{c}.peep")
-    else:
-        peepv, fp = bias, (zb, 0)
-    cfg = f"{{P}}_{cc}"
-    fmts = {
-        "x": g.bf(xin),
-        "z": (zb, zf),
-        "c": g.bf(f"{c}.c"),
-        "h": g.bf(f"{c}.h"),
-        "r": g.bf(Rf),
-        "a": g.bf("act"),
-        "p": fp,
-        "v": fv,
-        "mu": fmu,
-        "s": fs,
-    }
-    spec.structs.append(
-        f"struct {cfg} : r2f::lstm_config {{\n"
-        f"    static const unsigned n_in = {n_in}, n_h = {H}, n_out = {P}, n_t = {T};\n"
-        f"    static const bool proj = {str(proj).lower()}, peep = {str(peep).lower()}, "
-        f"momentum = {str(mom).lower()};\n"
-        + _fmt_line(fmts)
-        + f"    static const int tw_bits = {g.tw_bits};\n"
-        f"    typedef {ih[0]} mv_ih;\n    typedef {hh[0]} mv_hh;\n    typedef {pr[0]} mv_proj;\n"
-        f"    typedef {sig[0]} sig_z;\n    typedef {tz[0]} tanh_z;\n    typedef {tc[0]} tanh_c;\n}};\n"
-    )
-    fields = [ih[1], ih[2], hh[1], hh[2], pr[1], pr[2], twr, twi, bias, b_w, peepv, mu, s]
-    fields += [sig[1], sig[2], tz[1], tz[2], tc[1], tc[2]]
-    return {"cfg": cfg, "fields": fields, "cell": cc, "seq": "lstm_seq"}
+    def __init__(self, g: _Gen, spec: LayerSpec, cg: CellGraph, T: int, y_stride: int, y_offset: int):
+        self.g, self.spec, self.cg, self.T = g, spec, cg, T
+        self.ys, self.yo = y_stride, y_offset
+        self.cc = _ident(cg.cell)
+        self.params: list[tuple[str, str]] = []  # (C++ parameter declaration, weight key)
+        self.body: list[str] = []
+        self.pwl: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.arrays: dict[int, str] = {}  # id(root) -> C++ array name
+        self.decls: list[str] = []
+        self.copies: set[str] = set()
+        mats = [op.attrs["matrix"] for op in cg.ops if op.kind == "mv"]
+        self.tw = g.twiddles(spec, cg.cell, mats)
+        self._param(f"ap_int<{g.tw_bits}>", self.tw[0])
+        self._param(f"ap_int<{g.tw_bits}>", self.tw[1])
 
+    def _param(self, ctype: str, key: str) -> None:
+        if key not in {k for _, k in self.params}:
+            self.params.append((f"const {ctype} {key}[]", key))
 
-def _gru_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -> dict:
-    H = g.man["model"]["hidden"]
-    cc = _ident(c)
-    ih = g.matvec(spec, f"{cc}_ih", f"{c}.w_ih", xin, f"{c}.z")
-    hh = g.matvec(spec, f"{cc}_hh", f"{c}.w_hh", f"{c}.h", f"{c}.z")
-    twr, twi = g.twiddles(spec, c, [f"{c}.w_ih", f"{c}.w_hh"])
-    sig = g.pwl(spec, f"{cc}_sig", "sigmoid", f"{c}.z")
-    tz = g.pwl(spec, f"{cc}_tanhz", "tanh", f"{c}.z")
-    b_rz = g.vec(spec, f"{c}.b_rz", f"{c}.z")
-    b_in = g.vec(spec, f"{c}.b_in", f"{c}.z")
-    b_hn = g.vec(spec, f"{c}.b_hn", f"{c}.z")
-    cfg = f"{{P}}_{cc}"
-    fmts = {"x": g.bf(xin), "z": g.bf(f"{c}.z"), "h": g.bf(f"{c}.h"), "a": g.bf("act")}
-    spec.structs.append(
-        f"struct {cfg} : r2f::gru_config {{\n"
-        f"    static const unsigned n_in = {n_in}, n_h = {H}, n_out = {H}, n_t = {T};\n"
-        + _fmt_line(fmts)
-        + f"    static const int tw_bits = {g.tw_bits};\n"
-        f"    typedef {ih[0]} mv_ih;\n    typedef {hh[0]} mv_hh;\n"
-        f"    typedef {sig[0]} sig_z;\n    typedef {tz[0]} tanh_z;\n}};\n"
-    )
-    fields = [ih[1], ih[2], hh[1], hh[2], twr, twi, b_rz, b_in, b_hn, sig[1], sig[2], tz[1], tz[2]]
-    return {"cfg": cfg, "fields": fields, "cell": cc, "seq": "gru_seq"}
+    def bits(self, fmt: str | None) -> int:
+        return self.WIDE if fmt is None else self.g.bf(fmt)[0]
 
+    def frac(self, fmt: str) -> int:
+        return self.g.bf(fmt)[1]
 
-def _enrnn_cell(g: _Gen, spec: LayerSpec, c: str, xin: str, n_in: int, T: int) -> dict:
-    model = g.man["model"]
-    H = model["hidden"]
-    n2 = int(model.get("n2", 0) or 0) if model["cell"] == "enrnn" else 0
-    n1 = H - n2
-    cc = _ident(c)
-    win = g.matvec(spec, f"{cc}_in", f"{c}.w_in", xin, f"{c}.z")
-    w1 = g.matvec(spec, f"{cc}_w1", f"{c}.w1", f"{c}.h", f"{c}.z")
-    mats = [f"{c}.w_in", f"{c}.w1"]
-    if n2:
-        w2 = g.matvec(spec, f"{cc}_w2", f"{c}.w2", f"{c}.h", f"{c}.z")
-        w3 = g.matvec(spec, f"{cc}_w3", f"{c}.w3", f"{c}.h", f"{c}.z")
-        mats += [f"{c}.w2", f"{c}.w3"]
-    else:
-        w2 = w3 = w1
-    twr, twi = g.twiddles(spec, c, mats)
-    bmod = g.vec(spec, f"{c}.b_mod", f"{c}.z")
-    cfg = f"{{P}}_{cc}"
-    fmts = {"x": g.bf(xin), "z": g.bf(f"{c}.z"), "h": g.bf(f"{c}.h")}
-    spec.structs.append(
-        f"struct {cfg} : r2f::enrnn_config {{\n"
-        f"    static const unsigned n_in = {n_in}, n_h = {H}, n_out = {H}, n_t = {T}, n1 = {n1}, n2 = {n2};\n"
-        + _fmt_line(fmts)
-        + f"    static const int tw_bits = {g.tw_bits};\n"
-        f"    typedef {win[0]} mv_in;\n    typedef {w1[0]} mv_1;\n    typedef {w2[0]} mv_2;\n"
-        f"    typedef {w3[0]} mv_3;\n}};\n"
-    )
-    fields = [win[1], win[2], w1[1], w1[2], w2[1], w2[2], w3[1], w3[2], twr, twi, bmod]
-    return {"cfg": cfg, "fields": fields, "cell": cc, "seq": "enrnn_seq"}
+    # ------------------------------------------------------------------ values
+    def array(self, r: Value) -> str:
+        """The C++ array holding root value r (declared on first use)."""
+        if id(r) in self.arrays:
+            return self.arrays[id(r)]
+        if r.leaf == "x":
+            name = "x"
+        elif r.leaf and r.leaf.startswith("state:"):
+            name = f"st_{r.leaf[6:]}"
+        elif r.leaf and r.leaf.startswith("vec:"):
+            vname = r.leaf[4:]
+            name = self.g.vec(self.spec, vname, self.g.man["vectors"][vname]["format"])
+            self._param(f"ap_int<{self.bits(r.fmt)}>", name)
+        else:
+            name = r.name
+            self.decls.append(f"    ap_int<{self.bits(r.fmt)}> {name}[{r.n}];")
+        self.arrays[id(r)] = name
+        return name
+
+    def at(self, v: Value, j: str = "j") -> str:
+        r, off = root_of(v)
+        a = self.array(r)
+        if is_scalar(v):
+            return f"{a}[0]"
+        return f"{a}[{off} + {j}]" if off else f"{a}[{j}]"
+
+    def loop(self, n: int, stmt: str) -> None:
+        self.body.append(
+            f"    for (unsigned j = 0; j < {n}; j++) {{\n#pragma HLS PIPELINE II = 1\n        {stmt}\n    }}"
+        )
+
+    # ------------------------------------------------------------------ ops
+    def emit(self, op) -> None:
+        getattr(self, f"_{op.kind}")(op)
+
+    def _mv(self, op) -> None:
+        v, out = op.args[0], op.out
+        cfg, wa, wb = self.g.matvec(
+            self.spec,
+            f"{self.cc}_{_ident(op.attrs['matrix'])}",
+            op.attrs["matrix"],
+            op.attrs["vfmt"],
+            out.fmt,
+        )
+        meta = self.g.man["matrices"][op.attrs["matrix"]]
+        self._param(f"ap_int<{self.g.bf(meta.get('freq_format') or op.attrs['matrix'])[0]}>", wa)
+        self._param(f"ap_int<{self.g.bf(meta.get('freq_format') or op.attrs['matrix'])[0]}>", wb)
+        src = self._whole(v, "mvin")
+        r, off = root_of(out)
+        dst = self.array(r) if (r is out) else f"{out.name}_mv"
+        if r is not out:
+            self.decls.append(f"    ap_int<{self.bits(out.fmt)}> {dst}[{out.n}];")
+        self.body.append(
+            f"    r2f::matvec<{cfg}>::run({src}, {dst}, {wa}, {wb}, {self.tw[0]}, {self.tw[1]});"
+        )
+        if r is not out:
+            self.loop(out.n, f"{self.at(out)} = {dst}[j];")
+
+    def _whole(self, v: Value, tag: str) -> str:
+        """An array holding exactly v (the root itself, or a copy of a slice)."""
+        r, off = root_of(v)
+        if off == 0 and r.n == v.n:
+            return self.array(r)
+        name = f"{tag}_{v.name}"
+        if name in self.copies:
+            return name
+        self.copies.add(name)
+        self.decls.append(f"    ap_int<{self.bits(v.fmt)}> {name}[{v.n}];")
+        self.loop(v.n, f"{name}[j] = {self.at(v)};")
+        return name
+
+    def _add(self, op) -> None:
+        terms = " + ".join(f"ap_int<{self.WIDE}>({self.at(t)})" for t in op.args)
+        self.loop(
+            op.out.n, f"{self.at(op.out)} = r2f::sat<{self.bits(op.out.fmt)}>(ap_int<{self.WIDE}>({terms}));"
+        )
+
+    def _sub(self, op) -> None:
+        a, b = op.args
+        self.loop(
+            op.out.n,
+            f"{self.at(op.out)} = ap_int<{self.WIDE}>({self.at(a)}) - ap_int<{self.WIDE}>({self.at(b)});",
+        )
+
+    def _mul(self, op) -> None:
+        a, b = op.args
+        fa, fb, fd = self.frac(op.attrs["afmt"]), self.frac(op.attrs["bfmt"]), self.frac(op.out.fmt)
+        prod = f"(ap_int<{self.bits(a.fmt) + self.bits(b.fmt)}>({self.at(a)}) * {self.at(b)})"
+        self.loop(
+            op.out.n, f"{self.at(op.out)} = r2f::requant<{fa + fb}, {fd}, {self.bits(op.out.fmt)}>{prod};"
+        )
+
+    def _requant(self, op) -> None:
+        fs, fd = self.frac(op.attrs["src"]), self.frac(op.out.fmt)
+        self.loop(
+            op.out.n,
+            f"{self.at(op.out)} = r2f::requant<{fs}, {fd}, {self.bits(op.out.fmt)}>({self.at(op.args[0])});",
+        )
+
+    def _act(self, op) -> None:
+        key = (op.attrs["func"], op.attrs["zfmt"])
+        if key not in self.pwl:
+            tag = f"{self.cc}_{op.attrs['func']}_{_ident(op.attrs['zfmt'])}"
+            self.pwl[key] = cfg, c0, c1 = self.g.pwl(self.spec, tag, *key)
+            t = self.g.man["pwl"][f"{key[0]}_f{self.frac(key[1])}"]
+            self._param(f"ap_int<{int(t['out_bits'])}>", c0)
+            self._param(f"ap_int<{int(t['slope_bits'])}>", c1)
+        cfg, c0, c1 = self.pwl[key]
+        self.loop(op.out.n, f"{self.at(op.out)} = r2f::pwl<{cfg}>({self.at(op.args[0])}, {c0}, {c1});")
+
+    def _modrelu(self, op) -> None:
+        z, bm = op.args
+        zb, zf = self.g.bf(op.attrs["zfmt"])
+        hb, hf = self.g.bf(op.out.fmt)
+        tmpl = f"{zb}, {self.bits(bm.fmt)}, {zf}, {hf}, {hb}"
+        self.loop(op.out.n, f"{self.at(op.out)} = r2f::modrelu<{tmpl}>({self.at(z)}, {self.at(bm)});")
+
+    # ------------------------------------------------------------------ functions
+    def write(self, n_in: int) -> dict:
+        """Append the step and sequence functions to the spec; returns the call info."""
+        cg = self.cg
+        for op in cg.ops:
+            self.emit(op)
+        used = {id(root_of(a)[0]) for op in cg.ops for a in op.args}
+        state = {k: v for k, v in cg.state_in.items() if id(v) in used}
+        for k, v in state.items():
+            self.array(v)
+            new = cg.state_out[k]
+            self.loop(v.n, f"st_{k}[j] = {self.at(new)};")
+        self.loop(cg.output.n, f"out[j] = {self.at(cg.output)};")
+        xb, ob = self.bits(cg.x.fmt), self.bits(cg.output.fmt)
+        pdecl = ", ".join(d for d, _ in self.params)
+        sdecl = "".join(f"ap_int<{self.bits(v.fmt)}> st_{k}[{v.n}], " for k, v in state.items())
+        fn = f"{{P}}_{self.cc}"
+        step = (
+            f"// cell {cg.cell}: generated from its op graph (compress/graph.py)\n"
+            f"inline void {fn}_step(const ap_int<{xb}> x[{n_in}], {sdecl}ap_int<{ob}> out[{cg.output.n}], {pdecl}) {{\n"
+            "#pragma HLS INLINE off\n" + "\n".join(self.decls + self.body) + "\n}\n"
+        )
+        zero = "".join(f"    for (unsigned j = 0; j < {v.n}; j++) st_{k}[j] = 0;\n" for k, v in state.items())
+        sdef = "".join(f"    ap_int<{self.bits(v.fmt)}> st_{k}[{v.n}];\n" for k, v in state.items())
+        sargs = "".join(f"st_{k}, " for k in state)
+        pargs = ", ".join(k for _, k in self.params)
+        R = cg.output.n
+        pos = "(t < len ? len - 1 - t : t)" if cg.reverse else "t"
+        seq = (
+            f"template <class X_T, class Y_T>\n"
+            f"void {fn}_seq(const X_T x[{self.T * n_in}], unsigned len, Y_T y[{self.T * self.ys}], {pdecl}) {{\n"
+            f"{sdef}{zero}    ap_int<{ob}> out[{R}];\n"
+            f"Time:  // one cell step per iteration: never unrolled\n"
+            f"    for (unsigned t = 0; t < {self.T}; t++) {{\n"
+            f"#pragma HLS LOOP_TRIPCOUNT min = 1 max = {self.T}\n#pragma HLS PIPELINE off\n"
+            f"        const unsigned pos = {pos};\n"
+            f"        if (t < len) {{\n"
+            f"            ap_int<{xb}> xt[{n_in}];\n"
+            f"            for (unsigned i = 0; i < {n_in}; i++) xt[i] = x[pos * {n_in} + i];\n"
+            f"            {fn}_step(xt, {sargs}out, {pargs});\n"
+            f"            for (unsigned j = 0; j < {R}; j++) y[pos * {self.ys} + {self.yo} + j] = out[j];\n"
+            f"        }} else {{\n"
+            f"            for (unsigned j = 0; j < {R}; j++) y[pos * {self.ys} + {self.yo} + j] = 0;\n"
+            f"        }}\n    }}\n}}\n"
+        )
+        self.spec.structs.append(step + seq)
+        return {"call": f"{fn}_seq", "fields": [k for _, k in self.params], "cell": self.cc}
 
 
 def layer_specs(manifest: dict, arrays: dict, T: int, parallelism: int = 1) -> list[LayerSpec]:
     """Specs of every recurrent layer and of the head, in graph order."""
     g = _Gen(manifest, arrays, parallelism)
     model = manifest["model"]
-    cell = model["cell"]
-    H, P = ref.hidden_sizes(model)
     specs = []
     n_in = int(model["input_size"])
-    for k, cells in enumerate(ref.cell_names(model)):
-        xin = ref.layer_input_name(model, k)
-        kind = {"gru": "gru", "enrnn": "enrnn", "scornn": "enrnn"}.get(cell, "lstm")
-        n_out = (2 * P if cell == "bilstm" else P) if kind == "lstm" else H
-        out_bits = g.bf(ref.cell_output_name(model, cells[0]))[0]
-        spec = LayerSpec(kind, f"layer{k}", T, n_in, n_out, out_bits)
-        make = {"lstm": _lstm_cell, "gru": _gru_cell, "enrnn": _enrnn_cell}[kind]
-        for d, c in enumerate(cells):
-            info = make(g, spec, c, xin, n_in, T)
-            info["reverse"] = d == 1
-            info["offset"] = d * (n_out // len(cells))
-            spec.cells.append(info)
+    graph = model_graph(model)
+    width = ref.layer_width(model)
+    for k, cells in enumerate(graph.layers):
+        out_bits = g.bf(cells[0].output.fmt)[0]
+        spec = LayerSpec("cell", f"layer{k}", T, n_in, width, out_bits)
+        for d, cg in enumerate(cells):
+            spec.cells.append(_CellWriter(g, spec, cg, T, width, d * cg.output.n).write(n_in))
         specs.append(spec)
-        n_in = n_out
+        n_in = width
     last = ref.cell_names(model)[-1][0]
     ufmt = ref.cell_output_name(model, last)
     yb, yf = g.bf("head.y")
@@ -300,12 +370,12 @@ def layer_specs(manifest: dict, arrays: dict, T: int, parallelism: int = 1) -> l
     hs.structs.append(
         "struct {P}_head : r2f::head_config {\n"
         f"    static const unsigned n_in = {n_in}, n_out = {hs.n_out}, n_t = {T};\n"
-        f"    static const unsigned back_from = {n_in // 2 if cell == 'bilstm' else n_in};\n"
+        f"    static const unsigned back_from = {n_in - n_in // len(graph.layers[-1]) if len(graph.layers[-1]) > 1 else n_in};\n"
         f"    static const bool per_step = {str(hs.per_step).lower()};\n"
         f"    static const int u_bits = {ub}, u_frac = {uf}, y_bits = {yb}, y_frac = {yf};\n"
         f"    static const int tw_bits = {g.tw_bits};\n"
         f"    typedef {mv[0]} mv;\n}};\n"
     )
-    hs.cells.append({"cfg": "{P}_head", "fields": [mv[1], mv[2], twr, twi, bias], "cell": "head"})
+    hs.cells.append({"call": "r2f::head<{P}_head>", "fields": [mv[1], mv[2], twr, twi, bias], "cell": "head"})
     specs.append(hs)
     return specs

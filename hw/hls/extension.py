@@ -87,16 +87,10 @@ class R2FFunctionTemplate(FunctionCallTemplate):
         y = node.get_output_variable().name
         names = {w.key: node.get_weights(w.key).name for w in spec.weights}
         lines = []
-        for info in spec.cells:
-            cfg = info["cfg"].replace("{P}", P)
+        for info in spec.cells:  # the head template, or a cell's generated sequence function (codegen.py)
+            call = info["call"].replace("{P}", P)
             args = ", ".join(names[k] for k in info["fields"])  # the weight variables, as array arguments
-            if spec.kind == "head":
-                lines.append(f"r2f::head<{cfg}>({x}, {n}, {y}, {args});")
-            elif info["seq"] == "lstm_seq":
-                tmpl = f"{cfg}, {spec.n_out}, {info['offset']}, {str(info['reverse']).lower()}"
-                lines.append(f"r2f::lstm_seq<{tmpl}>({x}, {n}, {y}, {args});")
-            else:
-                lines.append(f"r2f::{info['seq']}<{cfg}>({x}, {n}, {y}, {args});")
+            lines.append(f"{call}({x}, {n}, {y}, {args});")
         return lines
 
 

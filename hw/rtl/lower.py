@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compress.graph import CellGraph, Value
+from compress.graph import CellGraph, Value, is_scalar, root_of
 
 EW_ALU = {"add": "ADD", "sub": "ADD", "mul": "MUL", "requant": "REQ", "act": "PWL", "modrelu": "MODRELU"}
 
@@ -53,33 +53,6 @@ def machine_ops(g: CellGraph, partial_fmt: str = "__partial__") -> list[MOp]:
 
 
 # ----------------------------------------------------------------------------------------------- layouts
-def is_scalar(v: Value) -> bool:
-    return v.n == 1 and v.leaf is not None and v.leaf.startswith("vec:")
-
-
-def root_of(v: Value) -> tuple[Value, int]:
-    """(root value, element offset) of a slice view; concatenation parts are views of their concatenation."""
-    r, off = v.root()
-    while getattr(r, "in_concat", None) is not None:
-        cat, coff = r.in_concat
-        r, off = cat, off + coff
-        r, o2 = r.root()
-        off += o2
-    return r, off
-
-
-def bind_concats(concats: list[Value]) -> None:
-    """Make every part of a concatenation a view of it (one buffer; a part belongs to one concatenation)."""
-    for cat in concats:
-        off = 0
-        for p in cat.parts:
-            r, roff = p.root()
-            if roff or r.n != p.n or getattr(r, "in_concat", None) is not None:
-                raise ValueError(f"concatenation part {p!r} is a slice or in two concatenations")
-            r.in_concat = (cat, off)
-            off += p.n
-
-
 @dataclass
 class Layout:
     """Segments (logical start, length, physical start) of a root value; `size` physical elements."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compress import fixedpoint as fx
-from compress.graph import CellGraph, Value, model_graph
+from compress.graph import CellGraph, Value, is_scalar, model_graph, root_of
 from configs.schema import ConfigError
 from hw.rtl import isa, lower
 
@@ -185,9 +185,8 @@ class _CellCompiler:
     def __init__(self, ctx: _Ctx, g: CellGraph, x_layout: lower.Layout, x_clean: bool = False):
         self.ctx, self.g = ctx, g
         self.x_clean = x_clean  # the input's padding lanes are 0 (the stream pads with zeros)
-        lower.bind_concats(g.concats)
         self.mops = lower.machine_ops(g)
-        used = {id(lower.root_of(a)[0]) for m in self.mops for a in m.args if a is not None}
+        used = {id(root_of(a)[0]) for m in self.mops for a in m.args if a is not None}
         self.state = {k: v for k, v in g.state_in.items() if id(v) in used}
         values = [a for m in self.mops for a in m.args] + [m.out for m in self.mops]
         values += [g.x, g.output, *g.state_in.values(), *g.state_out.values()]
@@ -207,7 +206,7 @@ class _CellCompiler:
 
     def output_segments(self) -> tuple[list, int]:
         """(segments of the output view, its words), before anything is placed."""
-        r, off = lower.root_of(self.g.output)
+        r, off = root_of(self.g.output)
         return self.lay[id(r)].view(off, self.g.output.n), _ceil(
             self.lay[id(r)].phys(off, self.g.output.n)[1], self.ctx.b
         )
@@ -224,7 +223,7 @@ class _CellCompiler:
         self.base[id(r)] = self.ctx.alloc(f"{self.g.cell}.{r.name}", words)
 
     def place(self, v: Value) -> lower.Place:
-        r, off = lower.root_of(v)
+        r, off = root_of(v)
         self._alloc_root(r)
         start, n = self.lay[id(r)].phys(off, v.n)
         return lower.Place(
@@ -233,7 +232,7 @@ class _CellCompiler:
 
     def is_free(self, v: Value) -> bool:
         """An output with no placement yet: it may go wherever its EW group puts it."""
-        r, _ = lower.root_of(v)
+        r, _ = root_of(v)
         return r is v and id(r) not in self.base
 
     # ------------------------------------------------------------------ state
@@ -251,7 +250,7 @@ class _CellCompiler:
             readers = [
                 j
                 for j, m in enumerate(self.mops)
-                if any(a is not None and lower.root_of(a)[0] is sin for a in m.args)
+                if any(a is not None and root_of(a)[0] is sin for a in m.args)
             ]
             if i is not None and self.is_free(new) and all(j <= i for j in readers):
                 self.base[id(new)] = self.base[id(sin)]
@@ -276,8 +275,8 @@ class _CellCompiler:
 
     def _slots(self, m: lower.MOp) -> list:
         return [
-            ("scalar", lower.root_of(a)[0].leaf[4:])
-            if a is not None and lower.is_scalar(a)
+            ("scalar", root_of(a)[0].leaf[4:])
+            if a is not None and is_scalar(a)
             else (None if a is None else a)
             for a in m.args
         ]
@@ -291,14 +290,14 @@ class _CellCompiler:
 
     def _words(self, v: Value) -> int:
         """Words an EW operation over v covers (whole E-word groups)."""
-        r, off = lower.root_of(v)
+        r, off = root_of(v)
         return _ceil(_ceil(self.lay[id(r)].phys(off, v.n)[1], self.ctx.b), self.ctx.E) * self.ctx.E
 
     def _merge(self, grp: dict, m: lower.MOp) -> bool:
         if _ew_fields(self.ctx, m) != grp["fields"] or len(m.args) != len(grp["slots"]):
             return False
         outs = {id(x.out) for x in grp["mops"]}
-        if any(a is not None and id(lower.root_of(a)[0]) in outs for a in m.args):
+        if any(a is not None and id(root_of(a)[0]) in outs for a in m.args):
             return False  # reads what the group writes
         places = []
         for s, gs in zip(self._slots(m), grp["slots"], strict=True):
@@ -367,8 +366,8 @@ class _CellCompiler:
         ctx.mv_done.add(name)
         src = self.place(m.args[0])
         dst = self.place(m.out)
-        r_in, off_in = lower.root_of(m.args[0])
-        r_out, off_out = lower.root_of(m.out)
+        r_in, off_in = root_of(m.args[0])
+        r_out, off_out = root_of(m.out)
         col_segs = self.lay[id(r_in)].view(off_in, m.args[0].n)
         if sum(ln for _, ln, _ in col_segs) < src.words * ctx.b and not (self.x_clean and r_in is self.g.x):
             src = self._masked(src, col_segs, m.attrs["vfmt"])
