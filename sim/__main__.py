@@ -1,4 +1,5 @@
-"""`make sim`: run the config's model on Verilator over its compress test vectors.
+"""`make sim`: simulate the rtl stage's design (build/NAME/rtl/: its top, sources and memory images) on Verilator
+over the compress stage's test vectors; one line and exit 2 when either stage is missing or rtl is stale.
 
 Writes build/NAME/sim/results.json (all vectors; a partial run writes results_<n>_vectors.json). Options:
 --vcd PATH (waveform for switching activity), --wave (same at build/NAME/sim/dump.vcd; both default to 1
@@ -9,6 +10,7 @@ probability, default 0 for cycle counts).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import sys
@@ -18,8 +20,10 @@ import numpy as np
 
 from compress.artifact import load_artifact
 from configs.schema import build_dir, load_config, run_cli
+from configs.stages import check_inputs, read_stage
 from configs.util import write_json
 from hw import cycles
+from hw.rtl import generate
 
 log = logging.getLogger("sim")
 
@@ -34,24 +38,25 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     cfg = load_config(args.config)
-    from sim.model_sim import simulate  # after the config check (imports cocotb tools)
+    rtl_dir = build_dir(cfg, "rtl")
+    info = read_stage(rtl_dir / "rtl.json", "rtl")
+    check_inputs(rtl_dir / "rtl.json", info.get("inputs", {}), generate.inputs(cfg), "rtl")
+    from sim.model_sim import simulate_rtl  # after the checks (imports cocotb tools)
 
     art = load_artifact(build_dir(cfg, "compress"))
     out = build_dir(cfg, "sim")
     out.mkdir(parents=True, exist_ok=True)
     vcd = Path(args.vcd) if args.vcd else (out / "dump.vcd" if args.wave else None)
     n = args.vectors if args.vectors else (1 if vcd else None)  # a VCD grows by ~50 MB per 1,000 cycles
-    P = cfg["hardware"]["parallelism"]
-    caps = {}
-    T = int(art.vectors["x_int"].shape[1])
-    E = cfg["hardware"].get("ew_words", 1)
-    r = simulate(art, P=P, work=out / "work", caps=caps, stall=args.stall, waves=bool(vcd), n_vectors=n, E=E)
-    d = r["design"]
+    T = info["t_max"]
+    r = simulate_rtl(rtl_dir, art.vectors, out / "work", stall=args.stall, waves=bool(vcd), n_vectors=n)
+    prog = json.loads((rtl_dir / "program.json").read_text())
+    P, B = info["params"]["P"], info["params"]["B"]
     lengths = [int(v) for v in art.vectors["lengths"][: r["vectors"]]]
-    model = [cycles.sequence_cycles(d.prog, P, d.params["B"], L)["total"] for L in lengths]
-    per_step = cycles.sequence_cycles(d.prog, P, d.params["B"], 1)["per_step"]
+    model = [cycles.sequence_cycles(prog, P, B, L)["total"] for L in lengths]
+    per_step = cycles.sequence_cycles(prog, P, B, 1)["per_step"]
     lat = r["latency"]
-    errors = cycles.cycle_errors(d.prog, P, d.params["B"], lengths[: len(lat)], lat)
+    errors = cycles.cycle_errors(prog, P, B, lengths[: len(lat)], lat)
     err = max((abs(e) / x for e, x in zip(errors, lat, strict=True) if x), default=None)
     clock = cfg["hardware"]["clock_mhz"]
     res = {
@@ -72,8 +77,10 @@ def main(argv=None) -> int:
         "latency_us_mean": float(np.mean(lat)) / clock if lat else None,
         "verilator_build_s": round(r["build_s"], 2),
         "sim_s": round(r["sim_s"], 2),
-        "params": d.params,
-        "multipliers": cycles.multipliers(d.params),
+        "params": info["params"],
+        "multipliers": cycles.multipliers(info["params"]),
+        "memory_images": r["memory_images"],
+        "rtl_inputs": info.get("inputs", {}),
         "note": "cycles counted from the last input beat to the last output beat",
     }
     if vcd:

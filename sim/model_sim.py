@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -39,7 +40,8 @@ def simulate(
     n_vectors: int | None = None,
     E: int = 1,
 ) -> dict:
-    """Run art.vectors through rnn_core; returns {vectors, mismatches, latency[], build_s, sim_s, design}."""
+    """Compile an artifact and run its vectors through rnn_core; returns {vectors, mismatches, latency[], outputs,
+    build_s, sim_s, design} (the tests' path; `make sim` simulates the rtl stage's folder: simulate_rtl)."""
     vec = art.vectors
     T = int(vec["x_int"].shape[1])
     design = program.compile_artifact(art, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps, E=E)
@@ -47,30 +49,68 @@ def simulate(
     work.mkdir(parents=True, exist_ok=True)
     for name, text in program.memory_images(design).items():
         (work / name).write_text(text)
+    io = dict(in_words=design.in_words, out_words=design.out_words, O=design.out_size, per_step=design.per_step)
+    sources = runner.rtl_sources(CORE_SOURCES)
+    r = _run(sources, "rnn_core", core_parameters(design), design.params, io, vec, work, stall, seed, reset_test,
+             waves, n_vectors)
+    r["design"] = design
+    return r
+
+
+def simulate_rtl(
+    rtl_dir: Path | str,
+    vectors: dict,
+    work: Path | str,
+    stall: float = 0.0,
+    seed: int = 1,
+    waves: bool = False,
+    n_vectors: int | None = None,
+) -> dict:
+    """Run vectors through the top level the rtl stage wrote (its sources, parameter package and .mem images,
+    copied byte for byte into work/); also returns the sha256 of each memory image simulated."""
+    rtl_dir, work = Path(rtl_dir), Path(work)
+    info = json.loads((rtl_dir / "rtl.json").read_text())
+    work.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    for name in info["mem_files"].values():
+        data = (rtl_dir / name).read_bytes()
+        (work / name).write_bytes(data)
+        digests[name] = hashlib.sha256((work / name).read_bytes()).hexdigest()
+    io = dict(
+        in_words=info["in_beats_per_step"],
+        out_words=info["out_beats_per_vector"],
+        O=info["out_size"],
+        per_step=info["per_step"],
+    )
+    sources = [rtl_dir / f for f in info["files"]]
+    r = _run(sources, info["top"], {}, info["params"], io, vectors, work, stall, seed, None, waves, n_vectors)
+    r["memory_images"] = digests
+    return r
+
+
+def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, waves, n_vectors) -> dict:
+    """One cocotb run of tb_model on a built top (core parameters p: B, BA, BO; io: stream shape)."""
     n = len(vec["lengths"]) if n_vectors is None else min(n_vectors, len(vec["lengths"]))
     np.savez(work / "vectors.npz", x_int=vec["x_int"][:n], lengths=vec["lengths"][:n], y=vec["y"][:n])
-    p = design.params
     tb = dict(
         vectors=str((work / "vectors.npz").resolve()),
         result=str((work / "result.json").resolve()),
         B=p["B"],
         BA=p["BA"],
         BO=p["BO"],
-        in_words=design.in_words,
-        out_words=design.out_words,
-        O=design.out_size,
-        per_step=design.per_step,
+        **io,
         stall_in=stall,
         stall_out=stall,
         seed=seed,
         reset_test=reset_test,
     )
+    (work / "result.json").unlink(missing_ok=True)
     t0 = time.time()
     info = runner.run(
-        runner.rtl_sources(CORE_SOURCES),
-        "rnn_core",
+        sources,
+        top,
         "tb_model",
-        parameters=core_parameters(design),
+        parameters=parameters,
         env={"TB_PARAMS": json.dumps(tb)},
         waves=waves,
         test_dir=work,
@@ -86,6 +126,5 @@ def simulate(
         "sim_s": info["sim_s"],
         "wall_s": time.time() - t0,
         "passed": info["passed"],
-        "design": design,
         "work": str(work),
     }

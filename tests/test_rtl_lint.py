@@ -106,7 +106,7 @@ def test_make_rtl_writes_top_files_and_lints(tmp_path, monkeypatch):
         assert (out / name).stat().st_size > 0
     files = (out / "files.f").read_text().split()
     assert files == info["files"]
-    _lint(files, "rnn_top")
+    _lint([out / f for f in files], "rnn_top")
 
 
 def test_make_rtl_missing_artifact_is_one_line_error(tmp_path, monkeypatch):

@@ -229,34 +229,3 @@ def test_default_model_from_compress_stage(mode, tmp_path):
     r = simulate(art, P=2, work=tmp_path, stall=0.0, n_vectors=6)
     assert r["passed"] and r["mismatches"] == 0
     _assert_cycles_exact(art, r)
-
-
-@pytest.mark.slow
-def test_make_sim_cli_writes_results_and_vcd(tmp_path, monkeypatch):
-    import json
-    import subprocess
-    import sys
-
-    import yaml
-
-    from sim import runner
-
-    monkeypatch.chdir(tmp_path)
-    cfg = {
-        "model": {"cell": "gru", "hidden": 8},
-        "compression": {"block_size": 4},
-        "hardware": {"parallelism": 1},
-    }
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
-    random_artifact("gru", hidden=8, b=4, mode="direct", out_dir=tmp_path / "build/tiny/compress")
-    vcd = tmp_path / "w.vcd"
-    res = subprocess.run(
-        [sys.executable, "-m", "sim", "--config", "tiny.yaml", "--vcd", str(vcd), "--vectors", "2"],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(runner.ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    out = json.loads((tmp_path / "build/tiny/sim/results_2_vectors.json").read_text())
-    assert out["vectors"] == 2 and out["mismatches"] == 0 and out["cycle_model_errors"] == [0, 0]
-    assert vcd.stat().st_size > 1000
