@@ -7,6 +7,7 @@ and the default-sized LSTM are @slow.
 
 import pytest
 
+from compress import reference as ref
 from compress.artifact import random_artifact
 from hw import cycles
 from hw.rtl import program
@@ -123,6 +124,17 @@ def test_padded_sizes_bit_exact(case, tmp_path):
     cell, mode, kw, e = PADDED[case]
     art = _art(cell, mode, **kw)
     r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=e)
+    assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 4
+    _assert_cycles_exact(art, r)
+
+
+@pytest.mark.parametrize("cell", sorted(ref.CELLS))
+def test_dense_model_of_every_cell(cell, tmp_path):
+    """Uncompressed (dense) models on the shared core: the lane count comes from the caller (block_size)."""
+    kw = dict(n2=8) if cell == "enrnn" else {}
+    art = _art(cell, "fft", b=None, hidden=16, **kw)
+    assert all(m["structure"] == "dense" for m in art.manifest["matrices"].values())
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=E, b=8)
     assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 4
     _assert_cycles_exact(art, r)
 

@@ -89,3 +89,22 @@ def test_sim_on_a_stale_rtl_is_one_line(project, change):
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and f"stale: {change} changed" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["scornn"]
+    + [pytest.param(c, marks=pytest.mark.slow) for c in ("lstm", "gru", "enrnn", "momentum_lstm", "bilstm")],
+)
+def test_dense_model_through_make_rtl_sim(cell, tmp_path):
+    """An uncompressed model (no circulant matrix: the lane count is compression.block_size) through both
+    stages; a dense scoRNN used to pass `make rtl` and then fail `make sim`."""
+    cfg = {"model": {"cell": cell, "hidden": 8}, "compression": {"mode": "dense", "block_size": 4}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
+    kw = dict(n2=4) if cell == "enrnn" else {}
+    random_artifact(cell, hidden=8, b=None, out_dir=tmp_path / "build/tiny/compress", **kw)
+    assert _stage("hw.rtl", cwd=tmp_path).returncode == 0
+    res = _stage("sim", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads((tmp_path / "build/tiny/sim/results.json").read_text())
+    assert out["mismatches"] == 0 and out["vectors"] == 4 and set(out["cycle_model_errors"]) == {0}
