@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RTL_DIR = ROOT / "hw" / "rtl"
 SIM_DIR = ROOT / "sim"
 CACHE = Path(os.environ.get("RTL_SIM_CACHE", ROOT / "build" / "sim_cache"))
-BUILD_ARGS = ["-O1", "-Wno-fatal", "--x-assign", "fast", "--x-initial", "fast"]
+BUILD_ARGS = ["-O1", "-Wno-fatal", "-Werror-USERERROR", "--x-assign", "fast", "--x-initial", "fast"]
 
 
 def setup_verilator() -> Path:

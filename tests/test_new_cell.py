@@ -32,7 +32,9 @@ def _step(be, c, model, x, xfmt, state):
     h = state["h"]
     ux = be.mv(f"{c}.w_ih", x, xfmt, z)
     bias = be.vec(f"{c}.b")
-    f = be.act("sigmoid", be.add([be.slice(ux, 0, H), be.mv(f"{c}.w_hf", h, hf, z), be.slice(bias, 0, H)], z), z)
+    f = be.act(
+        "sigmoid", be.add([be.slice(ux, 0, H), be.mv(f"{c}.w_hf", h, hf, z), be.slice(bias, 0, H)], z), z
+    )
     fh = be.mul(f, "act", h, hf, hf)
     zn = be.add([be.slice(ux, H, 2 * H), be.mv(f"{c}.w_hn", fh, hf, z), be.slice(bias, H, 2 * H)], z)
     n = be.requant(be.act("tanh", zn, z), "act", hf)

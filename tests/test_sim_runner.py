@@ -36,3 +36,18 @@ def test_zero_tests_or_a_failure_is_not_a_pass(module, message, tb_dir):
     assert not _run(module, tb_dir, check=False)["passed"]
     with pytest.raises(AssertionError, match=message):
         _run(module, tb_dir, check=True)
+
+
+@pytest.mark.parametrize("cpb,fails", [(1, True), (2, False)])
+def test_a_bad_parameter_stops_the_simulation_build(tb_dir, cpb, fails, capfd):
+    """The modules' elaboration checks ($error) are errors for the simulation build too (-Werror-USERERROR)."""
+    src = runner.rtl_sources(["uart_tx"])
+    if not fails:
+        assert runner.run(
+            src, "uart_tx", "tb_pass", parameters={"CLKS_PER_BIT": cpb}, test_dir=tb_dir / "ok"
+        )["passed"]
+        return
+    with pytest.raises(RuntimeError, match="Command failed"):
+        runner.run(src, "uart_tx", "tb_pass", parameters={"CLKS_PER_BIT": cpb}, test_dir=tb_dir / "bad")
+    out = capfd.readouterr()
+    assert "uart_tx: CLKS_PER_BIT must be at least 2" in out.out + out.err

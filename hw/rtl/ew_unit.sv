@@ -24,6 +24,16 @@ module ew_unit #(
     output logic [AW-1:0]       waddr,
     output logic [B*DW-1:0]     wdata
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (B < 2 || (B & (B - 1)) != 0) begin : g_param_check0
+    $error("ew_unit: B (lanes x words per cycle) must be a power of two >= 2 (got %0d)", B);
+  end
+  if (N != 8 && N != 16 && N != 32 && N != 64) begin : g_param_check1
+    $error("ew_unit: N must be 8, 16, 32 or 64 (got %0d)", N);
+  end
+  if (NT < 1 || BA + 2 > DW) begin : g_param_check2
+    $error("ew_unit: NT >= 1 and BA + 2 <= DW (NT %0d)", NT);
+  end
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW bits), |a| + b, a + b + c (DW + 2 bits)
 

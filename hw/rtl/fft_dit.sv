@@ -17,6 +17,10 @@ module fft_dit #(
     output logic signed [W-1:0]  out_re [B],
     output logic signed [W-1:0]  out_im [B]
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (B < 1 || (B & (B - 1)) != 0 || B < 2) begin : g_param_check0
+    $error("fft_dit: B must be a power of two >= 2 (got %0d)", B);
+  end
   import fxp_pkg::*;
   localparam int M = $clog2(B);
 

@@ -15,6 +15,10 @@ module fft_real #(
     output logic [NB*WO-1:0]     out_re,  // bin k at bits [k*WO +: WO]
     output logic [NB*WO-1:0]     out_im
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (B < 1 || (B & (B - 1)) != 0 || B < 2) begin : g_param_check0
+    $error("fft_real: B must be a power of two >= 2 (got %0d)", B);
+  end
   localparam int WC = WO + 1;  // one spare bit inside the butterflies
   logic signed [WC-1:0] xr [B];
   logic signed [WC-1:0] xi [B];

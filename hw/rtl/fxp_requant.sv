@@ -13,6 +13,10 @@ module fxp_requant #(
     input  logic [5:0]           bits,
     output logic signed [OW-1:0] y
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (IW + SHL < OW || OW < 2) begin : g_param_check0
+    $error("fxp_requant: IW + SHL must be at least OW (IW %0d)", IW);
+  end
   localparam int XW = IW + SHL;  // x << SHL
   localparam int RW = $clog2(XW + 1);
   logic signed [XW-1:0] xs, h;

@@ -17,6 +17,10 @@ module ifft_real #(
     output logic                 out_valid,
     output logic [B*BZ-1:0]      out_y   // element i at bits [i*BZ +: BZ]
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (B < 1 || (B & (B - 1)) != 0 || B < 2) begin : g_param_check0
+    $error("ifft_real: B must be a power of two >= 2 (got %0d)", B);
+  end
   localparam int M = $clog2(B);
   localparam int WC = WP + M + 2;
   logic signed [WC-1:0] xr [B];

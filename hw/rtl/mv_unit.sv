@@ -39,6 +39,19 @@ module mv_unit #(
     output logic [AW-1:0]       waddr,
     output logic [B*DW-1:0]     wdata
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (B != 2 && B != 4 && B != 8 && B != 16) begin : g_param_check0
+    $error("mv_unit: B must be 2, 4, 8 or 16 (got %0d)", B);
+  end
+  if (P < 1) begin : g_param_check1
+    $error("mv_unit: P must be at least 1 (got %0d)", P);
+  end
+  if (!FFT && !DIRECT && !DENSE) begin : g_param_check2
+    $error("mv_unit: at least one path (FFT, DIRECT, DENSE) (got FFT=%0d)", FFT);
+  end
+  if (BZMAX > DW || QMAX < 1 || WDEPTH < 2) begin : g_param_check3
+    $error("mv_unit: BZMAX=%0d must fit DW; QMAX >= 1; WDEPTH >= 2", BZMAX);
+  end
   import fxp_pkg::*;
   import rnn_isa_pkg::*;
   localparam int WAW = $clog2(WDEPTH);

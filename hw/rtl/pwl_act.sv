@@ -30,6 +30,13 @@ module pwl_act #(
     input  logic signed [7:0]    sh,
     output logic signed [DW-1:0] y
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (N != 8 && N != 16 && N != 32 && N != 64) begin : g_param_check0
+    $error("pwl_act: N must be 8, 16, 32 or 64 (got %0d)", N);
+  end
+  if (NT < 1 || BA + 2 > DW) begin : g_param_check1
+    $error("pwl_act: NT >= 1 and BA + 2 <= DW (NT %0d)", NT);
+  end
   localparam int EW = 2 * BA + 2;
   logic [EW-1:0] tab [NT*N];
   initial begin

@@ -15,6 +15,10 @@ module ram_1r1w #(
     input  logic [AW-1:0] raddr,
     output logic [W-1:0]  rdata
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (DEPTH < 2 || W < 1 || NBE < 1 || W % NBE != 0) begin : g_param_check0
+    $error("ram_1r1w: DEPTH >= 2 and W a multiple of NBE (DEPTH %0d)", DEPTH);
+  end
   logic [W-1:0] mem [DEPTH];
   initial begin
     if (INIT != "") $readmemh(INIT, mem);

@@ -40,6 +40,28 @@ module rnn_core #(
     input  logic              m_axis_tready,
     output logic              m_axis_tlast
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (B != 2 && B != 4 && B != 8 && B != 16) begin : g_param_check0
+    $error("rnn_core: B (lanes) must be 2, 4, 8 or 16 (got %0d)", B);
+  end
+  if (P < 1) begin : g_param_check1
+    $error("rnn_core: P (matrix-vector lanes) must be at least 1 (got %0d)", P);
+  end
+  if (E < 1 || (E & (E - 1)) != 0) begin : g_param_check2
+    $error("rnn_core: E (element-wise words per cycle) must be a power of two (got %0d)", E);
+  end
+  if (!FFT && !DIRECT && !DENSE) begin : g_param_check3
+    $error("rnn_core: at least one matrix-vector path (FFT, DIRECT, DENSE) (got %0d)", FFT);
+  end
+  if (DW > 30 || BA + 2 > DW || BW + 2 > DW || BO > DW) begin : g_param_check4
+    $error("rnn_core: data width DW=%0d must hold BA, BW + 2 and BO (at most 30)", DW);
+  end
+  if (N != 8 && N != 16 && N != 32 && N != 64) begin : g_param_check5
+    $error("rnn_core: N (PWL segments) must be 8, 16, 32 or 64 (got %0d)", N);
+  end
+  if (DM_DEPTH < 2 || PROG_DEPTH < 2 || WDEPTH < 2 || QMAX < 2 || ST < 1) begin : g_param_check6
+    $error("rnn_core: memory depths must be at least 2 (DM_DEPTH %0d)", DM_DEPTH);
+  end
   import rnn_isa_pkg::*;
   localparam int AW = $clog2(DM_DEPTH);  // block (B-lane word) addresses
   localparam int SAW = $clog2(DM_DEPTH / E);  // super-word (E blocks) addresses of the memories

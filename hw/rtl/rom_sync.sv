@@ -9,6 +9,10 @@ module rom_sync #(
     input  logic [AW-1:0] raddr,
     output logic [W-1:0]  rdata
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (DEPTH < 2 || W < 1) begin : g_param_check0
+    $error("rom_sync: DEPTH >= 2 and W >= 1 (DEPTH %0d)", DEPTH);
+  end
   logic [W-1:0] mem [DEPTH];
   initial begin
     if (INIT != "") $readmemh(INIT, mem);

@@ -26,6 +26,10 @@ module uart_axis_bridge #(
     input  logic             s_axis_tlast,
     output logic             overflow  // sticky: a word arrived while the FIFO was full
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (FIFO_DEPTH < 1 || (FIFO_DEPTH & (FIFO_DEPTH - 1)) != 0 || FIFO_DEPTH < 2) begin : g_param_check0
+    $error("uart_axis_bridge: FIFO_DEPTH must be a power of two >= 2 (got %0d)", FIFO_DEPTH);
+  end
   localparam int IN_BYTES = (IN_W + 7) / 8;
   localparam int OUT_BYTES = (OUT_W + 7) / 8;
   localparam int AW = $clog2(FIFO_DEPTH);

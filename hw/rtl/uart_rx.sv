@@ -9,6 +9,10 @@ module uart_rx #(
     output logic [7:0] data,
     output logic       valid  // one-cycle pulse per received byte (stop bit seen high)
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (CLKS_PER_BIT < 4) begin : g_param_check0
+    $error("uart_rx: CLKS_PER_BIT must be at least 4 (got %0d)", CLKS_PER_BIT);
+  end
   localparam int CW = $clog2(CLKS_PER_BIT + 1);
   typedef enum logic [1:0] {IDLE, START, BITS, STOP} state_t;
   state_t state;

@@ -9,6 +9,10 @@ module uart_tx #(
     output logic       ready,
     output logic       tx
 );
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (CLKS_PER_BIT < 2) begin : g_param_check0
+    $error("uart_tx: CLKS_PER_BIT must be at least 2 (got %0d)", CLKS_PER_BIT);
+  end
   localparam int CW = $clog2(CLKS_PER_BIT + 1);
   logic [9:0] shreg;  // {stop, data, start}
   logic [3:0] nbits;
