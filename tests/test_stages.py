@@ -99,9 +99,9 @@ def test_sim_on_a_stale_rtl_is_one_line(project, change):
 def test_dense_model_through_make_rtl_sim(cell, tmp_path):
     """An uncompressed model (no circulant matrix: the lane count is compression.block_size) through both
     stages; a dense scoRNN used to pass `make rtl` and then fail `make sim`."""
-    cfg = {"model": {"cell": cell, "hidden": 8}, "compression": {"mode": "dense", "block_size": 4}}
-    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
     kw = dict(n2=4) if cell == "enrnn" else {}
+    cfg = {"model": {"cell": cell, "hidden": 8, **kw}, "compression": {"mode": "dense", "block_size": 4}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(cfg))
     random_artifact(cell, hidden=8, b=None, out_dir=tmp_path / "build/tiny/compress", **kw)
     assert _stage("hw.rtl", cwd=tmp_path).returncode == 0
     res = _stage("sim", cwd=tmp_path)
