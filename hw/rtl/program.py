@@ -404,76 +404,71 @@ class _CellCompiler:
 
 
 def _pack_matrix(ctx: _Ctx, name: str, row_segs, col_segs, p_words: int, q_words: int, vin: str, vout: str):
-    """Weight-memory words of one matrix laid out for its input and output views; the MV fields."""
-    meta, arr, b, P, Bw = (
-        ctx.man["matrices"][name],
-        ctx.arr,
-        ctx.b,
-        ctx.P,
-        ctx.man["quantization"]["weight_bits"],
+    """Weight-memory words of one matrix laid out for its input and output views; returns the MV fields."""
+    meta = ctx.man["matrices"][name]
+    blocks, k_rows, circ, fft_m = _matrix_blocks(ctx, name, row_segs, col_segs, p_words, q_words)
+    base = _pack_words(ctx, blocks, k_rows, p_words, q_words)
+    F = ctx.F
+    if fft_m:
+        sh = F[meta["freq_format"]] + F[vin] - (F[vout] + ctx.man["fft"]["guard_bits"])
+    else:
+        sh = F[meta["format"]] + F[vin] - F[vout]
+    g = _ceil(p_words, ctx.P)
+    return dict(
+        n=q_words, g=g, pb=p_words, sh=sh, bits=ctx.Bt[vout], wbase=base, dense=int(not circ), fft=int(fft_m)
     )
+
+
+def _matrix_blocks(ctx: _Ctx, name: str, row_segs, col_segs, p_words: int, q_words: int):
+    """(blocks(i, j, r) -> lane values, rows per block, circulant, fft) of a matrix in its physical layout:
+    circulant blocks move whole when every segment starts on a block; otherwise (direct mode) the matrix is
+    expanded to its exact dense form with zero rows and columns where the operands are padded."""
+    meta, arr, b = ctx.man["matrices"][name], ctx.arr, ctx.b
     circ = meta["structure"] == "circulant"
-    identity = all(lo == p for lo, _, p in row_segs) and all(lo == p for lo, _, p in col_segs)
+    identity = all(lo == p for lo, _, p in row_segs + col_segs)
     blockwise = all(lo % b == 0 for lo, _, _ in row_segs + col_segs)
-    fft_m = circ and ctx.use_fft
     if circ and not identity and not blockwise:
-        if fft_m:
+        if ctx.use_fft:
             raise RtlError(
                 f"model.yaml: matrices.{name}: a gate/state boundary falls inside a circulant block (b={b}); "
                 "the fft matvec needs sizes that are multiples of b (or matvec_mode: direct)"
             )
-        circ = False  # direct mode: the exact dense expansion, padded
+        circ = False
+    fft_m = circ and ctx.use_fft
     if circ:
         parts = [arr[name + ".wf_re"], arr[name + ".wf_im"]] if fft_m else [arr[name + ".w"]]
         phys = [np.zeros((p_words, q_words, a.shape[2]), dtype=np.int64) for a in parts]
         for rlo, rln, rp in row_segs:
             for clo, cln, cp in col_segs:
-                for i in range(_ceil(rln, b)):
-                    for j in range(_ceil(cln, b)):
-                        for a, ph in zip(parts, phys, strict=True):
-                            ph[rp // b + i, cp // b + j] = a[rlo // b + i, clo // b + j]
-        blocks = lambda i, j, r: [v for ph in phys for v in ph[i, j]]  # noqa: E731
-        K_rows = 1
-    else:
-        w = arr[name + ".w"]
-        W = fx.expand_circulant(w)[: meta["rows"], : meta["cols"]] if meta["structure"] == "circulant" else w
-        Wp = np.zeros((p_words * b, q_words * b), dtype=np.int64)
-        for rlo, rln, rp in row_segs:
-            for clo, cln, cp in col_segs:
-                Wp[rp : rp + rln, cp : cp + cln] = W[rlo : rlo + rln, clo : clo + cln]
-        blocks = lambda i, j, r: list(Wp[i * b + r, j * b : (j + 1) * b])  # noqa: E731
-        K_rows = b
+                for a, ph in zip(parts, phys, strict=True):
+                    blk = a[rlo // b : rlo // b + _ceil(rln, b), clo // b : clo // b + _ceil(cln, b)]
+                    ph[rp // b : rp // b + blk.shape[0], cp // b : cp // b + blk.shape[1]] = blk
+        return (lambda i, j, r: [v for ph in phys for v in ph[i, j]]), 1, True, fft_m
+    w = arr[name + ".w"]
+    W = fx.expand_circulant(w)[: meta["rows"], : meta["cols"]] if meta["structure"] == "circulant" else w
+    Wp = np.zeros((p_words * b, q_words * b), dtype=np.int64)
+    for rlo, rln, rp in row_segs:
+        for clo, cln, cp in col_segs:
+            Wp[rp : rp + rln, cp : cp + cln] = W[rlo : rlo + rln, clo : clo + cln]
+    return (lambda i, j, r: list(Wp[i * b + r, j * b : (j + 1) * b])), b, False, False
+
+
+def _pack_words(ctx: _Ctx, blocks, k_rows: int, p_words: int, q_words: int) -> int:
+    """Append the matrix's weight words (row group, input block, block row; P lanes per word); returns the base."""
+    b, P, Bw = ctx.b, ctx.P, ctx.man["quantization"]["weight_bits"]
     WMW = 2 * (b // 2 + 1) * Bw if ctx.hw_fft else b * Bw
-    g_ = _ceil(p_words, P)
     base = len(ctx.wwords)
-    for gi in range(g_):
+    for gi in range(_ceil(p_words, P)):
         for j in range(q_words):
-            for r in range(K_rows):
+            for r in range(k_rows):
                 word = 0
-                for lane in range(P):
-                    i = gi * P + lane
-                    if i >= p_words:
-                        continue
+                for lane, i in enumerate(range(gi * P, min(gi * P + P, p_words))):
                     lw = 0
                     for k, v in enumerate(blocks(i, j, r)):
                         lw |= (int(v) & ((1 << Bw) - 1)) << (k * Bw)
                     word |= (lw & ((1 << WMW) - 1)) << (lane * WMW)
                 ctx.wwords.append(word)
-    F = ctx.F
-    if fft_m and circ:
-        sh = F[meta["freq_format"]] + F[vin] - (F[vout] + ctx.man["fft"]["guard_bits"])
-    else:
-        sh = F[meta["format"]] + F[vin] - F[vout]
-    return dict(
-        n=q_words,
-        g=g_,
-        pb=p_words,
-        sh=sh,
-        bits=ctx.Bt[vout],
-        wbase=base,
-        dense=int(not circ),
-        fft=int(fft_m and circ),
-    )
+    return base
 
 
 def _model_checks(art, b: int | None, E: int) -> tuple[int, bool, int]:
