@@ -17,6 +17,7 @@ from hw.synth.parts import xilinx_capacity
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = Path(__file__).parent / "data" / "standin"
+PART = "xc7vx690tffg1761-2"
 
 
 @pytest.fixture(scope="module")
@@ -357,3 +358,102 @@ def test_failed_tool_run_exits_non_zero_with_one_line(monkeypatch, capsys, tmp_p
     line = _one_error_line(err)
     assert line.startswith(f"error: {tool}: exit code 1 (log: ") and "ERROR: injected failure" in line
     assert not (out / "cli_outcome.bit").exists()
+
+
+# ------------------------------------------------------------------ the real core, synthesized
+@pytest.fixture(scope="module")
+def tiny_core(tmp_path_factory):
+    """The real rnn_core (hw.rtl from a tiny random LSTM: b=4, fft, P=2 lanes) through yosys synth_xilinx."""
+    import os
+
+    from compress.artifact import random_artifact
+    from configs.schema import validate
+    from hw.rtl import generate
+
+    work = tmp_path_factory.mktemp("tiny_core")
+    raw = {
+        "name": "tiny_core",
+        "model": {"cell": "lstm", "hidden": 8},
+        "compression": {"mode": "circulant", "block_size": 4},
+        "quantization": {"matvec_mode": "fft"},
+        "hardware": {"parallelism": 2},
+    }
+    cfg = validate(raw, "tiny_core.yaml")
+    comp = work / "build" / "tiny_core" / "compress"
+    random_artifact("lstm", input_size=4, hidden=8, output_size=4, b=4, mode="fft", T=2, out_dir=comp)
+    old = Path.cwd()
+    os.chdir(work)  # the generator reads build/NAME/compress below the working folder
+    try:
+        info = generate.generate(cfg, out=work / "rtl", t_max=2)
+    finally:
+        os.chdir(old)
+    return info, yosys.synth_xc7(load_design(work / "rtl"), PART, work / "synth")
+
+
+def _fft_real_bin_imag(info: dict, mul: dict) -> bool:
+    """Does this product take the imaginary part of FFT bin 0 or b/2 (the constant 0 for a real block)?"""
+    nb = info["params"]["B"] // 2 + 1
+    for operand, width in ((mul["a"], mul["a_width"]), (mul["b"], mul["b_width"])):
+        for k in (0, nb - 1):
+            lo = (nb + k) * width  # xcur = re of the nb bins, then im of the nb bins, `width` bits each
+            if operand == f"\\u_core.u_mv.xcur [{lo + width - 1}:{lo}]":
+                return True
+    return False
+
+
+def test_real_core_multipliers_equal_the_estimate(tiny_core):
+    """Every signed product in the synthesized core is a datapath multiplier hw.cycles.multipliers counts
+    (matrix-vector lanes, FFTs, element-wise lanes); the unsigned ones are address arithmetic."""
+    from hw import cycles
+
+    info, r = tiny_core
+    est = cycles.multipliers(info["params"])
+    signed = [m for m in r["multipliers"] if m["a_signed"] and m["b_signed"]]
+    assert len(signed) == est["total"], (est, [m["src"] for m in signed])
+    by_file = {}
+    for m in signed:
+        f = m["src"].split(":")[0].rsplit("/", 1)[-1]
+        by_file[f] = by_file.get(f, 0) + 1
+    ew = by_file.get("ew_unit.sv", 0) + by_file.get("pwl_act.sv", 0)
+    assert by_file.get("mv_unit.sv", 0) == est["matvec"] and ew == est["ew"], by_file
+    assert by_file.get("fft_dit.sv", 0) == est["fft"], by_file
+    for m in r["multipliers"]:
+        if m not in signed:
+            assert not m["a_signed"] and not m["b_signed"] and "mv_unit.sv" in m["src"], m
+
+
+def test_real_core_dsp_count_is_explained(tiny_core):
+    """DSP48E1 count = one per product mul2dsp maps (xc7: up to 25x18, at least 9 product bits; narrower ones
+    stay in LUTs) minus the products of an FFT bin 0 / b/2 imaginary part, which is the constant 0 (real
+    input block) and is folded away: 2 per real bin and lane."""
+    info, r = tiny_core
+    tiles = [yosys.dsp_cells(m) for m in r["multipliers"]]
+    assert None not in tiles, "a multiplier wider than one DSP48E1: extend yosys.dsp_cells"
+    zero = [m for m in r["multipliers"] if _fft_real_bin_imag(info, m)]
+    assert len(zero) == 2 * 2 * info["params"]["P"]  # wr*xi and wi*xi of bins 0 and b/2, per lane
+    assert r["counts"]["dsp"] == sum(tiles) - len(zero)
+
+
+def test_real_core_memories_are_the_designs(tiny_core):
+    """The memories yosys infers are the core's (3 data-memory copies, weights, program, PWL tables); the
+    block RAM count is what the UG473 model (scripts/bench_hw.bram36_for) gives for those put in block RAM."""
+    from hw.rtl import isa
+    from scripts.bench_hw import bram36_for
+
+    info, r = tiny_core
+    p = info["params"]
+    nb = p["B"] // 2 + 1
+    geometry = {
+        f"u_core.g_dm[{i}].u_dm.mem": (p["DM_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"]) for i in range(3)
+    }
+    geometry["u_core.u_mv.u_wmem.mem"] = (
+        p["WDEPTH"],
+        p["P"] * (2 * nb * p["BW"] if p["FFT"] else p["B"] * p["BW"]),
+    )
+    geometry["u_core.prog"] = (p["PROG_DEPTH"], isa.WIDTH)
+    pwl = {f"u_core.u_ew.g_lane[{k}].u_pwl.tab" for k in range(p["E"] * p["B"])}
+    assert set(geometry) | pwl <= set(r["memories"]), sorted(r["memories"])
+    in_bram = [name for name, how in r["memories"].items() if "BLOCKRAM" in how]
+    unknown = [name for name in in_bram if name not in geometry]
+    assert not unknown, f"block RAM for memories without a geometry here: {unknown}"
+    assert in_bram and r["counts"]["bram36"] == sum(bram36_for(*geometry[n]) for n in in_bram)

