@@ -45,7 +45,8 @@ def test_open_flow_counts(standin_synth):
     e = r["ecp5"]
     assert e["counts"]["mult18"] == 4  # one MULT18X18D per 16x16 multiplier
     assert e["pnr"]["utilization"]["mult18"]["used"] == 4
-    assert e["pnr"]["fmax_mhz"] > 0 and e["pnr"]["target_mhz"] == pytest.approx(r["board"]["clock_mhz"])
+    assert e["pnr"]["target_mhz"] == pytest.approx(r["board"]["clock_mhz"])
+    assert e["pnr"]["timing_met"] and e["pnr"]["fmax_mhz"] >= e["pnr"]["target_mhz"]  # else exit 1 above
     bit = Path(e["bitstream"])
     assert bit.exists() and bit.stat().st_size > 100_000
     # a failed vivado run is an error (test_failed_tool_run_exits_non_zero_with_one_line), not a status
