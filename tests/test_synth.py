@@ -435,29 +435,64 @@ def test_real_core_dsp_count_is_explained(tiny_core):
     assert r["counts"]["dsp"] == sum(tiles) - len(zero)
 
 
+def _core_memories(params: dict) -> dict[str, tuple[int, int]]:
+    """(depth, width) of the core's memories from its parameters (hw/rtl: rnn_core, mv_unit, pwl_act)."""
+    from hw.rtl import isa
+
+    p = params
+    nb = p["B"] // 2 + 1
+    dm = (p["DM_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"])
+    geometry = {f"u_core.g_dm[{i}].u_dm.mem": dm for i in range(3)}
+    wmw = 2 * nb * p["BW"] if p["FFT"] else p["B"] * p["BW"]
+    geometry["u_core.u_mv.u_wmem.mem"] = (p["WDEPTH"], p["P"] * wmw)
+    geometry["u_core.prog"] = (p["PROG_DEPTH"], isa.WIDTH)
+    for k in range(p["E"] * p["B"]):  # one PWL table per element-wise lane: NT tables of N segments
+        geometry[f"u_core.u_ew.g_lane[{k}].u_pwl.tab"] = (p["NT"] * p["N"], 2 * p["BA"] + 2)
+    return geometry
+
+
 def test_real_core_memories_are_the_designs(tiny_core):
     """The memories yosys infers are the core's (3 data-memory copies, weights, program, PWL tables); the
     block RAM count is what the UG473 model (scripts/bench_hw.bram36_for) gives for those put in block RAM."""
-    from hw.rtl import isa
     from scripts.bench_hw import bram36_for
 
     info, r = tiny_core
-    p = info["params"]
-    nb = p["B"] // 2 + 1
-    geometry = {
-        f"u_core.g_dm[{i}].u_dm.mem": (p["DM_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"]) for i in range(3)
-    }
-    geometry["u_core.u_mv.u_wmem.mem"] = (
-        p["WDEPTH"],
-        p["P"] * (2 * nb * p["BW"] if p["FFT"] else p["B"] * p["BW"]),
-    )
-    geometry["u_core.prog"] = (p["PROG_DEPTH"], isa.WIDTH)
-    pwl = {f"u_core.u_ew.g_lane[{k}].u_pwl.tab" for k in range(p["E"] * p["B"])}
-    assert set(geometry) | pwl <= set(r["memories"]), sorted(r["memories"])
+    geometry = _core_memories(info["params"])
+    assert set(geometry) <= set(r["memories"]), sorted(r["memories"])
     in_bram = [name for name, how in r["memories"].items() if "BLOCKRAM" in how]
     unknown = [name for name in in_bram if name not in geometry]
     assert not unknown, f"block RAM for memories without a geometry here: {unknown}"
     assert in_bram and r["counts"]["bram36"] == sum(bram36_for(*geometry[n]) for n in in_bram)
+
+
+# ECP5 EBR (18 kbit) aspect ratios: DP16KD true dual port, PDPW16KD 512 x 36 (Lattice FPGA-TN-02204, TN1264)
+EBR_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
+
+
+@pytest.mark.slow
+def test_real_core_ecp5_mult18_and_ebr_are_explained(tmp_path, tiny_core):
+    """synth_ecp5 of the same core: MULT18X18D = the cells mul2dsp makes with the ECP5 options (18x18, no
+    product minimum: a wider operand is sliced, a 1-bit slice stays in LUTs) minus the same 4 per lane of FFT
+    real-bin imaginary products; EBR = the best 18-kbit aspect ratio of each memory put in block RAM."""
+    info, _ = tiny_core
+    design = load_design(Path(info["files"][-1]).parent)
+    r = yosys.synth_ecp5(design, design.top, [], tmp_path / "ecp5")
+    signed = [m for m in r["multipliers"] if m["a_signed"] and m["b_signed"]]
+    from hw import cycles
+
+    assert len(signed) == cycles.multipliers(info["params"])["total"]
+    zero = [m for m in r["multipliers"] if _fft_real_bin_imag(info, m)]
+    assert len(zero) == 4 * info["params"]["P"]
+    cells = sum(yosys.dsp_cells(m, yosys.ECP5_MUL2DSP) for m in r["multipliers"])
+    assert r["counts"]["mult18"] == cells - len(zero)
+    geometry = _core_memories(info["params"])
+    in_ebr = [name for name, how in r["memories"].items() if "16KD" in how]
+    assert in_ebr and set(in_ebr) <= set(geometry), in_ebr
+
+    def ebr(depth, width):
+        return min(-(-width // w) * -(-depth // d) for d, w in EBR_SHAPES)
+
+    assert r["counts"]["ebr"] == sum(ebr(*geometry[n]) for n in in_ebr)
 
 
 @pytest.mark.parametrize(

