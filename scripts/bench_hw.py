@@ -33,16 +33,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ["configs/google_lstm_b8.yaml", "configs/google_lstm_b16.yaml"]
 GOOGLE = {"input_size": 153, "hidden": 1024, "projection": 512, "peepholes": True}
 CALIB_SHAPE = {"input_size": 16, "hidden": 32, "projection": 16, "peepholes": True}  # same cell, small
-# RAMB36E1 simple-dual-port aspect ratios (depth, width), UG473 "7 Series FPGAs Memory Resources"
+# RAMB36E1 / RAMB18E1 aspect ratios (depth, width) with the simple-dual-port widest ones (512 x 72, 512 x 36),
+# UG473 "7 Series FPGAs Memory Resources"
 RAMB36_SHAPES = [(32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72)]
+RAMB18_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
 
 
 def bram36_for(depth: int, width: int) -> float:
-    """RAMB36 blocks for one depth x width memory (best aspect ratio; a half block if a RAMB18 suffices)."""
-    best = min(math.ceil(width / w) * math.ceil(depth / d) for d, w in RAMB36_SHAPES)
-    if best == 1 and depth * width <= 18432 and depth <= 16384:
+    """RAMB36 blocks for one depth x width memory (best aspect ratio; a half block if one RAMB18 holds it)."""
+    if any(depth <= d and width <= w for d, w in RAMB18_SHAPES):
         return 0.5
-    return float(best)
+    return float(min(math.ceil(width / w) * math.ceil(depth / d) for d, w in RAMB36_SHAPES))
 
 
 def memory_model(params: dict, instruction_bits: int) -> dict:

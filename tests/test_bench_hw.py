@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from hw.rtl.isa import WIDTH as INSTRUCTION_BITS
 from scripts import bench_hw as B
+from tests.published import figures
 
 
 @pytest.mark.parametrize(
     "depth,width,expected",
-    [(1024, 36, 1.0), (512, 72, 1.0), (2048, 72, 4.0), (100, 18, 0.5), (4674, 144, 20.0), (32768, 1, 1.0)],
+    [
+        (1024, 36, 1.0),
+        (512, 72, 1.0),
+        (2048, 72, 4.0),
+        (100, 18, 0.5),
+        (512, 36, 0.5),  # the widest RAMB18 (simple dual port)
+        (72, 72, 1.0),  # 5 kbit, but wider than any RAMB18: a RAMB36 (yosys agrees: test_synth real core)
+        (4674, 144, 20.0),
+        (32768, 1, 1.0),
+    ],
 )
 def test_bram36_for(depth, width, expected):
     assert B.bram36_for(depth, width) == expected
@@ -17,9 +28,10 @@ def test_bram36_for(depth, width, expected):
 
 def test_memory_model_counts_copies_and_lanes():
     p = {"B": 8, "P": 3, "FFT": 1, "BW": 16, "DW": 18, "DM_DEPTH": 1024, "WDEPTH": 512, "PROG_DEPTH": 16}
-    m = B.memory_model(p, 167)
+    m = B.memory_model(p, INSTRUCTION_BITS)
     assert m["weights"]["width"] == 3 * 2 * 5 * 16
     assert m["data memory (3 read copies)"]["bram36"] == 3 * B.bram36_for(1024, 144)
+    assert m["program"]["width"] == INSTRUCTION_BITS
     assert m["total"] == pytest.approx(sum(v["bram36"] for k, v in m.items() if k != "total"))
 
 
@@ -42,11 +54,19 @@ def test_estimate_is_linear_in_lanes(monkeypatch, tmp_path):
         "WDEPTH": 2048,
         "PROG_DEPTH": 30,
     }
-    monkeypatch.setattr(B, "make_rtl", lambda *a, **k: {"params": params, "instruction_bits": 167})
+    monkeypatch.setattr(
+        B, "make_rtl", lambda *a, **k: {"params": params, "instruction_bits": INSTRUCTION_BITS}
+    )
     est = B.estimate(cfg, calib, tmp_path)
     lanes = cfg["hardware"]["parallelism"] - 1  # beyond the first calibration point
     assert est["counts"]["lut"] == 1000 + 200 * lanes and est["counts"]["dsp"] == 30 + 20 * lanes
-    assert est["counts"]["bram36"] == B.memory_model(params, 167)["total"]
-    assert est["cycles_per_step"] > 0 and est["power"]["label"] == "estimate"
+    assert est["counts"]["bram36"] == B.memory_model(params, INSTRUCTION_BITS)["total"]
+    # one circulant block per lane and cycle: at least the Google LSTM's published b=8 weight count / b / P
+    # cycles (tests/data/published_figures.md), and the element-wise work on top
+    (weights,) = figures(r"block-circulant b = 8: ([\d,]+)")
+    P = cfg["hardware"]["parallelism"]
+    assert est["matvec_cycles_per_step"] >= weights / 8 / P
+    assert est["cycles_per_step"] > est["matvec_cycles_per_step"] and est["power"]["label"] == "estimate"
     rows = B.rows_for(est, 200.0)
     assert set(rows[0]["labels"].values()) <= {"estimated", "n/a"}
+    assert rows[0]["values"]["frames_per_s"] == pytest.approx(200e6 / est["cycles_per_step"])

@@ -17,8 +17,7 @@ from compress import fixedpoint as fx
 def test_shr_round_is_round_half_up(v, s):
     got = int(fx.shr_round(np.int64(v), s))
     if s >= 0:
-        want = math.floor(v / 2**s + 0.5) if s > 0 else v  # exact rationals via Python ints below
-        want = (v + (1 << (s - 1))) // (1 << s) if s > 0 else v
+        want = (v + (1 << (s - 1))) // (1 << s) if s > 0 else v  # floor(v / 2^s + 1/2) in exact integers
         assert got == want
         # round half up: the result is within half an LSB, ties go up
         assert -(2 ** (s - 1) if s else 0) <= v - got * 2**s <= (2 ** (s - 1) if s else 0)

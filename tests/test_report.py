@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts import report as R
+from tests.published import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,14 +32,27 @@ def test_derived_fields_take_the_weakest_label():
     assert m["labels"]["frames_per_j"] == R.MEASURED
 
 
-def test_published_anchors():
+NUM = r"([\d,]+(?:\.\d+)?)"
+
+
+def test_published_anchors_match_the_papers():
+    """The report's published rows against the figures quoted in tests/data/published_figures.md; derived
+    figures (ESE frames/s and energy, C-LSTM / E-RNN frames/J) recomputed here from those inputs."""
+    mhz, watts, us = figures(rf"XCKU060 at {NUM} MHz, {NUM} W, {NUM} µs per frame")
+    (clstm,) = figures(rf"C-LSTM: up to [\d.]+× the performance and {NUM}× the energy efficiency of ESE")
+    (ernn,) = figures(rf"E-RNN: up to {NUM}× the energy efficiency of ESE")
+    qian_fps, qian_uj = figures(rf"XC7S15, {NUM} inferences/s at {NUM} µJ per inference")
     rows = {r["name"].split(" (")[0]: r for r in R.published_rows()}
     ese = rows["ESE"]["values"]
-    assert ese["frames_per_s"] == pytest.approx(1e6 / 82.7)
-    assert ese["energy_uj"] == pytest.approx(41.0 * 82.7)
-    assert rows["C-LSTM"]["values"]["frames_per_j"] == pytest.approx(33.5 * ese["frames_per_j"])
-    assert rows["E-RNN"]["values"]["frames_per_j"] == pytest.approx(37.4 * ese["frames_per_j"])
-    assert rows["Qian et al. 2023"]["values"]["energy_uj"] == 3.8
+    assert (ese["clock_mhz"], ese["power_w"], ese["latency_us"]) == (mhz, watts, us)
+    assert ese["frames_per_s"] == pytest.approx(1e6 / us)
+    assert ese["energy_uj"] == pytest.approx(watts * us)  # W x us = uJ
+    ese_fpj = 1.0 / (watts * us * 1e-6)
+    assert ese["frames_per_j"] == pytest.approx(ese_fpj)
+    assert rows["C-LSTM"]["values"]["frames_per_j"] == pytest.approx(clstm * ese_fpj)
+    assert rows["E-RNN"]["values"]["frames_per_j"] == pytest.approx(ernn * ese_fpj)
+    qian = rows["Qian et al. 2023"]["values"]
+    assert (qian["frames_per_s"], qian["energy_uj"]) == (qian_fps, qian_uj)
     for r in rows.values():
         assert {lab for k, lab in r["labels"].items() if r["values"][k] is not None} == {R.PUBLISHED}
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 
 from configs.schema import build_dir, load_config, run_cli
 from configs.util import atomic_write_text, write_json
+from hw.synth.tools import ToolError, run_tool
 
 log = logging.getLogger("hls")
 
@@ -45,15 +45,29 @@ def hls_tool(backend: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def run_csynth(graph, out: Path, tool: str, cosim: bool) -> None:
-    """csynth (and cosim) of the written project with the tool found on PATH."""
+def csynth_report(out: Path) -> Path | None:
+    """The C-synthesis report of the project in out (*_prj/solution*/syn/report/*_csynth.rpt), if any."""
+    found = sorted(out.glob("*_prj/solution*/syn/report/*_csynth.rpt"))
+    return found[0] if found else None
+
+
+def run_csynth(graph, out: Path, tool: str, cosim: bool) -> Path:
+    """csynth (and cosim) of the written project with the tool found on PATH; returns its report. A failed
+    run, or one that writes no report, raises ToolError (one line)."""
+    for stale in out.glob("*_prj/solution*/syn/report/*_csynth.rpt"):
+        stale.unlink()
+    log_path = out / f"{tool}.log"
     if tool == "vitis_hls":  # Vitis HLS before vitis-run: run the project's build_prj.tcl directly
         opts = f"array set opt {{\n reset 0\n csim 0\n synth 1\n cosim {int(cosim)}\n validation 0\n"
         opts += " export 0\n vsynth 0\n fifo_opt 0\n}\n"
         atomic_write_text(out / "build_opt.tcl", opts)
-        subprocess.run([tool, "-f", "build_prj.tcl"], cwd=out, check=True)
+        run_tool([tool, "-f", "build_prj.tcl"], log_path, cwd=out)
     else:
         graph.build(csim=False, synth=True, cosim=cosim)
+    report = csynth_report(out)
+    if report is None:
+        raise ToolError(f"{tool}: no C-synthesis report (*_prj/solution*/syn/report/*_csynth.rpt) in {out}")
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         print("skipped: Vitis HLS not on PATH")
     else:
         log.info("running csynth with %s (%s backend)", tool, backend)
-        run_csynth(graph, Path(out), tool, args.cosim)
+        try:
+            summary["csynth_report"] = str(run_csynth(graph, Path(out), tool, args.cosim))
+        except ToolError as exc:
+            summary["csynth"] = f"failed: {exc}"
+            write_json(Path(out) / "csim.json", summary)
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         summary["csynth"] = "done"
     write_json(Path(out) / "csim.json", summary)
     print(

@@ -117,8 +117,9 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
         )
         e["pnr"] = pnr
         e["label"] = "measured (nextpnr place and route)"
-        if pnr.get("textcfg"):
-            bit = out / f"{cfg['name']}.bit"
+        bit = out / f"{cfg['name']}.bit"
+        bit.unlink(missing_ok=True)  # no stale bitstream survives a failed build
+        if pnr.get("textcfg") and pnr.get("timing_met"):
             nextpnr.pack(Path(pnr["textcfg"]), bit)
             e["bitstream"] = str(bit)
         else:
@@ -158,6 +159,26 @@ def estimate_power(cfg: dict, out: Path, result: dict, activity: dict | None) ->
     write_json(out / "synth.json", result)
     atomic_write_text(out / "summary.md", summary(result))
     return result
+
+
+def build_failure(r: dict) -> str | None:
+    """One line saying why the ECP5 build gave no usable bitstream (timing missed, no fit, P&R unfinished), or
+    None when it did (or was skipped)."""
+    pnr = r.get("ecp5", {}).get("pnr")
+    if pnr is None:
+        return None
+    if pnr.get("timed_out"):
+        return f"ecp5: place and route did not finish: {pnr['error']}"
+    if pnr.get("fits") is False:
+        return f"ecp5: design does not fit: {pnr['does_not_fit']}"
+    if not pnr.get("timing_met"):
+        fmax = pnr.get("fmax_mhz")
+        got = "no clock constraint in the report" if fmax is None else f"Fmax {fmax:.2f} MHz"
+        return (
+            f"ecp5: timing not met: {got} < {pnr['target_mhz']:g} MHz target (no bitstream written; lower "
+            "hardware.ecp5_clock_mhz)"
+        )
+    return None
 
 
 def summary(r: dict) -> str:
@@ -218,9 +239,14 @@ def main(argv: list[str] | None = None) -> int:
             result = estimate_power(cfg, out, previous, activity)
         else:
             result = synthesize(cfg, args.config, args)
-    except ToolError as exc:
-        raise ConfigError(str(exc)) from None
+    except ToolError as exc:  # a tool exited non-zero or ran past its limit: one line, exit 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(summary(result))
+    failure = build_failure(result)
+    if failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 

