@@ -385,9 +385,10 @@ def tiny_core(tmp_path_factory):
     old = Path.cwd()
     os.chdir(work)  # the generator reads build/NAME/compress below the working folder
     try:
-        info = generate.generate(cfg, out=work / "rtl", t_max=2)
+        info = generate.generate(cfg, out=work / "rtl", t_max=32)  # deep enough for block-RAM data memories
     finally:
         os.chdir(old)
+    info = dict(info, dir=str(work / "rtl"))
     return info, yosys.synth_xc7(load_design(work / "rtl"), PART, work / "synth")
 
 
@@ -475,7 +476,7 @@ def test_real_core_ecp5_mult18_and_ebr_are_explained(tmp_path, tiny_core):
     product minimum: a wider operand is sliced, a 1-bit slice stays in LUTs) minus the same 4 per lane of FFT
     real-bin imaginary products; EBR = the best 18-kbit aspect ratio of each memory put in block RAM."""
     info, _ = tiny_core
-    design = load_design(Path(info["files"][-1]).parent)
+    design = load_design(Path(info["dir"]))
     r = yosys.synth_ecp5(design, design.top, [], tmp_path / "ecp5")
     signed = [m for m in r["multipliers"] if m["a_signed"] and m["b_signed"]]
     from hw import cycles
@@ -524,7 +525,7 @@ def test_real_core_make_synth_end_to_end(tiny_core, tmp_path):
     cfg.write_text("hardware:\n  clock_mhz: 100\n")
     out = ROOT / "build" / "test_synth_tiny_core" / "synth"
     shutil.rmtree(out, ignore_errors=True)
-    rtl = Path(info["files"][-1]).parent
+    rtl = Path(info["dir"])
     cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(rtl), "--no-sim"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-2000:]
