@@ -28,6 +28,29 @@ from hw.rtl import generate
 log = logging.getLogger("sim")
 
 
+def write_activity(rtl_dir: Path, vectors: dict, out: Path) -> str:
+    """Switching activity for synth's power estimate: a waveform of the shortest test sequence (first
+    power.VCD_MAX_CYCLES cycles) -> out/activity.json; the VCD is deleted. Returns the file name."""
+    from hw.synth import power
+    from sim.model_sim import simulate_rtl
+
+    k = int(np.argmin(vectors["lengths"]))
+    one = {key: vectors[key][k : k + 1] for key in ("x_int", "lengths", "y")}
+    r = simulate_rtl(rtl_dir, one, out / "activity_work", waves=True, n_vectors=1)
+    vcd = Path(r["work"]) / "dump.vcd"
+    if not (r["passed"] and vcd.exists()):
+        log.warning("activity run failed: synth will use the default toggle rate")
+        return ""
+    activity = power.parse_vcd(vcd, max_cycles=power.VCD_MAX_CYCLES)
+    length = int(one["lengths"][0])
+    activity["source"] = (
+        f"make sim: waveform of test sequence {k} ({length} steps), first {activity['cycles']} cycles"
+    )
+    vcd.unlink()
+    write_json(out / "activity.json", activity)
+    return "activity.json"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim", description=__doc__)
     ap.add_argument("--config", required=True)
@@ -35,6 +58,9 @@ def main(argv=None) -> int:
     ap.add_argument("--wave", action="store_true", help="write build/NAME/sim/dump.vcd")
     ap.add_argument("--vectors", type=int, default=None, help="simulate only the first N vectors")
     ap.add_argument("--stall", type=float, default=0.0, help="random stall probability on both streams")
+    ap.add_argument(
+        "--no-activity", action="store_true", help="skip the waveform run that gives synth its toggle rates"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     cfg = load_config(args.config)
@@ -89,6 +115,8 @@ def main(argv=None) -> int:
             vcd.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, vcd)
             res["vcd"] = str(vcd)
+    if not (vcd or args.no_activity or args.vectors):
+        res["activity"] = write_activity(rtl_dir, art.vectors, out)
     # a partial run (waveform, --vectors) does not replace the full run's results
     name = (
         "results.json"

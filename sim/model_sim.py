@@ -50,10 +50,24 @@ def simulate(
     work.mkdir(parents=True, exist_ok=True)
     for name, text in program.memory_images(design).items():
         (work / name).write_text(text)
-    io = dict(in_words=design.in_words, out_words=design.out_words, O=design.out_size, per_step=design.per_step)
+    io = dict(
+        in_words=design.in_words, out_words=design.out_words, O=design.out_size, per_step=design.per_step
+    )
     sources = runner.rtl_sources(CORE_SOURCES)
-    r = _run(sources, "rnn_core", core_parameters(design), design.params, io, vec, work, stall, seed, reset_test,
-             waves, n_vectors)
+    r = _run(
+        sources,
+        "rnn_core",
+        core_parameters(design),
+        design.params,
+        io,
+        vec,
+        work,
+        stall,
+        seed,
+        reset_test,
+        waves,
+        n_vectors,
+    )
     r["design"] = design
     return r
 

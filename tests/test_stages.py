@@ -108,3 +108,23 @@ def test_dense_model_through_make_rtl_sim(cell, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads((tmp_path / "build/tiny/sim/results.json").read_text())
     assert out["mismatches"] == 0 and out["vectors"] == 4 and set(out["cycle_model_errors"]) == {0}
+
+
+def test_sim_writes_the_activity_synth_reads(project, monkeypatch):
+    """`make sim` leaves build/NAME/sim/activity.json (a waveform of its shortest sequence, VCD deleted);
+    synth reads that file and never runs the simulation itself."""
+    from configs.schema import load_config
+    from hw.synth import __main__ as synth
+
+    assert _stage("hw.rtl", cwd=project).returncode == 0
+    res = _stage("sim", cwd=project)
+    assert res.returncode == 0, res.stderr[-3000:]
+    sim = project / "build/tiny/sim"
+    act = json.loads((sim / "activity.json").read_text())
+    assert act["cycles"] > 50 and act["groups"] and "test sequence" in act["source"]
+    assert not list(sim.rglob("*.vcd"))
+    monkeypatch.chdir(project)
+    cfg = load_config("tiny.yaml")
+    assert synth.find_activity(cfg, None) == act
+    (sim / "activity.json").unlink()
+    assert synth.find_activity(cfg, None) is None

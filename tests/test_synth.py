@@ -27,7 +27,7 @@ def standin_synth(tmp_path_factory):
     cfg.write_text("hardware:\n  clock_mhz: 40\n")
     out = ROOT / "build" / "test_synth_standin" / "synth"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(STANDIN), "--no-sim"]
+    cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(STANDIN)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads((out / "synth.json").read_text()), out, proc.stdout, cfg
@@ -314,7 +314,7 @@ def _run_synth_cli(monkeypatch, capsys, tmp_path, fakes: dict[str, Path], canned
     cfg.write_text("hardware:\n  clock_mhz: 40\n")
     capsys.readouterr()
     with pytest.raises(SystemExit) as info:
-        run_cli(cli.main, ["--config", str(cfg), "--rtl-dir", str(STANDIN), "--no-sim"])
+        run_cli(cli.main, ["--config", str(cfg), "--rtl-dir", str(STANDIN)])
     return info.value.code, capsys.readouterr().err, tmp_path / "build" / "cli_outcome" / "synth"
 
 
@@ -526,7 +526,7 @@ def test_real_core_make_synth_end_to_end(tiny_core, tmp_path):
     out = ROOT / "build" / "test_synth_tiny_core" / "synth"
     shutil.rmtree(out, ignore_errors=True)
     rtl = Path(info["dir"])
-    cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(rtl), "--no-sim"]
+    cmd = [sys.executable, "-m", "hw.synth", "--config", str(cfg), "--rtl-dir", str(rtl)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-2000:]
     r = json.loads((out / "synth.json").read_text())

@@ -10,57 +10,33 @@ import argparse
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
-from configs.util import atomic_write_bytes, atomic_write_text, write_json
+from configs.util import atomic_write_text, write_json
 from hw.synth import ecp5_board, nextpnr, power, vivado, yosys
 from hw.synth.design import discover_ports, load_design
 from hw.synth.parts import xilinx_capacity
 from hw.synth.tools import ToolError
 
 log = logging.getLogger("synth")
-VCD_MAX_CYCLES = 20000  # enough for stable toggle rates; a whole VCD of 4 sequences is ~0.5 GB
+VCD_MAX_CYCLES = power.VCD_MAX_CYCLES
 
 
-def find_activity(cfg: dict, config_path: str, out: Path, vcd: str | None, run_sim: bool) -> dict | None:
-    """Toggle rates from a VCD: --vcd, else build/NAME/sim/*.vcd, else one `python -m sim --vcd` run (its VCD
-    is deleted after parsing; build/NAME/sim/results.json is restored: --vcd simulates fewer vectors)."""
-    path = Path(vcd) if vcd else None
-    made = False
-    if path is None:
-        found = sorted(build_dir(cfg, "sim").glob("*.vcd"))
-        path = found[0] if found else None
-    if path is None and run_sim:
-        path = out / "activity.vcd"
-        cmd = [sys.executable, "-m", "sim", "--config", config_path, "--vcd", str(path)]
-        results = build_dir(cfg, "sim") / "results.json"
-        saved = results.read_bytes() if results.exists() else None
-        log.info("no VCD found: running %s", " ".join(cmd[1:]))
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=900)
-            ok = proc.returncode == 0 and path.exists()
-        except subprocess.TimeoutExpired:
-            ok = False
-        finally:
-            if saved is not None:
-                atomic_write_bytes(results, saved)
-        if not ok:
-            log.warning("simulation for switching activity failed: power uses the default toggle rate")
-            return None
-        made = True
-    if path is None or not path.exists():
+def find_activity(cfg: dict, vcd: str | None) -> dict | None:
+    """Toggle rates: from --vcd when given, else the sim stage's build/NAME/sim/activity.json (`make sim`
+    writes it from a waveform of its shortest test sequence); None (the default toggle rate) without either."""
+    if vcd:
+        log.info("switching activity from %s (first %d cycles)", vcd, VCD_MAX_CYCLES)
+        return power.parse_vcd(Path(vcd), max_cycles=VCD_MAX_CYCLES)
+    path = build_dir(cfg, "sim") / "activity.json"
+    if not path.is_file():
+        log.warning("%s missing (run `make sim`): power uses the default toggle rate", path)
         return None
-    log.info("switching activity from %s (first %d cycles)", path, VCD_MAX_CYCLES)
-    activity = power.parse_vcd(path, max_cycles=VCD_MAX_CYCLES)
-    if made:
-        path.unlink()
-        activity["source"] = f"python -m sim --vcd (first {activity['cycles']} cycles; VCD deleted)"
-    return activity
+    return json.loads(path.read_text())
 
 
 def synthesize(cfg: dict, config_path: str, args) -> dict:
@@ -89,11 +65,11 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
     else:
         result["vitis_hls"] = {"status": "skipped: no HLS sources in " + str(build_dir(cfg, "hls"))}
 
-    # open flow, 7-series, then the switching-activity simulation: in a second thread (the tools are separate
-    # processes), next to the ECP5 build, which takes longer than both
+    # open flow, 7-series (and the sim stage's switching activity): in a second thread (the tools are separate
+    # processes), next to the ECP5 build, which takes longer
     def xc7_then_activity():
         xc7 = yosys.synth_xc7(design, hw["xilinx_part"], out)
-        return xc7, find_activity(cfg, config_path, out, args.vcd, not args.no_sim)
+        return xc7, find_activity(cfg, args.vcd)
 
     pool = ThreadPoolExecutor(max_workers=1)
     xc7_job = pool.submit(xc7_then_activity)
@@ -218,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hw.synth", description=__doc__.splitlines()[0])
     ap.add_argument("--config", required=True)
     ap.add_argument("--rtl-dir", default=None, help="folder with rtl.json (default build/NAME/rtl)")
-    ap.add_argument("--vcd", default=None, help="VCD for switching activity (default: build/NAME/sim/*.vcd)")
-    ap.add_argument("--no-sim", action="store_true", help="do not run the simulation to get a VCD")
+    ap.add_argument(
+        "--vcd", default=None, help="VCD for the switching activity (default: sim's activity.json)"
+    )
     ap.add_argument("--no-ecp5", action="store_true", help="skip the ECP5 synthesis, place and route")
     ap.add_argument("--pnr-timeout", type=float, default=1800, help="nextpnr time limit in seconds")
     ap.add_argument("--power-only", action="store_true", help="recompute the power estimate of synth.json")
@@ -235,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(
                     f"{out / 'synth.json'}: missing or unreadable (run without --power-only)"
                 ) from None
-            activity = find_activity(cfg, args.config, out, args.vcd, not args.no_sim)
+            activity = find_activity(cfg, args.vcd)
             result = estimate_power(cfg, out, previous, activity)
         else:
             result = synthesize(cfg, args.config, args)

@@ -121,6 +121,9 @@ def net_group(name: str) -> str:
     return "control"
 
 
+VCD_MAX_CYCLES = 20000  # enough for stable toggle rates; a whole VCD of 4 sequences is ~0.5 GB
+
+
 def parse_vcd(path: str | Path, clock: str = "clk", max_cycles: int | None = None) -> dict:
     """Toggle counts per net group of a VCD: {cycles, nets, bits, groups: {g: {bits, toggles, rate}}, logic}.
 
