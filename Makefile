@@ -13,9 +13,9 @@ PYTEST_ARGS ?=
 
 export PYTHONHASHSEED := 0
 
-.PHONY: setup train compress hls rtl sim synth report deploy all test test-all bench lint format clean
+.PHONY: setup train compress hls rtl sim synth cpu report deploy all test test-all bench lint format clean
 
-all: train compress hls rtl sim synth report
+all: train compress hls rtl sim synth cpu report
 
 # ---------------------------------------------------------------------------------------------- setup
 setup: $(STAMP)
@@ -45,6 +45,9 @@ sim: setup
 
 synth: setup
 	$(PY) -m hw.synth --config $(CONFIG)
+
+cpu: setup
+	$(PY) -m scripts.cpu_baseline --config $(CONFIG)
 
 report: setup
 	$(PY) -m scripts.report --config $(CONFIG)

@@ -1,5 +1,6 @@
-"""`make report`: build/NAME/report.md, report.json and PNG plots from the synthesis, the simulation and a CPU
-baseline measured in the same run, next to the published ESE / C-LSTM / E-RNN / Qian et al. figures.
+"""`make report`: build/NAME/report.md, report.json and PNG plots from the synthesis, the simulation and the
+CPU baseline (`make cpu`, measured in the same `make all` run), next to the published ESE / C-LSTM / E-RNN /
+Qian et al. figures. Reads the stages' outputs only (no torch, no training code).
 
 A "frame" is one time step of one input sequence (the ESE convention: one speech frame through the LSTM).
 Every figure carries a label: measured (this run: simulation cycles, nextpnr Fmax, yosys counts, CPU timing),
@@ -9,13 +10,10 @@ estimated (power model, clock targets without timing analysis, analytic scaling)
 from __future__ import annotations
 
 import argparse
-import copy
 import io
 import json
 import logging
-import os
 import statistics
-import time
 from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
@@ -193,85 +191,6 @@ def fpga_rows(cfg: dict, synth: dict | None, cycles: dict | None, model_name: st
             note += f"; timing target {pnr['target_mhz']:g} MHz NOT met"
         rows.append(_row("this design (ECP5 LFE5U-85F)", model_name, vals, labs, note))
     return rows
-
-
-# ---------------------------------------------------------------------------------------------- CPU baseline
-def rapl_energy_uj() -> int | None:
-    """Package energy counter (RAPL through powercap) in uJ, or None when not readable."""
-    base = Path("/sys/class/powercap")
-    total, found = 0, False
-    for f in sorted(base.glob("intel-rapl:*/energy_uj")) if base.exists() else []:
-        try:
-            total += int(f.read_text())
-            found = True
-        except (OSError, ValueError):
-            return None
-    return total if found else None
-
-
-def time_forward(
-    model, x, lengths, min_seconds: float = 0.5, max_reps: int = 200
-) -> tuple[float, float | None]:
-    """(median seconds per forward, joules per forward or None) of model(x, lengths) under torch.no_grad()."""
-    import torch
-
-    with torch.no_grad():
-        model(x, lengths)
-        times = []
-        e0 = rapl_energy_uj()
-        while len(times) < 3 or (sum(times) < min_seconds and len(times) < max_reps):
-            t0 = time.perf_counter()
-            model(x, lengths)
-            times.append(time.perf_counter() - t0)
-        e1 = rapl_energy_uj()
-    joules = (e1 - e0) * 1e-6 / len(times) if e0 is not None and e1 is not None and e1 > e0 else None
-    return statistics.median(times), joules
-
-
-def cpu_rows(cfg: dict, batches=(1, 64), root: str = "build") -> tuple[list[dict], dict]:
-    """PyTorch float inference of the trained model and of its dense counterpart on this CPU."""
-    import torch
-
-    from train.loop import load_trained
-    from train.models import build_model
-
-    threads = cfg["training"]["threads"]
-    torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)
-    model, task = load_trained(cfg, root)
-    dense_cfg = copy.deepcopy(cfg)
-    dense_cfg["compression"]["mode"] = "dense"
-    torch.manual_seed(0)
-    dense = build_model(dense_cfg, task.input_size, task.output_size).eval()
-    X, _, lengths = task.test
-    rows, info = [], {"threads": threads, "rapl": rapl_energy_uj() is not None, "cpu": _cpu_name()}
-    for label, m in (("compressed", model), ("dense", dense)):
-        for b in batches:
-            idx = [i % len(X) for i in range(b)]
-            x = torch.as_tensor(X[idx])
-            ln = torch.as_tensor(lengths[idx])
-            sec, joules = time_forward(m, x, ln)
-            frames = float(ln.sum())
-            vals = {"frames_per_s": frames / sec, "latency_us": 1e6 * sec / (frames / b)}
-            labs = {"frames_per_s": MEASURED, "latency_us": MEASURED}
-            if joules is not None:
-                vals["energy_uj"] = 1e6 * joules / frames
-                labs["energy_uj"] = MEASURED
-            note = f"batch {b}, {threads} thread(s), float32; latency = batch time / frames per sequence"
-            if joules is None:
-                note += "; energy n/a (no readable RAPL counters)"
-            rows.append(_row(f"CPU PyTorch {label}, batch {b}", cfg["name"], vals, labs, note))
-    return rows, info
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip() + f" ({os.cpu_count()} logical CPUs)"
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -538,7 +457,7 @@ def assemble(cfg: dict, rows: list[dict], synth: dict | None, extra: dict, out: 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.report", description=__doc__.splitlines()[0])
     ap.add_argument("--config", required=True)
-    ap.add_argument("--no-cpu", action="store_true", help="skip the CPU baseline (no torch)")
+    ap.add_argument("--no-cpu", action="store_true", help="leave out the CPU rows (build/NAME/cpu/)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     cfg = load_config(args.config)
@@ -564,16 +483,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         log.warning("no build/NAME/sim/results.json: no cycle counts, no FPGA throughput")
     if not args.no_cpu:
-        try:
-            crows, info = cpu_rows(cfg)
-            rows += crows
+        cpu = read_json(build_dir(cfg, "cpu") / "results.json")
+        if cpu is None:
+            log.warning("%s missing (run `make cpu`): no CPU rows", build_dir(cfg, "cpu") / "results.json")
+        else:
+            rows += cpu["rows"]
+            info = cpu["info"]
             extra["cpu"] = info
             extra["preamble"]["CPU baseline"] = (
                 f"{info['cpu']}, torch float32, {info['threads']} thread(s); "
-                f"RAPL energy counters: {'yes' if info['rapl'] else 'n/a'}"
+                f"RAPL energy counters: {'yes' if info['rapl'] else 'n/a'} (make cpu, {cpu['date']})"
             )
-        except FileNotFoundError as exc:
-            log.warning("CPU baseline skipped: %s", exc)
     for name in ("train", "compress"):
         m = read_json(build_dir(cfg, name) / "metrics.json")
         if m:

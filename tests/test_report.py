@@ -197,7 +197,9 @@ def test_cpu_baseline_measures_both_models():
     out = build_dir(cfg, "train", ROOT / "build")
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / "model.pt")
-    rows, info = R.cpu_rows(cfg, batches=(1, 2), root=str(ROOT / "build"))
+    from scripts import cpu_baseline
+
+    rows, info = cpu_baseline.cpu_rows(cfg, batches=(1, 2), root=str(ROOT / "build"))
     assert [r["name"] for r in rows] == [
         "CPU PyTorch compressed, batch 1",
         "CPU PyTorch compressed, batch 2",
