@@ -41,7 +41,7 @@ class R2FRecurrentModule(_R2FModule):
         be = self._be()
         cells = ref.cell_names(model)[self.k]
         xfmt = ref.layer_input_name(model, self.k)
-        if model["cell"] == "bilstm":
+        if len(cells) == 2:  # forward and backward cells
             of = ref.run_cell(be, cells[0], model, X, xfmt, L)
             ob = ref.run_cell(be, cells[1], model, ref.reverse_valid(X, L), xfmt, L)
             out = np.concatenate([of, ref.reverse_valid(ob, L)], axis=2)
@@ -61,7 +61,7 @@ class R2FHeadModule(_R2FModule):
         be = self._be()
         ufmt = ref.cell_output_name(model, ref.cell_names(model)[-1][0])
         v = U.reshape(B * T, -1) if model.get("per_step") else U[np.arange(B), L - 1].copy()
-        if model["cell"] == "bilstm" and not model.get("per_step"):  # backward final state sits at t = 0
+        if len(ref.cell_names(model)[-1]) == 2 and not model.get("per_step"):  # backward final state: t = 0
             half = U.shape[2] // 2
             v[:, half:] = U[:, 0, half:]
         y = be.add([be.mv("head.w", v, ufmt, "head.y"), be.vec("head.b")], "head.y")
