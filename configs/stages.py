@@ -28,14 +28,15 @@ def value_digest(obj) -> str:
 
 
 def read_stage(path: str | Path, target: str) -> dict:
-    """The JSON record a stage wrote; one-line error naming the make target when it is missing or unreadable."""
+    """The JSON record a stage wrote; a one-line error naming the make target when missing or unreadable."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: missing: run `make {target}` first")
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: unreadable ({exc.__class__.__name__}): run `make {target}` again") from None
+        why = exc.__class__.__name__
+        raise ConfigError(f"{path}: unreadable ({why}): run `make {target}` again") from None
 
 
 def check_inputs(path: str | Path, recorded: dict, current: dict, target: str) -> None:

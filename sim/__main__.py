@@ -1,5 +1,5 @@
-"""`make sim`: simulate the rtl stage's design (build/NAME/rtl/: its top, sources and memory images) on Verilator
-over the compress stage's test vectors; one line and exit 2 when either stage is missing or rtl is stale.
+"""`make sim`: simulate the rtl stage's design (build/NAME/rtl/: its top, sources and memory images) on
+Verilator over the compress stage's test vectors; one line and exit 2 when a stage is missing or rtl is stale.
 
 Writes build/NAME/sim/results.json (all vectors; a partial run writes results_<n>_vectors.json). Options:
 --vcd PATH (waveform for switching activity), --wave (same at build/NAME/sim/dump.vcd; both default to 1

@@ -41,8 +41,8 @@ def simulate(
     E: int = 1,
     b: int | None = None,
 ) -> dict:
-    """Compile an artifact and run its vectors through rnn_core; returns {vectors, mismatches, latency[], outputs,
-    build_s, sim_s, design} (the tests' path; `make sim` simulates the rtl stage's folder: simulate_rtl)."""
+    """Compile an artifact and run its vectors through rnn_core; returns {vectors, mismatches, latency[],
+    outputs, build_s, sim_s, design} (the tests' path; `make sim` simulates rtl/'s folder: simulate_rtl)."""
     vec = art.vectors
     T = int(vec["x_int"].shape[1])
     design = program.compile_artifact(art, b=b, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps, E=E)

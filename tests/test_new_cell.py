@@ -1,5 +1,5 @@
-"""A cell defined in one place runs everywhere: a minimal gated unit (MGU, Zhou et al. 2016) declared only as a
-compress.cells.CellDef (plus its torch module below) is bit-exact through the integer reference, the HLS
+"""A cell defined in one place runs everywhere: a minimal gated unit (MGU, Zhou et al. 2016) declared only as
+a compress.cells.CellDef (plus its torch module below) is bit-exact through the integer reference, the HLS
 C-simulation and the RTL simulation, and its float model equals torch.
 
     f = sigmoid(W_f x + U_f h + b_f),  n = tanh(W_n x + U_n (f * h) + b_n),  h' = h + f * (n - h)

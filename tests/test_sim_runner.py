@@ -40,7 +40,7 @@ def test_zero_tests_or_a_failure_is_not_a_pass(module, message, tb_dir):
 
 @pytest.mark.parametrize("cpb,fails", [(1, True), (2, False)])
 def test_a_bad_parameter_stops_the_simulation_build(tb_dir, cpb, fails, capfd):
-    """The modules' elaboration checks ($error) are errors for the simulation build too (-Werror-USERERROR)."""
+    """The modules' elaboration checks ($error) are errors for the simulation build (-Werror-USERERROR)."""
     src = runner.rtl_sources(["uart_tx"])
     if not fails:
         assert runner.run(

@@ -312,7 +312,8 @@ class _CellWriter:
         fn = f"{{P}}_{self.cc}"
         step = (
             f"// cell {cg.cell}: generated from its op graph (compress/graph.py)\n"
-            f"inline void {fn}_step(const ap_int<{xb}> x[{n_in}], {sdecl}ap_int<{ob}> out[{cg.output.n}], {pdecl}) {{\n"
+            f"inline void {fn}_step(const ap_int<{xb}> x[{n_in}], {sdecl}"
+            f"ap_int<{ob}> out[{cg.output.n}], {pdecl}) {{\n"
             "#pragma HLS INLINE off\n" + "\n".join(self.decls + self.body) + "\n}\n"
         )
         zero = "".join(f"    for (unsigned j = 0; j < {v.n}; j++) st_{k}[j] = 0;\n" for k, v in state.items())
@@ -323,7 +324,8 @@ class _CellWriter:
         pos = "(t < len ? len - 1 - t : t)" if cg.reverse else "t"
         seq = (
             f"template <class X_T, class Y_T>\n"
-            f"void {fn}_seq(const X_T x[{self.T * n_in}], unsigned len, Y_T y[{self.T * self.ys}], {pdecl}) {{\n"
+            f"void {fn}_seq(const X_T x[{self.T * n_in}], unsigned len, Y_T y[{self.T * self.ys}], "
+            f"{pdecl}) {{\n"
             f"{sdef}{zero}    ap_int<{ob}> out[{R}];\n"
             f"Time:  // one cell step per iteration: never unrolled\n"
             f"    for (unsigned t = 0; t < {self.T}; t++) {{\n"
@@ -367,10 +369,12 @@ def layer_specs(manifest: dict, arrays: dict, T: int, parallelism: int = 1) -> l
     twr, twi = g.twiddles(hs, "head", ["head.w"])
     bias = g.vec(hs, "head.b", "head.y")
     ub, uf = g.bf(ufmt)
+    dirs = len(graph.layers[-1])  # two: the backward half of u is read at t = 0 (its final state)
+    back_from = n_in - n_in // dirs if dirs > 1 else n_in
     hs.structs.append(
         "struct {P}_head : r2f::head_config {\n"
         f"    static const unsigned n_in = {n_in}, n_out = {hs.n_out}, n_t = {T};\n"
-        f"    static const unsigned back_from = {n_in - n_in // len(graph.layers[-1]) if len(graph.layers[-1]) > 1 else n_in};\n"
+        f"    static const unsigned back_from = {back_from};\n"
         f"    static const bool per_step = {str(hs.per_step).lower()};\n"
         f"    static const int u_bits = {ub}, u_frac = {uf}, y_bits = {yb}, y_frac = {yf};\n"
         f"    static const int tw_bits = {g.tw_bits};\n"

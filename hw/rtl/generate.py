@@ -1,6 +1,7 @@
-"""`make rtl`: compile build/NAME/compress/ into build/NAME/rtl/: a self-contained folder (the library sources,
-the parameter package, the top wrapper, the .mem images, files.f, program.json and rtl.json with the digests of
-its inputs; every path in it is relative to the folder), which `make sim` simulates and `make synth` builds."""
+"""`make rtl`: compile build/NAME/compress/ into build/NAME/rtl/: a self-contained folder (the library
+sources, the parameter package, the top wrapper, the .mem images, files.f, program.json and rtl.json with the
+digests of its inputs; every path in it is relative to the folder), which `make sim` simulates and
+`make synth` builds."""
 
 from __future__ import annotations
 

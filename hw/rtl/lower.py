@@ -3,12 +3,12 @@
 1. `machine_ops`: graph ops -> core operations (MV, EW ADD/MUL/REQ/PWL/MODRELU); sums of more than three
    terms become a partial sum without saturation plus a final ADD (exact: each partial sum fits the data
    width).
-2. `layouts`: every stored value is split into segments at the element offsets its views use (gates of an MV
-   output, the two halves of an ENRNN state); lane-aligned values share their segments, and a segment that does
-   not start on a word (b * E elements) boundary is padded, so sizes need not be multiples of b.
-3. hw/rtl/program.py places them: buffers in the data memory (concatenations share one buffer, consecutive EW operations over
-   adjacent operands merge into one instruction, a new state is written in place when nothing reads the old one
-   afterwards).
+2. `layouts`: every stored value is split into segments at the element offsets its views use (gates of an
+   MV output, the two halves of an ENRNN state); lane-aligned values share their segments, and a segment that
+   does not start on a word (b * E elements) boundary is padded, so sizes need not be multiples of b.
+3. hw/rtl/program.py places them: buffers in the data memory (concatenations share one buffer, consecutive EW
+   operations over adjacent operands merge into one instruction, a new state is written in place when nothing
+   reads the old one afterwards).
 Nothing here knows a cell type: every cell is compiled from its graph alone.
 """
 

@@ -454,7 +454,7 @@ def _matrix_blocks(ctx: _Ctx, name: str, row_segs, col_segs, p_words: int, q_wor
 
 
 def _pack_words(ctx: _Ctx, blocks, k_rows: int, p_words: int, q_words: int) -> int:
-    """Append the matrix's weight words (row group, input block, block row; P lanes per word); returns the base."""
+    """Append a matrix's weight words (row group, input block, block row; P lanes a word); base address."""
     b, P, Bw = ctx.b, ctx.P, ctx.man["quantization"]["weight_bits"]
     WMW = 2 * (b // 2 + 1) * Bw if ctx.hw_fft else b * Bw
     base = len(ctx.wwords)
@@ -535,8 +535,8 @@ def _head(ctx: _Ctx, hg: CellGraph, seq: int, out_parts: list, per_step: bool) -
 def compile_artifact(
     art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None, E: int = 1
 ):
-    """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle, from its op
-    graph (compress/graph.py); caps may force memory sizes (shared test builds)."""
+    """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle, from its
+    op graph (compress/graph.py); caps may force memory sizes (shared test builds)."""
     b, use_fft, DW = _model_checks(art, b, E)
     man, arr = art.manifest, art.arrays
     model = man["model"]

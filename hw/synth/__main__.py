@@ -28,7 +28,7 @@ VCD_MAX_CYCLES = power.VCD_MAX_CYCLES
 
 def find_activity(cfg: dict, vcd: str | None) -> dict | None:
     """Toggle rates: from --vcd when given, else the sim stage's build/NAME/sim/activity.json (`make sim`
-    writes it from a waveform of its shortest test sequence); None (the default toggle rate) without either."""
+    writes it from a waveform of its shortest test sequence); None (default toggle rate) without either."""
     if vcd:
         log.info("switching activity from %s (first %d cycles)", vcd, VCD_MAX_CYCLES)
         return power.parse_vcd(Path(vcd), max_cycles=VCD_MAX_CYCLES)
