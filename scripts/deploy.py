@@ -201,6 +201,17 @@ def vector_cases(cfg: dict, rtl: dict) -> list[dict]:
     return cases
 
 
+def bitstream_clock(cfg: dict) -> float:
+    """The clock the bitstream was built for (synth.json: timing closure may have lowered it), else the
+    configured hardware.ecp5_clock_mhz."""
+    path = build_dir(cfg, "synth") / "synth.json"
+    if path.is_file():
+        board = json.loads(path.read_text()).get("board") or {}
+        if board.get("clock_mhz"):
+            return float(board["clock_mhz"])
+    return cfg["hardware"]["ecp5_clock_mhz"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.deploy", description=__doc__.splitlines()[0])
     ap.add_argument("--config", required=True)
@@ -244,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("--port %s not used: the board was not programmed (%s)", args.port, status)
         elif status == "programmed":
             log.warning("no --port given: checking the protocol in simulation instead")
-        clock = cfg["hardware"]["ecp5_clock_mhz"]  # the bitstream's top: same clock, divisor, FIFO, reset
+        clock = bitstream_clock(cfg)  # the bitstream's top: same clock, divisor, FIFO, reset
         result["run"] = simulate_uart(design, cases, out / "uart_sim", clock_mhz=clock)
     write_json(out / "deploy.json", result)
     r = result["run"]
