@@ -37,3 +37,19 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 def write_json(path: str | Path, obj) -> None:
     """Write obj as indented, key-sorted JSON atomically (deterministic bytes)."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def relative_paths(obj, base: str | Path, root: str | Path):
+    """A copy of obj (dicts, lists, strings) with each absolute path under `base` made relative to it and each
+    other one under `root` (the repository) relative to that: records that survive moving the build folder."""
+    base, root = Path(base).resolve(), Path(root).resolve()
+    if isinstance(obj, dict):
+        return {k: relative_paths(v, base, root) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [relative_paths(v, base, root) for v in obj]
+    if isinstance(obj, str) and obj.startswith("/"):
+        p = Path(obj)
+        for anchor in (base, root):
+            if p.is_relative_to(anchor):
+                return str(p.relative_to(anchor))
+    return obj

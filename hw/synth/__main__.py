@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
-from configs.util import atomic_write_text, write_json
+from configs.util import atomic_write_text, relative_paths, write_json
 from hw.synth import ecp5_board, nextpnr, power, vivado, yosys
 from hw.synth.design import discover_ports, load_design
 from hw.synth.parts import xilinx_capacity
@@ -89,7 +89,7 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
             e["bitstream"] = str(bit)
         else:
             e["bitstream"] = None
-        write_json(out / "synth.json", result)  # partial: the ECP5 figures survive a failed 7-series run
+        write_synth_json(cfg, out, result)  # partial: the ECP5 figures survive a failed 7-series run
         if pnr.get("fmax_mhz") is not None:
             log.info(
                 "ecp5: Fmax %.1f MHz (target %.1f, %s)",
@@ -168,6 +168,14 @@ def _retryable(pnr: dict) -> bool:
     return not pnr.get("timed_out") and pnr.get("fits") is not False and pnr.get("fmax_mhz") is not None
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_synth_json(cfg: dict, out: Path, result: dict) -> None:
+    """synth.json with paths relative to the build folder (or the repository): the folder can move."""
+    write_json(out / "synth.json", relative_paths(result, build_dir(cfg), ROOT))
+
+
 def estimate_power(cfg: dict, out: Path, result: dict, activity: dict | None) -> dict:
     """Add the power estimates (toggle rates from `activity`, the default rate when None) and write
     synth.json / summary.md."""
@@ -181,7 +189,7 @@ def estimate_power(cfg: dict, out: Path, result: dict, activity: dict | None) ->
         result["power_ecp5"] = power.estimate_power(
             "ecp5", result["ecp5"]["counts"], result["board"]["clock_mhz"], activity
         )
-    write_json(out / "synth.json", result)
+    write_synth_json(cfg, out, result)
     atomic_write_text(out / "summary.md", summary(result))
     return result
 
