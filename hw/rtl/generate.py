@@ -129,6 +129,7 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
         "instruction_bits": isa.WIDTH,
         "multipliers": cycles.multipliers(design.params),
         "cycles_per_step": cycles.sequence_cycles(prog, P, design.params["B"], 1)["per_step"],
+        "mac_utilization": cycles.mac_utilization(prog, design.params),
         "ew_words": E,
         "ports": {
             "clk": "clock",
