@@ -124,6 +124,28 @@ def test_fpga_rows_use_fmax_when_timing_fails():
     assert e5["values"]["energy_uj"] == pytest.approx(1e6 * 0.2 / (61.5e6 / 320))
 
 
+def test_like_with_like_ratios_and_utilization_line():
+    """The FPGA-vs-CPU section divides each FPGA row's frames/s by each CPU row's; the utilization line
+    shows the hw.cycles figure."""
+    cfg = {"hardware": {"clock_mhz": 100.0, "xilinx_part": "xc7vx690tffg1761-2"}}
+    cycles = R.sim_cycles({"cycles_per_step": 300, "cycles_per_sequence": 3200, "mean_steps": 10})
+    cpu = R._row("CPU ONNX Runtime, batch 1", "m", {"frames_per_s": 1000.0}, {"frames_per_s": R.MEASURED})
+    md = R.comparison_md(R.fpga_rows(cfg, _fake_synth(), cycles, "m") + [cpu])
+    line = next(x for x in md.splitlines() if x.startswith("| CPU ONNX"))
+    assert "312.50x [estimated]" in line and "192.19x [measured]" in line  # 100e6/320, 61.5e6/320 over 1000
+    assert "No FPGA" in R.comparison_md([cpu])
+    u = {
+        "utilization": 0.25,
+        "lane_utilization": 0.5,
+        "useful_multiplications_per_step": 1200,
+        "multipliers": 40,
+        "cycles_per_step": 120,
+    }
+    assert R.utilization_md(u).startswith(
+        "25.0 % = 1,200 useful"
+    ) and "lanes alone 50.0 %" in R.utilization_md(u)
+
+
 def test_cli_writes_report_with_labels_and_plots(tmp_path):
     name = "test_report_cli"
     cfg = tmp_path / f"{name}.yaml"
