@@ -40,9 +40,11 @@ EBR_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)
 # (LSTM 128, b=8 fft, 16-bit weights and activations) at P=1 and P=2, 2026-12-01: lane products 16 x 20 bits
 # (2 cells each), FFT butterflies 17 x 22-29 (2 cells, 6 products where hw.cycles counts 8), element-wise MUL
 # 18 x 19 (1 cell) and PWL slope 18 x 21 (2 cells); plus one cell for the weight-address product. Measured
-# 69 / 101 MULT18X18D = this model at P=1 / P=2 (docs/rtl.md "Resource estimate").
+# 69 / 101 MULT18X18D = this model at P=1 / P=2 (docs/rtl.md "Resource estimate"). When P is not a power of
+# two, two more address products by P stay multiplications (tests/test_cycles_fit.py, slow: P=3).
 MULT18_PER_MULTIPLIER = {"matvec": 2.0, "fft": 1.5, "ew": 1.5}
 MULT18_FIXED = 1
+MULT18_ADDRESS_NOT_POW2 = 2
 # LUT4 = base + per_matvec_multiplier * matvec multipliers + per_ew_lane * E*b: the plane through yosys
 # synth_ecp5 of the default core at (P, E) = (1, 1), (2, 1), (1, 2): 19,611 / 22,393 / 28,636 LUT4
 # (2026-12-01; docs/rtl.md "Resource estimate" has the check at P=4). nextpnr packs about the same count
@@ -98,6 +100,8 @@ def estimate_ecp5(params: dict, instruction_bits: int) -> dict:
     folded = 4 * params["P"] if params["FFT"] else 0  # products of the real bins' zero imaginary part
     r = MULT18_PER_MULTIPLIER
     mult18 = r["matvec"] * (m["matvec"] - folded) + r["fft"] * m["fft"] + r["ew"] * m["ew"] + MULT18_FIXED
+    P = params["P"]
+    mult18 += MULT18_ADDRESS_NOT_POW2 if P & (P - 1) else 0
     ebr = sum(c * ebr_for(d, w) for d, w, c in core_memories(params, instruction_bits).values())
     lut = LUT4_MODEL
     lut4 = lut["base"] + lut["per_matvec_multiplier"] * m["matvec"]

@@ -45,6 +45,9 @@ def test_estimate_by_hand():
     lut = fit.LUT4_MODEL
     lut4 = lut["base"] + lut["per_matvec_multiplier"] * 40 + lut["per_ew_lane"] * 8
     assert fit.estimate_ecp5(p, isa.WIDTH) == {"mult18": int(-(-mult // 1)), "ebr": ebr, "lut4": round(lut4)}
+    # P=3 (not a power of two): one more lane and the two address products by P
+    p3 = fit.estimate_ecp5(p | {"P": 3}, isa.WIDTH)["mult18"]
+    assert p3 == int(-(-(mult + (20 - 4) * r["matvec"] + fit.MULT18_ADDRESS_NOT_POW2) // 1))
 
 
 def _art(tmp_path=None, name="fitcfg"):
@@ -143,3 +146,31 @@ def test_make_rtl_with_auto_records_the_choice(tmp_path):
     assert (info["params"]["P"], info["params"]["E"]) == (f["P"], f["E"])
     assert f["margin"] == fit.MARGIN and fit.fits(f["estimate"])
     assert info["mac_utilization"]["cycles_per_step"] == info["cycles_per_step"] == f["cycles_per_step"]
+
+
+@pytest.mark.slow
+def test_estimate_against_synth_ecp5(tmp_path):
+    """yosys synth_ecp5 of a small core (LSTM 12 -> 32, b=8 fft, P=3, 16-bit like the calibration core):
+    MULT18X18D as estimated, EBR at most the estimate (an upper bound), LUT4 not above the estimate by more
+    than the margin."""
+    from hw.rtl import generate
+    from hw.synth import yosys
+    from hw.synth.design import load_design
+
+    name = "fitsynth"
+    _art(tmp_path, name)
+    cfg = validate({"name": name, "hardware": {"parallelism": 3}})
+    import os
+
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        info = generate.generate(cfg)
+    finally:
+        os.chdir(old)
+    design = load_design(tmp_path / "build" / name / "rtl")
+    got = yosys.synth_ecp5(design, design.top, [], tmp_path / "ecp5")["counts"]
+    est = info["ecp5_estimate"]
+    assert got["mult18"] == est["mult18"], (got, est)
+    assert got["ebr"] <= est["ebr"], (got, est)
+    assert got["lut4"] <= est["lut4"] / (1 - fit.MARGIN), (got, est)
