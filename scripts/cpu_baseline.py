@@ -261,6 +261,7 @@ def cpu_rows(cfg: dict, batches=(1, N_SEQUENCES), root: str = "build") -> tuple[
         "mean_length": float(lengths.mean()),
         "assumed_w_per_thread": None if rapl_energy_uj() is not None else ASSUMED_W_PER_THREAD,
         "not_measured": skipped,
+        "load_average_1min": round(os.getloadavg()[0], 2),  # other jobs on the same cores slow every row
         "max_abs_dy_vs_step_loop": {},
     }
     rows = []

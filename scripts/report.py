@@ -532,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             extra["preamble"]["CPU baseline"] = (
                 f"{info['cpu']}, float32, {info['threads']} thread(s) for every runtime (torch "
-                f"{info.get('torch', '?')}, onnxruntime {info.get('onnxruntime', 'n/a')}); energy {energy} "
+                f"{info.get('torch', '?')}, onnxruntime {info.get('onnxruntime', 'n/a')}); 1-minute load "
+                f"average {info.get('load_average_1min', 'n/a')} at the start; energy {energy} "
                 f"(make cpu, {cpu['date']})"
             )
             for what, why in info.get("not_measured", {}).items():
