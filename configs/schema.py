@@ -51,6 +51,20 @@ def _bool(default, doc=""):
     return Key((bool,), default, doc=doc)
 
 
+def _int_or_auto(lo: int, hi: int | None):
+    """Value check of a key that takes an integer in [lo, hi] or the string 'auto'."""
+
+    def check(value):
+        if value == "auto":
+            return None
+        if not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+            top = f" and <= {hi}" if hi is not None else ""
+            return f"must be an integer >= {lo}{top} or 'auto'"
+        return None
+
+    return check
+
+
 TASKS = ("copying", "adding", "digits_row", "digits_pixel", "japanese_vowels", "npz")
 CELLS = ("lstm", "gru", "enrnn", "scornn", "momentum_lstm", "bilstm")
 MODES = ("dense", "circulant", "admm")
@@ -123,8 +137,20 @@ SCHEMA: dict[str, Any] = {
         ),
     },
     "hardware": {
-        "parallelism": _int(1, 1, doc="P: blocks processed per cycle in the matrix-vector unit"),
-        "ew_words": _int(1, 1, 64, doc="RTL element-wise unit: b-lane words per cycle (power of two)"),
+        "parallelism": Key(
+            (int, str),
+            1,
+            check=_int_or_auto(1, None),
+            doc="P: blocks processed per cycle in the matrix-vector unit; auto: the fastest P whose resource "
+            "estimate fits the ECP5-85F with a 15 % margin (hw/fit.py)",
+        ),
+        "ew_words": Key(
+            (int, str),
+            1,
+            check=_int_or_auto(1, 64),
+            doc="RTL element-wise unit: b-lane words per cycle (power of two); auto: chosen with P "
+            "(hw/fit.py)",
+        ),
         "clock_mhz": _num(100.0, 1.0, 1000.0, doc="target clock for synthesis"),
         "xilinx_part": _str("xc7vx690tffg1761-2", doc="7-series part (ADM-7V3 board of C-LSTM/E-RNN)"),
         "ecp5_clock_mhz": _num(

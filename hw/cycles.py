@@ -8,6 +8,15 @@ Per instruction (one fetch cycle each):
 - IN: 1 + beats; OUT: 1 + 2 per word; LOOP, ENDLOOP, HALT: 1.
 A sequence of L steps costs the instructions after IN with every loop body repeated L times, up to the last
 beat of its last OUT. `cycle_errors` compares the model with simulated latencies (the tests require 0).
+
+MAC utilization (`mac_utilization`) = useful multiplications per step / (multipliers x cycles per step), over
+the loop bodies of one step (the head outside the loop is left out of both). Useful multiplications are those
+of the matrix-vector products of the program's MV instructions, counted per b x b block pair actually in the
+matrix (pb row blocks x n input blocks; lanes of a last, partial row group are idle and not counted):
+fft = b/2 + 1 complex bin MACs per block pair (the rfft bins of a real block), 4 real multiplications each;
+direct = b*b per block; dense = one per matrix element (b*b per block of the padded matrix). FFT/IFFT
+butterflies and element-wise products are not counted as useful. Multipliers = `multipliers()["total"]`
+(matrix lanes + FFT/IFFT + element-wise lanes); `lane_utilization` divides by the matrix lanes only.
 """
 
 from __future__ import annotations
@@ -95,6 +104,34 @@ def _loop_bodies(prog: list[dict]) -> list[dict]:
     return out
 
 
+def useful_multiplications(ins: dict, b: int) -> int:
+    """Multiplications one MV instruction needs (see the module docstring); 0 for any other instruction."""
+    if ins["op"] != "MV":
+        return 0
+    blocks = ins["pb"] * ins["n"]
+    if ins.get("fft") and not ins.get("dense"):
+        return blocks * 4 * (b // 2 + 1)
+    return blocks * b * b
+
+
+def mac_utilization(prog: list[dict], params: dict) -> dict:
+    """Useful multiplications per step / (multipliers x cycles per step) of a compiled program on a core with
+    these parameters (B, P, E, FFT, DIRECT, DENSE); also the matrix lanes' share alone."""
+    b, P = params["B"], params["P"]
+    body = _loop_bodies(prog)
+    useful = sum(useful_multiplications(ins, b) for ins in body)
+    cyc = sum(instr_cycles(ins, P, b) for ins in body)
+    mult = multipliers(params)
+    return {
+        "useful_multiplications_per_step": useful,
+        "cycles_per_step": cyc,
+        "multipliers": mult["total"],
+        "utilization": useful / (mult["total"] * cyc) if cyc else 0.0,
+        "lane_utilization": useful / (mult["matvec"] * cyc) if cyc and mult["matvec"] else 0.0,
+        "definition": "useful MV multiplications per step / (multipliers x cycles per step); hw/cycles.py",
+    }
+
+
 def fft_multipliers(b: int) -> int:
     """Real multipliers of one size-b FFT network as fft_dit.sv builds it: none for W = 1 and W = -j, two when
     |Re W| = |Im W|, four otherwise (per butterfly of each stage)."""
@@ -152,6 +189,7 @@ def layer_report(
     d = program.compile_artifact(art, P=P, T_max=1, E=E)
     per_step = sequence_cycles(d.prog, P, b, 1)["per_step"]
     mv = sum(instr_cycles(i, P, b) for i in d.prog if i["op"] == "MV" and "head" not in i.get("note", ""))
+    util = mac_utilization(d.prog, d.params)
     return {
         "input_size": input_size,
         "hidden": hidden,
@@ -164,11 +202,14 @@ def layer_report(
         "cycles_per_step": per_step,
         "matvec_cycles_per_step": mv,
         "multipliers": multipliers(d.params),
+        "mac_utilization": util["utilization"],
+        "useful_multiplications_per_step": util["useful_multiplications_per_step"],
     }
 
 
 def main(argv=None) -> int:
-    """Print the Google-LSTM-shaped layer (153 inputs, 1024 cells, 512 projection, peepholes) at b=8."""
+    """Print the Google-LSTM-shaped layer (153 inputs, 1024 cells, 512 projection, peepholes) at b=8 (--b):
+    cycles per step and MAC utilization for the largest P within the multiplier budget."""
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m hw.cycles", description=main.__doc__)
@@ -176,8 +217,8 @@ def main(argv=None) -> int:
     ap.add_argument("--b", type=int, default=8)
     args = ap.parse_args(argv)
     print(
-        "| mode | E | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz |\n"
-        "|---|---|---|---|---|---|---|"
+        "| mode | E | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz | "
+        "MAC utilization |\n|---|---|---|---|---|---|---|---|"
     )
     for mode in ("direct", "fft"):
         for E in (1, 2, 4, 8):
@@ -188,7 +229,8 @@ def main(argv=None) -> int:
             r = layer_report(153, 1024, 512, True, args.b, mode, P, E)
             print(
                 f"| {mode} | {E} | {P} | {r['multipliers']['total']} | {r['cycles_per_step']} | "
-                f"{r['matvec_cycles_per_step']} | {r['cycles_per_step'] / 200:.1f} |"
+                f"{r['matvec_cycles_per_step']} | {r['cycles_per_step'] / 200:.1f} | "
+                f"{100 * r['mac_utilization']:.1f} % |"
             )
     return 0
 

@@ -6,8 +6,9 @@ resources are an analytic estimate calibrated on synthesized smaller cores:
   FFT/IFFT, element-wise unit and controller are shared). Two small cores of the same b, widths and mode with
   P1 < P2 lanes are synthesized (yosys synth_xilinx via hw.synth) and the line through them is evaluated at P.
 - Block RAM is computed from the target core's memories (data memory with three read copies, weight memory
-  P lanes wide, program) with the RAMB36 aspect ratios of UG473 (32Kx1 ... 512x72), and checked against the
-  synthesized calibration cores (model vs yosys, printed).
+  P lanes wide, program) with the RAMB36 aspect ratios of UG473 (32Kx1 ... 512x72) by hw/fit.py's memory
+  model (the one `hardware.parallelism: auto` uses), and checked against the synthesized calibration cores
+  (model vs yosys, printed).
 Cycles per frame come from the RTL owner's analytical cycle model (hw.cycles, checked against Verilator within
 5 %), the clock is the configured 200 MHz target (no timing analysis), power is hw.synth.power's model. Every
 figure is therefore labelled "estimated"; the published ESE / C-LSTM / E-RNN rows sit beside it.
@@ -20,48 +21,19 @@ import copy
 import hashlib
 import json
 import logging
-import math
 import os
 import time
 from pathlib import Path
 
 from configs.schema import load_config
 from configs.util import atomic_write_text, write_json
+from hw.fit import bram36_for, memory_model  # noqa: F401 (the block RAM model lives in hw/fit.py)
 
 log = logging.getLogger("bench_hw")
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ["configs/google_lstm_b8.yaml", "configs/google_lstm_b16.yaml"]
 GOOGLE = {"input_size": 153, "hidden": 1024, "projection": 512, "peepholes": True}
 CALIB_SHAPE = {"input_size": 16, "hidden": 32, "projection": 16, "peepholes": True}  # same cell, small
-# RAMB36E1 / RAMB18E1 aspect ratios (depth, width) with the simple-dual-port widest ones (512 x 72, 512 x 36),
-# UG473 "7 Series FPGAs Memory Resources"
-RAMB36_SHAPES = [(32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72)]
-RAMB18_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
-
-
-def bram36_for(depth: int, width: int) -> float:
-    """RAMB36 blocks for one depth x width memory (best aspect ratio; a half block if one RAMB18 holds it)."""
-    if any(depth <= d and width <= w for d, w in RAMB18_SHAPES):
-        return 0.5
-    return float(min(math.ceil(width / w) * math.ceil(depth / d) for d, w in RAMB36_SHAPES))
-
-
-def memory_model(params: dict, instruction_bits: int) -> dict:
-    """Block RAM of the core's memories from its parameters (names as in hw/rtl/rnn_core.sv)."""
-    b, P, fft = params["B"], params["P"], params["FFT"]
-    nb = b // 2 + 1
-    wmw = 2 * nb * params["BW"] if fft else b * params["BW"]
-    mems = {
-        "data memory (3 read copies)": (params["DM_DEPTH"], b * params["DW"], 3),
-        "weights": (params["WDEPTH"], P * wmw, 1),
-        "program": (params["PROG_DEPTH"], instruction_bits, 1),
-    }
-    out = {
-        name: {"depth": d, "width": w, "copies": c, "bram36": c * bram36_for(d, w)}
-        for name, (d, w, c) in mems.items()
-    }
-    out["total"] = sum(v["bram36"] for v in out.values())
-    return out
 
 
 def make_rtl(cfg: dict, shape: dict, P: int, out: Path) -> dict:

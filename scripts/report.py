@@ -193,6 +193,35 @@ def fpga_rows(cfg: dict, synth: dict | None, cycles: dict | None, model_name: st
     return rows
 
 
+def utilization_md(util: dict | None) -> str | None:
+    """One line on the MAC utilization (hw.cycles.mac_utilization, as written by make sim / make rtl)."""
+    if not util:
+        return None
+    return (
+        f"{100 * util['utilization']:.1f} % = {util['useful_multiplications_per_step']:,} useful "
+        f"multiplications per step / ({util['multipliers']:,} multipliers x "
+        f"{util['cycles_per_step']:,} cycles per step); "
+        f"matrix lanes alone {100 * util['lane_utilization']:.1f} % (hw.cycles)"
+    )
+
+
+def comparison_md(rows: list[dict]) -> str:
+    """Like with like: each FPGA row's frames/s over each CPU row's (same model, same run)."""
+    fpga = [r for r in rows if r["name"].startswith("this design") and r["values"].get("frames_per_s")]
+    cpu = [r for r in rows if r["name"].startswith("CPU ") and r["values"].get("frames_per_s")]
+    if not fpga or not cpu:
+        return "No FPGA or CPU rows to compare (run `make sim synth cpu`)."
+    head = "| CPU row | CPU frames/s | " + " | ".join(f"{r['name']} / CPU" for r in fpga) + " |"
+    lines = [head, "|" + "---|" * (len(fpga) + 2)]
+    for c in cpu:
+        cf = c["values"]["frames_per_s"]
+        ratios = [f"{f['values']['frames_per_s'] / cf:.2f}x [{f['labels']['frames_per_s']}]" for f in fpga]
+        lines.append(
+            f"| {c['name']} | {fmt(cf)} [{c['labels']['frames_per_s']}] | " + " | ".join(ratios) + " |"
+        )
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------- output
 def fmt(v, key: str = "") -> str:
     if v is None:
@@ -482,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         log.warning("no build/NAME/sim/results.json: no cycle counts, no FPGA throughput")
+    rtl = read_json(build_dir(cfg, "rtl") / "rtl.json")
+    util = (sim or {}).get("mac_utilization") or (rtl or {}).get("mac_utilization")
+    if util_line := utilization_md(util):
+        extra["mac_utilization"] = util
+        extra["preamble"]["MAC utilization"] = util_line
     if not args.no_cpu:
         cpu = read_json(build_dir(cfg, "cpu") / "results.json")
         if cpu is None:
@@ -490,15 +524,26 @@ def main(argv: list[str] | None = None) -> int:
             rows += cpu["rows"]
             info = cpu["info"]
             extra["cpu"] = info
-            extra["preamble"]["CPU baseline"] = (
-                f"{info['cpu']}, torch float32, {info['threads']} thread(s); "
-                f"RAPL energy counters: {'yes' if info['rapl'] else 'n/a'} (make cpu, {cpu['date']})"
+            energy = (
+                "RAPL (measured)"
+                if info["rapl"]
+                else f"estimated at {info.get('assumed_w_per_thread')} W per thread (no RAPL counters; "
+                "scripts/cpu_baseline.py ASSUMED_W_PER_THREAD gives the source)"
             )
+            extra["preamble"]["CPU baseline"] = (
+                f"{info['cpu']}, float32, {info['threads']} thread(s) for every runtime (torch "
+                f"{info.get('torch', '?')}, onnxruntime {info.get('onnxruntime', 'n/a')}); 1-minute load "
+                f"average {info.get('load_average_1min', 'n/a')} at the start; energy {energy} "
+                f"(make cpu, {cpu['date']})"
+            )
+            for what, why in info.get("not_measured", {}).items():
+                extra["preamble"][f"CPU {what}"] = f"not measured: {why}"
     for name in ("train", "compress"):
         m = read_json(build_dir(cfg, name) / "metrics.json")
         if m:
             keys = ("test_metric", "float_metric", "fixed_metric", "compression_ratio", "metric_name")
             extra["preamble"][f"{name} metrics"] = ", ".join(f"{k} {fmt(m[k])}" for k in keys if k in m)
+    extra["sections"]["FPGA vs CPU (same model, this run)"] = comparison_md(rows)
     rows += published_rows()
     assemble(cfg, rows, synth, extra, out, f"{cfg['name']}: RNN on FPGA, report")
     print(perf_table(rows))

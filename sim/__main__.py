@@ -105,6 +105,7 @@ def main(argv=None) -> int:
         "sim_s": round(r["sim_s"], 2),
         "params": info["params"],
         "multipliers": cycles.multipliers(info["params"]),
+        "mac_utilization": cycles.mac_utilization(prog, info["params"]),
         "memory_images": r["memory_images"],
         "rtl_inputs": info.get("inputs", {}),
         "note": "cycles counted from the last input beat to the last output beat",

@@ -124,6 +124,28 @@ def test_fpga_rows_use_fmax_when_timing_fails():
     assert e5["values"]["energy_uj"] == pytest.approx(1e6 * 0.2 / (61.5e6 / 320))
 
 
+def test_like_with_like_ratios_and_utilization_line():
+    """The FPGA-vs-CPU section divides each FPGA row's frames/s by each CPU row's; the utilization line
+    shows the hw.cycles figure."""
+    cfg = {"hardware": {"clock_mhz": 100.0, "xilinx_part": "xc7vx690tffg1761-2"}}
+    cycles = R.sim_cycles({"cycles_per_step": 300, "cycles_per_sequence": 3200, "mean_steps": 10})
+    cpu = R._row("CPU ONNX Runtime, batch 1", "m", {"frames_per_s": 1000.0}, {"frames_per_s": R.MEASURED})
+    md = R.comparison_md(R.fpga_rows(cfg, _fake_synth(), cycles, "m") + [cpu])
+    line = next(x for x in md.splitlines() if x.startswith("| CPU ONNX"))
+    assert "312.50x [estimated]" in line and "192.19x [measured]" in line  # 100e6/320, 61.5e6/320 over 1000
+    assert "No FPGA" in R.comparison_md([cpu])
+    u = {
+        "utilization": 0.25,
+        "lane_utilization": 0.5,
+        "useful_multiplications_per_step": 1200,
+        "multipliers": 40,
+        "cycles_per_step": 120,
+    }
+    assert R.utilization_md(u).startswith(
+        "25.0 % = 1,200 useful"
+    ) and "lanes alone 50.0 %" in R.utilization_md(u)
+
+
 def test_cli_writes_report_with_labels_and_plots(tmp_path):
     name = "test_report_cli"
     cfg = tmp_path / f"{name}.yaml"
@@ -175,7 +197,9 @@ def test_cli_missing_inputs(tmp_path):
     assert proc.returncode == 2 and "synth.json" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_cpu_baseline_measures_both_models():
+def test_cpu_baseline_rows_per_runtime_and_batch():
+    """make cpu's rows: fused kernel, ONNX Runtime and our step loop at each batch size, all measured, the
+    fused and ONNX outputs equal to the trained model's; energy estimated (and said so) without RAPL."""
     import torch
 
     torch.set_num_threads(1)
@@ -201,12 +225,93 @@ def test_cpu_baseline_measures_both_models():
 
     rows, info = cpu_baseline.cpu_rows(cfg, batches=(1, 2), root=str(ROOT / "build"))
     assert [r["name"] for r in rows] == [
-        "CPU PyTorch compressed, batch 1",
-        "CPU PyTorch compressed, batch 2",
-        "CPU PyTorch dense, batch 1",
-        "CPU PyTorch dense, batch 2",
+        f"CPU {rt}, batch {b}"
+        for rt in ("PyTorch fused nn.LSTM", "ONNX Runtime", "PyTorch (our step loop)")
+        for b in (1, 2)
     ]
+    assert max(info["max_abs_dy_vs_step_loop"].values()) < 1e-5 and not info["not_measured"]
     for r in rows:
         assert r["values"]["frames_per_s"] > 0 and r["labels"]["frames_per_s"] == R.MEASURED
         if not info["rapl"]:
-            assert r["values"]["energy_uj"] is None and "n/a" in r["note"]
+            assert r["labels"]["energy_uj"] == R.ESTIMATED and " W x 1 thread" in r["note"]
+
+
+def _random_model(cell: str, **model):
+    import torch
+
+    from configs.schema import validate
+    from train.models import build_model
+
+    cfg = validate(
+        {
+            "model": {"cell": cell, "hidden": 8, **model},
+            "compression": {"mode": "circulant", "block_size": 4},
+        }
+    )
+    torch.manual_seed(1)
+    return build_model(cfg, 5, 3).eval()
+
+
+def _inputs():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((4, 7, 5)).astype(np.float32), np.array([7, 3, 5, 1])
+
+
+@pytest.mark.parametrize(
+    "cell,extra",
+    [("lstm", {}), ("lstm", {"projection": 4}), ("lstm", {"layers": 2}), ("gru", {}), ("bilstm", {})],
+)
+def test_fused_and_onnx_equal_our_model(cell, extra, tmp_path):
+    """torch.nn.LSTM/GRU with the dense-equivalent weights, and its ONNX export under ONNX Runtime (with the
+    sequence lengths), give our float model's outputs on variable-length batches."""
+    from scripts import cpu_baseline
+
+    model = _random_model(cell, **extra)
+    fns, skipped = cpu_baseline.runners(model, tmp_path / "m.onnx", 1)
+    if extra.get("projection"):  # the ONNX LSTM operator has no projection
+        assert list(skipped) == ["ONNX Runtime"] and len(fns) == 2
+    else:
+        assert not skipped and len(fns) == 3
+    x, ln = _inputs()
+    ref = fns["PyTorch (our step loop)"](x, ln)
+    for label, fn in fns.items():
+        assert abs(fn(x, ln) - ref).max() < 1e-5, label
+        one = fn(x[1:2, : ln[1]], ln[1:2])  # batch 1 at its own length
+        assert abs(one - ref[1:2]).max() < 1e-5, label
+
+
+def test_fused_defects_are_caught(tmp_path):
+    """Injected defects: the GRU's recurrent bias dropped, or ONNX run without the sequence lengths (padding
+    steps treated as input), change the outputs beyond the tolerance above."""
+    import numpy as np
+    import torch
+
+    from scripts import cpu_baseline
+
+    x, ln = _inputs()
+    gru = _random_model("gru")
+    ref = gru(torch.from_numpy(x), torch.from_numpy(ln)).detach().numpy()
+    fused = cpu_baseline.fused_model(gru)
+    with torch.no_grad():
+        fused.rnn.bias_hh_l0.zero_()
+        assert abs(fused(torch.from_numpy(x), torch.from_numpy(ln)).numpy() - ref).max() > 1e-3
+    lstm = _random_model("lstm")
+    fused = cpu_baseline.fused_model(lstm)
+    sess = cpu_baseline.ort_session(cpu_baseline.export_onnx(fused, 5, tmp_path / "m.onnx"), 1)
+    full = np.full(len(ln), x.shape[1], dtype=np.int32)
+    y = sess.run(None, {"x": x, "lengths": full})[0]
+    ref = lstm(torch.from_numpy(x), torch.from_numpy(ln)).detach().numpy()
+    assert abs(y - ref).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "cell,extra", [("enrnn", {"n2": 4}), ("momentum_lstm", {}), ("lstm", {"peepholes": True})]
+)
+def test_cells_without_fused_kernel_keep_our_model(cell, extra, tmp_path):
+    from scripts import cpu_baseline
+
+    fns, skipped = cpu_baseline.runners(_random_model(cell, **extra), tmp_path / "m.onnx", 1)
+    assert list(fns) == ["PyTorch (our step loop)"]
+    assert set(skipped) == {"PyTorch fused kernel", "ONNX Runtime"} and all(skipped.values())

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         backend=backend,
         part=hw["xilinx_part"],
         clock_mhz=hw["clock_mhz"],
-        parallelism=hw["parallelism"],
+        parallelism=hw["parallelism"] if hw["parallelism"] != "auto" else 1,  # auto sizes the RTL core only
     )
     t0 = time.monotonic()
     graph.compile()  # writes the project (build_prj.tcl, firmware/) and builds the C-simulation library

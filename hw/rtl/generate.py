@@ -13,7 +13,7 @@ from compress.artifact import MANIFEST, VECTORS, WEIGHTS, load_artifact
 from configs.schema import build_dir, load_config
 from configs.stages import files_digest, value_digest
 from configs.util import atomic_write_text, write_json
-from hw import cycles
+from hw import cycles, fit
 from hw.rtl import LIBRARY, RTL_DIR, isa, program
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,10 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
     T = max(T, t_max or 0)
     P = cfg["hardware"]["parallelism"]
     E = cfg["hardware"].get("ew_words", 1)
+    chosen = None
+    if "auto" in (P, E):
+        chosen = fit.choose(art, cfg["compression"]["block_size"], P, E, T)
+        P, E = chosen["P"], chosen["E"]
     design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T, E=E)
     out = Path(out or build_dir(cfg, "rtl"))
     out.mkdir(parents=True, exist_ok=True)
@@ -130,7 +134,10 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
         "instruction_bits": isa.WIDTH,
         "multipliers": cycles.multipliers(design.params),
         "cycles_per_step": cycles.sequence_cycles(prog, P, design.params["B"], 1)["per_step"],
+        "mac_utilization": cycles.mac_utilization(prog, design.params),
         "ew_words": E,
+        "fit": chosen or {"P": P, "E": E, "note": "hardware.parallelism / ew_words as configured (not auto)"},
+        "ecp5_estimate": fit.estimate_ecp5(design.params, isa.WIDTH),
         "ports": {
             "clk": "clock",
             "rst": "synchronous reset, active high",

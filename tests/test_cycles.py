@@ -1,0 +1,82 @@
+"""hw.cycles.mac_utilization against hand-computed small programs (no simulation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hw import cycles
+from tests.published import figures
+
+FFT8 = {"B": 8, "P": 2, "E": 1, "FFT": 1, "DIRECT": 0, "DENSE": 0}
+
+
+def _prog(*body: dict) -> list[dict]:
+    """IN, a head MV outside the loop, LOOP <body> ENDLOOP, OUT, HALT."""
+    head = dict(op="MV", n=5, g=1, pb=1, dense=0, fft=1, note="mv head.w")
+    return [
+        dict(op="IN", n=1),
+        dict(op="LOOP", last=0),
+        *body,
+        dict(op="ENDLOOP"),
+        head,
+        dict(op="OUT", n=1),
+        dict(op="HALT"),
+    ]
+
+
+def test_fft_program_by_hand():
+    """b=8 fft, P=2: an MV of 3 row blocks x 2 input blocks (two row groups, the second half empty) + an EW
+    over 4 words + ENDLOOP; the head MV after the loop counts in neither numerator nor denominator."""
+    prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
+    # MV: fetch, 2 + log2(8) + 1 input-FFT cycles -> first MAC cycle 7; group 0 hands over at 7 + 2 + 1 = 10,
+    # drains 2 lanes + 1 + 3 (IFFT) -> free at 16; group 1 MACs from 11, hands over at max(14, 16) = 16,
+    # drain 1 + 1 + 3 -> 21; + 2 = 23. EW: 4 + 4 = 8. ENDLOOP: 1.
+    cyc = 23 + 8 + 1
+    useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
+    mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
+    u = cycles.mac_utilization(prog, FFT8)
+    assert u["cycles_per_step"] == cyc and u["useful_multiplications_per_step"] == useful
+    assert u["multipliers"] == mults
+    assert u["utilization"] == pytest.approx(useful / (mults * cyc))
+    assert u["lane_utilization"] == pytest.approx(useful / (2 * 4 * 5 * cyc))
+
+
+def test_direct_and_dense_by_hand():
+    """b=4 direct core with a dense path, P=1: a circulant MV (2 x 3 blocks, b*b each) and a dense MV
+    (1 x 2 blocks, one multiplication per element)."""
+    params = {"B": 4, "P": 1, "E": 1, "FFT": 0, "DIRECT": 1, "DENSE": 1}
+    prog = _prog(
+        dict(op="MV", n=3, g=2, pb=2, dense=0, fft=0),
+        dict(op="MV", n=2, g=1, pb=1, dense=1, fft=0),
+    )
+    # circulant: t=1; g0 hands at 1+3+1 = 5, free 5+1+1 = 7; g1 from 6, hands at max(10, 7) = 10, free 12;
+    # + 2 = 14. dense (K = 2*4 = 8 rows): hands at 1+8+1 = 10, free 12, + 2 = 14. ENDLOOP 1.
+    cyc = 14 + 14 + 1
+    useful = 2 * 3 * 16 + 1 * 2 * 16
+    mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
+    u = cycles.mac_utilization(prog, params)
+    got = (u["cycles_per_step"], u["useful_multiplications_per_step"], u["multipliers"])
+    assert got == (cyc, useful, mults)
+    assert u["utilization"] == pytest.approx(useful / (mults * cyc))
+
+
+def test_defects_are_caught(monkeypatch):
+    """Injected defects: counting the idle lanes of a partial row group, or b complex bins instead of b/2+1,
+    change the hand-computed fft figure."""
+    prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
+    good = cycles.mac_utilization(prog, FFT8)["useful_multiplications_per_step"]
+    assert good == 120
+    real = cycles.useful_multiplications
+    padded = [dict(i, pb=i["g"] * FFT8["P"]) if i["op"] == "MV" else i for i in prog]
+    assert cycles.mac_utilization(padded, FFT8)["useful_multiplications_per_step"] != good
+    monkeypatch.setattr(cycles, "useful_multiplications", lambda ins, b: real(ins, 2 * b - 2))
+    assert cycles.mac_utilization(prog, FFT8)["useful_multiplications_per_step"] != good
+
+
+def test_google_lstm_layer_counts_every_block():
+    """Google LSTM at b=8 fft: the loop body's MVs cover the published circulant weight count / 8 block pairs
+    (gates 512 x 84 blocks with the input padded to 160, projection 64 x 128), 20 multiplications each."""
+    (weights,) = figures(r"block-circulant b = 8: ([\d,]+)")
+    r = cycles.layer_report(153, 1024, 512, True, 8, "fft", 48)
+    assert r["useful_multiplications_per_step"] == weights / 8 * 20
+    assert 0 < r["mac_utilization"] < 1
