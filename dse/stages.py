@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,16 @@ def write_config(work: Path, name: str, cfg: dict) -> Path:
     return path
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the parent (the Ray worker) dies: a killed sweep leaves no stage running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+
+
 def run_stage(work: Path, module: str, name: str, cfg: dict, *extra: str) -> str | None:
     """Run `python -m MODULE --config work/configs/NAME.yaml` in work/; None when it succeeded, else the error
     line prefixed by the module. stdout + stderr go to work/logs/NAME.MODULE.log."""
@@ -50,7 +61,7 @@ def run_stage(work: Path, module: str, name: str, cfg: dict, *extra: str) -> str
     threads = str(cfg["training"]["threads"])
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0", OMP_NUM_THREADS=threads)
     cmd = [sys.executable, "-m", module, "--config", str(path), *extra]
-    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, preexec_fn=_die_with_parent)
     log = work / "logs" / f"{name}.{module}.log"
     atomic_write_text(log, f"$ {' '.join(cmd)}\n{proc.stdout}\n--- stderr\n{proc.stderr}")
     if proc.returncode != 0:
