@@ -240,3 +240,19 @@ def test_pruning_follows_each_requirement():
     assert estimate.prune_reason(est, cfg, {"max_multipliers": 50}) is None
     assert estimate.prune_reason(est, cfg, {"max_multipliers": 49}) == "multipliers 50 > 49"
     assert estimate.prune_reason(est, cfg, {"max_bram36": 3.5}) == "bram36 4 > 3.5"
+
+
+@pytest.mark.slow
+def test_synthesized_point_has_resources_and_energy(ray_local, tmp_path):
+    """One point through yosys synth_xilinx: LUT/DSP counts, the power estimate and energy per frame."""
+    raw = dict(TINY, phase1={"training.epochs": [1]}, stages={"synth": True})
+    raw["phase2"] = {"hardware.parallelism": [1], "hardware.clock_mhz": [50, 100]}  # one synthesis
+    out = sweep.run_sweep(load_space(_space(tmp_path, raw)), tmp_path / "work", progress=False)
+    assert out["counts"]["jobs_run"]["hardware"] == 1
+    slow, fast = out["points"]
+    for r in (slow, fast):
+        assert r["status"] == "ok" and r["lut"] > 0 and r["dsp"] > 0 and r["power_w"] > 0
+        joules = r["power_w"] * r["cycles_per_step"] / (r["clock_mhz"] * 1e6)
+        assert r["energy_nj_per_frame"] == pytest.approx(joules * 1e9)
+    assert slow["lut"] == fast["lut"] and slow["power_w"] < fast["power_w"]
+    assert out["pareto"]["energy_nj_per_frame"]
