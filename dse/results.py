@@ -247,6 +247,7 @@ def summary(space, recs: list[dict], counts: dict, lower_better: bool) -> str:
     by = {s: sum(1 for r in recs if r["status"] == s) for s in ("ok", "pruned", "failed")}
     c = counts
     req = ", ".join(f"{k}={v}" for k, v in space.requirements.items() if v is not None) or "none"
+    acc = [r for r in recs if (r["reason"] or "").startswith("accuracy:")]
     lines = [
         f"# Design-space exploration: {space.name}",
         "",
@@ -258,6 +259,8 @@ def summary(space, recs: list[dict], counts: dict, lower_better: bool) -> str:
         f"{c['training_runs_saved_by_pruning']} points ({c['train_configs_pruned']} of the "
         f"{c['train_configs']} distinct training configs are never trained); sharing one training per model "
         f"saved {c['training_runs_saved_by_sharing']} more ({c['train_configs_needed']} trainings left).",
+        f"- Phase I before Phase II: {len(acc)} points ({len({r['hardware_job'] for r in acc})} hardware "
+        "jobs) missed the metric requirement and got no rtl or synthesis.",
         f"- jobs started this run: {c['jobs_run']} (the others were reused from earlier runs' stamps).",
         f"- requirements: {req}.",
         "",
