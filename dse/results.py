@@ -227,17 +227,25 @@ FRONTS = (
 )
 
 
+TABLE_COLUMNS = (
+    ("frames_per_s", "frames/s"),
+    ("lut", "LUT"),
+    ("dsp", "DSP"),
+    ("cycles_per_step", "cycles/step"),
+    ("energy_nj_per_frame", "nJ/frame"),
+)
+
+
 def _front_table(recs: list[dict], key: str, label: str, name: str, lower_better: bool) -> list[str]:
     front = pareto(recs, key, lower_better)
     if not front:
         return []
-    head = f"| point | values | {name} | {label} | frames/s | LUT | DSP | cycles/step |"
-    lines = [f"## Pareto front: {name} vs {label}", "", head, "|---|---|---|---|---|---|---|---|"]
+    extra = [(k, h) for k, h in TABLE_COLUMNS if k != key]
+    head = f"| point | values | {name} | {label} | " + " | ".join(h for _, h in extra) + " |"
+    lines = [f"## Pareto front: {name} vs {label}", "", head, "|---" * (4 + len(extra)) + "|"]
     for r in front:
-        lines.append(
-            f"| {r['id'][:8]} | {_val(r)} | {r['metric']:.4f} | {r[key]:.4g} | {r['frames_per_s']:.4g} | "
-            f"{_fmt(r['lut'])} | {_fmt(r['dsp'])} | {r['cycles_per_step']} |"
-        )
+        cells = " | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else _fmt(r[k]) for k, _ in extra)
+        lines.append(f"| {r['id'][:8]} | {_val(r)} | {r['metric']:.4f} | {r[key]:.4g} | {cells} |")
     return lines + [""]
 
 
@@ -282,7 +290,11 @@ def summary(space, recs: list[dict], counts: dict, lower_better: bool) -> str:
 
 def write_all(space, work: Path, records: dict[str, dict], counts: dict) -> dict:
     """results.csv / results.json / plots / summary.md from every point's record (in the space's order)."""
-    recs = [records[p.id] for p in space.points if p.id in records]
+    recs = [  # values in the space's key order (a reused record was read back from key-sorted JSON)
+        dict(records[p.id], values={**p.phase1, **p.phase2}, phase1=p.phase1, phase2=p.phase2)
+        for p in space.points
+        if p.id in records
+    ]
     keys = [k for keys, _ in space.phase1 + space.phase2 for k in keys]
     lower = any(r.get("metric_name") == "mse" for r in recs)
     ok = [r for r in recs if r["status"] == "ok" and r.get("within_budget") is not False]
