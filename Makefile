@@ -75,3 +75,9 @@ format: setup
 
 clean:
 	rm -rf build .pytest_cache
+
+# ---------------------------------------------------------------------------------------------- design-space exploration
+SPACE ?= configs/dse/default.yaml
+.PHONY: dse
+dse: setup
+	$(PY) -m dse --space $(SPACE) $(if $(RAY_ADDRESS),--address $(RAY_ADDRESS))
