@@ -248,9 +248,11 @@ def _shade_phases(ax, history: list[dict]) -> None:
         ax.text(min(ep) - 0.4, 1.0, phase, transform=ax.get_xaxis_transform(), fontsize=7, va="top")
 
 
-def plot_curve(path: Path, history: list[dict], admm_log: list[dict], metric_name: str, title: str) -> None:
-    """curve.png: loss and metric per epoch (train / val / test) with the phases shaded; with ADMM, the
-    primal and dual residuals and rho at every Z/U update."""
+def plot_curve(
+    path: Path, history: list[dict], phases: list[dict], admm_log: list[dict], metric_name: str, title: str
+) -> None:
+    """curve.png: loss and metric per epoch (train / val; test at the end of each phase) with the phases
+    shaded; with ADMM, the primal and dual residuals and rho at every Z/U update."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -260,8 +262,10 @@ def plot_curve(path: Path, history: list[dict], admm_log: list[dict], metric_nam
     fig, axes = plt.subplots(1, 3 if admm_log else 2, figsize=(14 if admm_log else 9, 3.6))
     ep = [h["epoch"] + 1 for h in history]
     for ax, what, label in ((axes[0], "loss", "loss"), (axes[1], "metric", metric_name)):
-        for split in ("train", "val", "test"):
+        for split in ("train", "val"):
             ax.plot(ep, [h[f"{split}_{what}"] for h in history], label=split, lw=1)
+        if what == "metric" and phases:
+            ax.plot([p["epoch"] for p in phases], [p["test_metric"] for p in phases], "k*", label="test")
         ax.set(xlabel="epoch", ylabel=label, yscale=log_y if what == "metric" else "linear")
         if history:
             _shade_phases(ax, history)
@@ -369,6 +373,7 @@ class Run:
         self.state = {"epoch": 0, "iterations": 0, "train_seconds": 0.0, "history": [], "evals": []}
         self.state.update(stopped_by=None, acc_after_projection=None, val_after_projection=None)
         self.state.update(phase_index=0, phase_epoch=0, phase_start_iteration=0, best=None, admm_log=[])
+        self.state["phase_results"] = []
         self.state["init"] = init_model(cfg, self.model)
         self.admm = None
         self.converted = False
@@ -445,10 +450,19 @@ class Run:
                 self.task.metric_name,
                 st["best"]["metric"],
             )
+        self.phase_result()
         self.admm = None
         st["phase_index"] += 1
         if self.phase is not None:
             self.start_phase()
+
+    def phase_result(self) -> None:
+        """Record the phase's outcome: val and test metric of the model it hands on (test only reported)."""
+        st = self.state
+        rec = {"phase": self.phase, "epoch": st["epoch"], "iterations": st["iterations"]}
+        rec["val_metric"] = evaluate(self.model, self.task, self.data["val"])[1]
+        rec["test_metric"] = evaluate(self.model, self.task, self.data["test"])[1]
+        st["phase_results"].append(rec)
 
     def phase_over(self) -> bool:
         """Epoch budget, early stopping on validation, the ADMM tolerance / step budget."""
@@ -477,17 +491,11 @@ class Run:
         return (tol > 0 and rec["primal_rel"] < tol) or steps >= self.ccfg["admm_steps"]
 
     def evals_due(self, t_run: float) -> None:
+        """eval_every: the validation metric now (and the target check on it)."""
         st, task = self.state, self.task
         _, v = evaluate(self.model, task, self.data["val"])
-        _, m = evaluate(self.model, task, self.data["test"])
-        st["evals"].append(
-            {
-                "iteration": st["iterations"],
-                "minutes": (time.time() - t_run) / 60,
-                "val_metric": v,
-                "test_metric": m,
-            }
-        )
+        minutes = (time.time() - t_run) / 60
+        st["evals"].append({"iteration": st["iterations"], "minutes": minutes, "val_metric": v})
         target = self.tcfg["target"]
         if target is not None and better_or_equal(task, v, target):
             st["stopped_by"] = "target"
@@ -534,8 +542,7 @@ class Run:
                 break
         rec = {"epoch": st["epoch"], "phase": self.phase, "iterations": st["iterations"]}
         rec.update(train_loss=loss_sum / seen, train_metric=metric_sum / metric_n)
-        for split in ("val", "test"):
-            rec[f"{split}_loss"], rec[f"{split}_metric"] = evaluate(self.model, task, self.data[split])
+        rec["val_loss"], rec["val_metric"] = evaluate(self.model, task, self.data["val"])
         if self.admm is not None and st["admm_log"]:
             last = st["admm_log"][-1]
             rec.update(
@@ -653,6 +660,7 @@ def finish(cfg, task, run: Run, out_dir: Path, chash: str) -> dict:
         "output_size": task.output_size,
         "config_hash": chash,
         "init": state["init"],
+        "phases": state["phase_results"],
         "history": state["history"],
     }
     if state["evals"]:
@@ -665,7 +673,14 @@ def finish(cfg, task, run: Run, out_dir: Path, chash: str) -> dict:
     sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     atomic_write_bytes(out_dir / "model.pt", torch_bytes(sd))
     title = f"{cfg['name']}: {cfg['model']['cell']} {ccfg['mode']} on {metrics['task']}"
-    plot_curve(out_dir / "curve.png", state["history"], state["admm_log"], task.metric_name, title)
+    plot_curve(
+        out_dir / "curve.png",
+        state["history"],
+        state["phase_results"],
+        state["admm_log"],
+        task.metric_name,
+        title,
+    )
     write_json(out_dir / "metrics.json", metrics)
     log.info(
         "%s: test %s = %.4f (val %.4f), params %d (dense %d, %.2fx), %.1f s",
