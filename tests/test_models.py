@@ -10,6 +10,7 @@ import torch
 
 from configs.schema import validate
 from train.circulant import BlockCirculantLinear, DenseLinear, project_block_circulant
+from train.make_example import UserRNN  # nn.LSTM / nn.GRU + nn.Linear, as a user trains them elsewhere
 from train.models import (
     ENRNNLayer,
     LSTMLayer,
@@ -138,23 +139,6 @@ def test_torch_state_dict_into_circulant_model_is_projected():
 
 
 # ------------------------------------------------------------------------------------------ model.init
-class UserRNN(torch.nn.Module):
-    """What a user trains elsewhere: nn.LSTM / nn.GRU (batch_first) and an nn.Linear on the last state."""
-
-    def __init__(self, kind, F_in, H, out, bidirectional=False, layers=1):
-        super().__init__()
-        cls = torch.nn.GRU if kind == "gru" else torch.nn.LSTM
-        self.rnn = cls(F_in, H, num_layers=layers, batch_first=True, bidirectional=bidirectional)
-        self.fc = torch.nn.Linear(H * (2 if bidirectional else 1), out)
-
-    def forward(self, x, lengths):
-        packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, h_n = self.rnn(packed)
-        h_n = h_n if isinstance(self.rnn, torch.nn.GRU) else h_n[0]
-        last = torch.cat([h_n[-2], h_n[-1]], -1) if self.rnn.bidirectional else h_n[-1]
-        return self.fc(last)
-
-
 def _init_cfg(path, cell, H, mode="dense", layers=1):
     return validate(
         {
@@ -166,15 +150,14 @@ def _init_cfg(path, cell, H, mode="dense", layers=1):
 
 
 @pytest.mark.parametrize(
-    "kind, cell, bidirectional, layers",
-    [("lstm", "lstm", False, 1), ("gru", "gru", False, 2), ("lstm", "bilstm", True, 1)],
+    "cell, layers", [("lstm", 1), ("gru", 2), ("bilstm", 1)]
 )
-def test_model_init_from_torch_state_dict_equals_torch(tmp_path, kind, cell, bidirectional, layers):
+def test_model_init_from_torch_state_dict_equals_torch(tmp_path, cell, layers):
     from train.loop import init_model
 
     torch.manual_seed(4)
     F_in, H, T, out = 5, 12, 9, 3
-    user = UserRNN(kind, F_in, H, out, bidirectional, layers)
+    user = UserRNN(cell, F_in, H, out, layers)
     torch.save(user.state_dict(), tmp_path / "user.pt")
     cfg = _init_cfg(tmp_path / "user.pt", cell, H, layers=layers)
     model = build_model(cfg, F_in, out)

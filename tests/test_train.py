@@ -260,8 +260,14 @@ def test_cli_run_writes_artifacts(tmp_path):
 @pytest.mark.parametrize(
     "overrides, kill_at",
     [
-        # LSTM ADMM: kills in the ADMM phase and in the fine-tuning phase (after the hard projection)
-        ({"compression": {"mode": "admm"}, "training": {"epochs": 3}}, (2, 4)),
+        # LSTM ADMM: kills in the pretraining, the ADMM phase and the fine-tuning (after the projection)
+        (
+            {
+                "compression": {"mode": "admm", "admm_interval": 4, "admm_steps": 18, "tolerance": 0},
+                "training": {"epochs": 3},
+            },
+            (2, 4, 7),
+        ),
         # ENRNN (orthogonal optimizer, latch) on the adding problem
         (
             {
@@ -284,6 +290,9 @@ def test_resume_equals_uninterrupted(tmp_path, overrides, kill_at):
         torch.rand(7)
     resumed = train(cfg, root=tmp_path / "b")
     assert strip_times(resumed) == strip_times(straight)
+    if cfg["compression"]["mode"] == "admm":  # the kills did land in all three phases
+        phases = [h["phase"] for h in straight["history"]]
+        assert [phases[k - 1] for k in kill_at] == ["pretrain", "admm", "finetune"]
     wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
@@ -435,3 +444,32 @@ def test_truncated_checkpoint_and_model_give_one_line_errors(tmp_path):
     model_pt = root / "tiny" / "train" / "model.pt"
     _truncate(model_pt)
     _assert_one_line_error(_cli("compress", tmp_path / "tiny.yaml", root), model_pt)
+
+
+# ---------------------------------------------------------------------------------------------- model.init
+def test_imported_lstm_config_through_compress(tmp_path):
+    """A config with model.init (a user's nn.LSTM + nn.Linear state_dict), mode dense: train writes the
+    imported model as is and compress's float model equals torch on the test set."""
+    from compress.export import export
+    from train.make_example import train_user_model
+
+    raw = {
+        "name": "imported",
+        "task": {"name": "japanese_vowels"},
+        "model": {"cell": "lstm", "hidden": 8, "init": str(tmp_path / "user.pt")},
+        "compression": {"mode": "dense"},
+        "training": {"threads": 1},
+        "quantization": {"n_test_vectors": 4},
+    }
+    cfg = validate(raw, "imported.yaml")
+    user, user_acc = train_user_model(cfg, epochs=3)
+    torch.save(user.state_dict(), tmp_path / "user.pt")
+    m = train(cfg, root=tmp_path / "b")
+    assert m["iterations"] == 0 and m["init"] == {"format": "torch.nn", "head": True}
+    assert m["test_metric"] == pytest.approx(user_acc, abs=1e-6)
+    c = export(cfg, root=tmp_path / "b")
+    assert c["torch_vs_numpy_float_max_abs"] < 1e-5 and c["float_metric"] == pytest.approx(user_acc)
+    model, task = load_trained(cfg, root=tmp_path / "b")
+    x, _, lengths = (torch.from_numpy(a) for a in task.test)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, lengths), user(x, lengths), rtol=0, atol=1e-5)
