@@ -149,9 +149,7 @@ def _init_cfg(path, cell, H, mode="dense", layers=1):
     )
 
 
-@pytest.mark.parametrize(
-    "cell, layers", [("lstm", 1), ("gru", 2), ("bilstm", 1)]
-)
+@pytest.mark.parametrize("cell, layers", [("lstm", 1), ("gru", 2), ("bilstm", 1)])
 def test_model_init_from_torch_state_dict_equals_torch(tmp_path, cell, layers):
     from train.loop import init_model
 

@@ -131,7 +131,8 @@ def _ids(split) -> np.ndarray:
 
 def test_validation_split_is_seeded_stratified_and_disjoint(tmp_path):
     y = _id_npz(tmp_path / "d.npz")
-    cfg = tiny(task={"name": "npz", "path": str(tmp_path / "d.npz"), "normalize": False, "val_fraction": 0.25})
+    path = str(tmp_path / "d.npz")
+    cfg = tiny(task={"name": "npz", "path": path, "normalize": False, "val_fraction": 0.25})
     d = load_task(cfg)
     tr, va, te = _ids(d.train), _ids(d.val), _ids(d.test)
     assert not (set(tr) & set(va)) and not (set(tr) & set(te)) and not (set(va) & set(te))
