@@ -117,7 +117,7 @@ SCHEMA: dict[str, Any] = {
         "rho_start": _num(1e-3, 0.0, doc="ADMM penalty at the start (adaptive: the initial value)"),
         "rho_end": _num(1.0, 0.0, doc="geometric schedule: ADMM penalty at the last Z/U update"),
         "admm_interval": _int(32, 0, doc="ADMM: optimizer steps between Z/U updates (0 = once per epoch)"),
-        "admm_steps": _int(3000, 1, doc="ADMM: most optimizer steps of the ADMM phase"),
+        "admm_steps": _int(2000, 1, doc="ADMM: most optimizer steps of the ADMM phase"),
         "tolerance": _num(
             0.01, 0.0, doc="ADMM: end the phase once ||W - Z|| / ||W|| is below this (0 = run admm_steps)"
         ),
@@ -130,6 +130,9 @@ SCHEMA: dict[str, Any] = {
         "epochs": _int(60, 1, doc="training epochs (admm: the dense pretraining; skipped with model.init)"),
         "patience": _int(
             0, 0, doc="early stopping: epochs without a better validation metric (0 = off; best kept)"
+        ),
+        "min_steps": _int(
+            600, 0, doc="train / pretrain / fine-tune phases run at least this many optimizer steps"
         ),
         "batch_size": _int(32, 1, doc="mini-batch size"),
         "optimizer": _str("adam", ("adam", "rmsprop", "sgd"), doc="optimizer"),

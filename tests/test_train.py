@@ -31,7 +31,7 @@ def tiny(**sections) -> dict:
         "task": {"name": "japanese_vowels", "n_train": 64, "n_test": 32, "seq_len": 12, "copy_length": 3},
         "model": {"cell": "lstm", "hidden": 16},
         "compression": {"mode": "dense", "block_size": 4, "finetune_epochs": 2},
-        "training": {"epochs": 2, "batch_size": 32, "threads": 1},
+        "training": {"epochs": 2, "batch_size": 32, "threads": 1, "min_steps": 0},
     }
     for sec, values in sections.items():
         if isinstance(values, dict):
@@ -227,7 +227,7 @@ def test_cli_run_writes_artifacts(tmp_path):
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(
         "task: {name: japanese_vowels}\nmodel: {hidden: 8}\ncompression: {mode: circulant, block_size: 4}\n"
-        "training: {epochs: 2, threads: 1}\n"
+        "training: {epochs: 2, threads: 1, min_steps: 0}\n"
     )
     cmd = [sys.executable, "-m", "train", "--config", str(cfg), "--root", str(tmp_path / "build")]
     run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -434,7 +434,9 @@ def _assert_one_line_error(run: subprocess.CompletedProcess, path: Path) -> None
 
 
 def test_truncated_checkpoint_and_model_give_one_line_errors(tmp_path):
-    text = "task: {name: japanese_vowels}\nmodel: {hidden: 8}\ntraining: {epochs: 2, threads: 1}\n"
+    text = (
+        "task: {name: japanese_vowels}\nmodel: {hidden: 8}\ntraining: {epochs: 2, threads: 1, min_steps: 0}\n"
+    )
     (tmp_path / "tiny.yaml").write_text(text)
     cfg, root = validate(__import__("yaml").safe_load(text), str(tmp_path / "tiny.yaml")), tmp_path / "b"
     assert train(cfg, root=root, stop_after_epoch=1) is None
@@ -474,3 +476,19 @@ def test_imported_lstm_config_through_compress(tmp_path):
     x, _, lengths = (torch.from_numpy(a) for a in task.test)
     with torch.no_grad():
         torch.testing.assert_close(model(x, lengths), user(x, lengths), rtol=0, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- selection
+def test_best_validated_epoch_is_kept_and_min_steps_extends_small_data(tmp_path):
+    m = train(tiny(training={"epochs": 1, "min_steps": 30, "lr": 0.02}), root=tmp_path)
+    assert len(m["history"]) == 5  # 216 training sequences / 32 = 7 steps per epoch: 5 epochs for 30 steps
+    vals = [h["val_metric"] for h in m["history"]]
+    assert m["val_metric"] == max(vals)
+    best = [h for h in m["history"] if h["val_metric"] == max(vals)]
+    assert m["val_loss"] == pytest.approx(min(h["val_loss"] for h in best), rel=1e-6)
+    assert m["phases"][0]["test_metric"] == m["test_metric"]
+
+
+def test_patience_stops_a_phase_without_validation_progress(tmp_path):
+    m = train(tiny(training={"epochs": 30, "patience": 2, "lr": 0.0}), root=tmp_path)
+    assert len(m["history"]) == 3  # lr 0: the first epoch stays the best, two more without progress

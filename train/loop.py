@@ -473,6 +473,8 @@ class Run:
             converged = last is not None and tol > 0 and last["primal_rel"] < tol
             return converged or steps >= self.ccfg["admm_steps"]
         limit, patience = phase_epochs(self.cfg, phase), self.tcfg["patience"]
+        if limit and self.tcfg["min_steps"]:  # small data sets: epochs enough for min_steps steps
+            limit = max(limit, math.ceil(self.tcfg["min_steps"] / self.steps_per_epoch))
         if st["phase_epoch"] >= limit:
             return True
         best = st["best"]
@@ -560,7 +562,7 @@ class Run:
         if self.phase != "admm" and improves(task, rec["val_metric"], rec["val_loss"], st["best"]):
             sd = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             st["best"] = {"metric": rec["val_metric"], "loss": rec["val_loss"], "epoch": st["epoch"]}
-            st["best"].update(phase_epoch=st["phase_epoch"], model=sd)
+            st["best"].update(phase_epoch=st["phase_epoch"] + 1, model=sd)  # epochs done at the best
         st["train_seconds"] = time.time() - t_run
         rec["seconds"] = st["train_seconds"]
         st["history"].append(rec)
