@@ -65,6 +65,7 @@ def scaled(raw: dict, scale: float) -> dict:
     raw["training"]["epochs"] = max(1, round(t["epochs"].default * scale))
     raw["compression"]["finetune_epochs"] = max(1, round(c["finetune_epochs"].default * scale))
     raw["compression"]["admm_steps"] = max(1, round(c["admm_steps"].default * scale))
+    raw["training"]["min_steps"] = round(t["min_steps"].default * scale)
     return raw
 
 
