@@ -436,7 +436,21 @@ class Run:
                     st["val_after_projection"],
                     st["acc_after_projection"],
                 )
+        if phase == "finetune" or (phase == "train" and self.cfg["model"]["init"]):
+            self.offer_best(st["epoch"] - 1, 0)  # starting from a trained model: it is a candidate too
         self.opts = make_optimizers(self.model, self.tcfg)
+
+    def offer_best(self, epoch: int, phase_epoch: int, rec: dict | None = None) -> None:
+        """Keep the current model as the phase's best when its validation result improves on the best
+        (epoch: the last epoch it has trained; phase_epoch: the phase's epochs done at that point)."""
+        st = self.state
+        if rec is None:
+            loss, metric = evaluate(self.model, self.task, self.data["val"])
+            rec = {"val_loss": loss, "val_metric": metric}
+        if improves(self.task, rec["val_metric"], rec["val_loss"], st["best"]):
+            sd = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            st["best"] = {"metric": rec["val_metric"], "loss": rec["val_loss"], "epoch": epoch}
+            st["best"].update(phase_epoch=phase_epoch, model=sd)
 
     def end_phase(self) -> None:
         """Leave self.phase: restore the best validated model (not after ADMM), then start the next phase."""
@@ -559,10 +573,8 @@ class Run:
         target = self.tcfg["target"]
         if target is not None and better_or_equal(task, rec["val_metric"], target):
             st["stopped_by"] = st["stopped_by"] or "target"
-        if self.phase != "admm" and improves(task, rec["val_metric"], rec["val_loss"], st["best"]):
-            sd = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-            st["best"] = {"metric": rec["val_metric"], "loss": rec["val_loss"], "epoch": st["epoch"]}
-            st["best"].update(phase_epoch=st["phase_epoch"] + 1, model=sd)  # epochs done at the best
+        if self.phase != "admm":
+            self.offer_best(st["epoch"], st["phase_epoch"] + 1, rec)
         st["train_seconds"] = time.time() - t_run
         rec["seconds"] = st["train_seconds"]
         st["history"].append(rec)
