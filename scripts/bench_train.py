@@ -2,7 +2,7 @@
 
     python -m scripts.bench_train [--seeds 3] [--tasks jv,digits_row,digits_pixel,ItalyPowerDemand,GunPoint]
                                   [--blocks 4,8,16] [--modes dense,circulant,admm] [--epoch-scale 1.0]
-                                  [--other-block-scale 1.0] [--pixel-seeds N] [--minutes 20] [--quick]
+                                  [--other-block-scale 1.0] [--seeds-cap SPEC] [--minutes 20] [--quick]
 
 Part 1 (grid): JapaneseVowels, row-by-row and pixel-by-pixel digits and two UCR sets bundled with aeon
 (ItalyPowerDemand, GunPoint; nothing was tuned on them); LSTM hidden 128 with the config defaults for every
@@ -10,7 +10,7 @@ task (the same hyperparameters everywhere): dense, circulant and admm at each bl
 selection on the validation split; reported: mean and sample std of the test accuracy, the test accuracy
 right after the hard projection (admm), the ADMM steps, the compression ratio and the train seconds.
 --epoch-scale scales every epoch / step budget; --other-block-scale additionally scales the runs whose block
-size is not 8 (scaled-down columns); --pixel-seeds caps the seeds of the slow pixel task.
+size is not 8 (scaled-down columns); --seeds-cap gives slow columns fewer seeds.
 Part 2 (long memory): LSTM, scoRNN and ENRNN on adding (T=100, target validation MSE < 0.01) and copying
 (T=100, target >= 99% of the copied symbols), each capped at --minutes.
 
@@ -69,7 +69,29 @@ def scaled(raw: dict, scale: float) -> dict:
     return raw
 
 
-def grid_configs(tasks, seeds, blocks, modes, scales, pixel_seeds, quick):
+def parse_caps(spec: str) -> dict:
+    """--seeds-cap "digits_pixel=2,GunPoint:16=1" -> {("digits_pixel", None): 2, ("GunPoint", 16): 1}."""
+    caps = {}
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        key, _, n = item.partition("=")
+        task, _, b = key.partition(":")
+        if task not in GRID_TASKS or not n.isdigit() or (b and not b.isdigit()):
+            raise ValueError(
+                f"--seeds-cap: expected TASK[:B]=N with TASK in {list(GRID_TASKS)} (got {item!r})"
+            )
+        caps[(task, int(b) if b else None)] = int(n)
+    return caps
+
+
+def seeds_of(caps: dict, task: str, b: int | None, seeds: int) -> int:
+    """Seeds of one column: the most specific cap (task:b, then task) or --seeds."""
+    for key in ((task, b), (task, None)):
+        if key in caps:
+            return min(seeds, caps[key])
+    return seeds
+
+
+def grid_configs(tasks, seeds, blocks, modes, scales, caps, quick):
     """(group key, config) for every run of the compression grid."""
     epoch_scale, other_scale = scales
     for key in tasks:
@@ -77,10 +99,9 @@ def grid_configs(tasks, seeds, blocks, modes, scales, pixel_seeds, quick):
             continue
         variants = [(m, None) for m in modes if m == "dense"]
         variants += [(m, b) for m in modes if m != "dense" for b in blocks]
-        n_seeds = min(seeds, pixel_seeds) if key == "digits_pixel" and pixel_seeds else seeds
         for mode, b in variants:
             scale = epoch_scale * (other_scale if b not in (None, 8) else 1.0)
-            for seed in range(n_seeds):
+            for seed in range(seeds_of(caps, key, b, seeds)):
                 name = f"{key}_{mode}" + (f"_b{b}" if b else "") + f"_s{seed}"
                 if scale != 1.0:
                     name += f"_x{scale:g}"
@@ -261,7 +282,9 @@ def main(argv=None) -> int:
     p.add_argument(
         "--other-block-scale", type=float, default=1.0, help="extra scale for the block sizes other than 8"
     )
-    p.add_argument("--pixel-seeds", type=int, default=0, help="at most this many seeds on digits_pixel")
+    p.add_argument(
+        "--seeds-cap", default="", help='fewer seeds for slow columns, e.g. "digits_pixel=2,GunPoint:16=1"'
+    )
     p.add_argument(
         "--quick", action="store_true", help="tiny models and data, 1 seed: a smoke test of the script"
     )
@@ -277,6 +300,10 @@ def main(argv=None) -> int:
         p.error(f"--tasks: unknown task {unknown[0]!r} (choose from {list(GRID_TASKS) + list(SEQ_TASKS)})")
     blocks = [int(b) for b in args.blocks.split(",")]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    try:
+        caps = parse_caps(args.seeds_cap)
+    except ValueError as exc:
+        p.error(str(exc))
     seeds = 1 if args.quick else args.seeds
     scale = min(args.epoch_scale, 0.05) if args.quick else args.epoch_scale
     minutes = 0.2 if args.quick else args.minutes
@@ -289,7 +316,7 @@ def main(argv=None) -> int:
     result = {
         "command": cmd.strip(),
         "seeds": seeds,
-        "pixel_seeds": args.pixel_seeds or seeds,
+        "seeds_cap": args.seeds_cap,
         "seq_seed": 0,
         "epoch_scale": scale,
         "other_block_scale": args.other_block_scale,
@@ -302,7 +329,7 @@ def main(argv=None) -> int:
     seq_rows: list[dict] = []
     t0 = time.time()
     scales = (scale, args.other_block_scale)
-    for key, cfg in grid_configs(tasks, seeds, blocks, modes, scales, args.pixel_seeds, args.quick):
+    for key, cfg in grid_configs(tasks, seeds, blocks, modes, scales, caps, args.quick):
         m = train(cfg, root=runs_root)
         grid_runs.setdefault(key, []).append(m)
         run = {"name": cfg["name"], "test": m["test_metric"], "val": m["val_metric"]}
