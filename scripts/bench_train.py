@@ -40,6 +40,7 @@ GRID_TASKS = {
     "ItalyPowerDemand": {"name": "aeon", "dataset": "ItalyPowerDemand"},
     "GunPoint": {"name": "aeon", "dataset": "GunPoint"},
 }
+MODES = ("dense", "circulant", "admm")
 # the issue's targets: admm b=8 within this many points of dense (and >= circulant b=8 everywhere)
 DENSE_GAP = {"jv": 1.0, "digits_row": 1.0, "ItalyPowerDemand": 1.0, "GunPoint": 1.0, "digits_pixel": 2.0}
 SEQ_TASKS = ("adding", "copying")
@@ -91,9 +92,9 @@ def seeds_of(caps: dict, task: str, b: int | None, seeds: int) -> int:
     return seeds
 
 
-def grid_configs(tasks, seeds, blocks, modes, scales, caps, quick):
-    """(group key, config) for every run of the compression grid."""
-    epoch_scale, other_scale = scales
+def grid_configs(tasks, seeds, blocks, epoch_scale=1.0, quick=False, modes=MODES, other_scale=1.0, caps=None):
+    """(group key, config) for every run of the compression grid (scripts/bench_compress.py reuses it)."""
+    caps = caps or {}
     for key in tasks:
         if key not in GRID_TASKS:
             continue
@@ -328,8 +329,8 @@ def main(argv=None) -> int:
     grid_runs: dict = {}
     seq_rows: list[dict] = []
     t0 = time.time()
-    scales = (scale, args.other_block_scale)
-    for key, cfg in grid_configs(tasks, seeds, blocks, modes, scales, caps, args.quick):
+    grid = grid_configs(tasks, seeds, blocks, scale, args.quick, modes, args.other_block_scale, caps)
+    for key, cfg in grid:
         m = train(cfg, root=runs_root)
         grid_runs.setdefault(key, []).append(m)
         run = {"name": cfg["name"], "test": m["test_metric"], "val": m["val_metric"]}
