@@ -480,9 +480,10 @@ def test_imported_lstm_config_through_compress(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- selection
 def test_best_validated_epoch_is_kept_and_min_steps_extends_small_data(tmp_path):
-    m = train(tiny(training={"epochs": 1, "min_steps": 30, "lr": 0.02}), root=tmp_path)
+    m = train(tiny(training={"epochs": 1, "min_steps": 30, "lr": 0.1}), root=tmp_path)
     assert len(m["history"]) == 5  # 216 training sequences / 32 = 7 steps per epoch: 5 epochs for 30 steps
     vals = [h["val_metric"] for h in m["history"]]
+    assert vals[-1] < max(vals)  # (this run's last epoch is not its best one: the kept model must be)
     assert m["val_metric"] == max(vals)
     best = [h for h in m["history"] if h["val_metric"] == max(vals)]
     assert m["val_loss"] == pytest.approx(min(h["val_loss"] for h in best), rel=1e-6)
