@@ -1,17 +1,23 @@
-"""The training loop: dense, circulant and ADMM (E-RNN) training with exact resume.
+"""The training loop: dense, circulant and ADMM (E-RNN) training in phases, with exact resume.
 
-Read top to bottom: config hash -> data -> model -> optimizers -> (resume) -> epochs -> artifacts.
+Read top to bottom: config hash -> ADMM state -> artifacts -> phases -> Run (one epoch at a time) -> train().
 
-- dense / circulant: plain training of the model as built.
-- admm: the dense model is trained with loss + sum_l (rho/2)||W_l - Z_l + U_l||^2 over model.admm_layers();
-  once per epoch Z = project(W + U) and U += W - Z (scaled form); rho rises geometrically from
-  compression.rho_start to rho_end over training.epochs and U is rescaled by rho_old / rho_new whenever rho
-  changes. Then model.convert_to_circulant() (hard projection; the test metric right then is
-  "acc_after_projection") and compression.finetune_epochs of fine-tuning in circulant form.
+- Phases (phases_of): dense / circulant: "train"; admm: "pretrain" (dense), "admm", "finetune". With
+  model.init the (pre)training is replaced by the imported weights: dense has no phase, circulant only
+  "finetune".
+- Each train / pretrain / finetune phase runs its epochs (at least training.min_steps steps), keeps the
+  best epoch on the validation split (ties: lower validation loss) and may stop early (training.patience).
+  The test metric is evaluated only when a phase ends, for the record ("phases" in metrics.json).
+- admm: loss + sum_l (rho/2)||W_l - Z_l + U_l||^2 over model.admm_layers(); every compression.admm_interval
+  optimizer steps Z = project(W + U), U += W - Z (scaled form) and rho is adapted by residual balancing (or
+  follows the geometric schedule), U rescaled by rho_old / rho_new; the phase ends once ||W - Z|| / ||W|| <
+  compression.tolerance or after compression.admm_steps steps. Then model.convert_to_circulant() (hard
+  projection; the test metric right then is "acc_after_projection") and fine-tuning in circulant form.
 
-Every epoch writes build/NAME/train/checkpoint.pt atomically (model, optimizers, ADMM Z/U/rho, epoch, RNG
-state, history). The batch order is a function of (seed, epoch) only, so a restarted run ends bit-identical
-to an uninterrupted one (wall-time fields aside; runs stopped by max_minutes are not reproducible by nature).
+Every epoch writes build/NAME/train/checkpoint.pt atomically (model, optimizers, ADMM Z/U/rho, phase, best
+model, RNG state, history). The batch order is a function of (seed, epoch) only, so a restarted run ends
+bit-identical to an uninterrupted one (wall-time fields aside; runs stopped by max_minutes are not
+reproducible by nature).
 """
 
 from __future__ import annotations
