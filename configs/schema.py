@@ -65,7 +65,17 @@ def _int_or_auto(lo: int, hi: int | None):
     return check
 
 
-TASKS = ("copying", "adding", "digits_row", "digits_pixel", "japanese_vowels", "npz")
+def _numbers(value) -> str | None:
+    if not value or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return "expected a non-empty list of numbers"
+    return None
+
+
+def _floats(doc=""):
+    return Key((list,), None, nullable=True, doc=doc, check=_numbers)
+
+
+TASKS = ("copying", "adding", "digits_row", "digits_pixel", "japanese_vowels", "aeon", "npz")
 CELLS = ("lstm", "gru", "enrnn", "scornn", "momentum_lstm", "bilstm")
 MODES = ("dense", "circulant", "admm")
 BLOCK_SIZES = (2, 4, 8, 16, 32)
@@ -81,7 +91,16 @@ SCHEMA: dict[str, Any] = {
         "n_test": _int(1000, 1, doc="copying/adding: generated test sequences"),
         "path": _str(None, nullable=True, doc="npz: path of a file with X (N,T,F), y and optional lengths"),
         "test_fraction": _num(0.2, 0.0, 0.9, doc="npz/digits: fraction of samples held out for test"),
+        "val_fraction": _num(
+            0.2, 0.0, 0.9, doc="fraction of the training part held out for validation (seeded, stratified)"
+        ),
         "regression": _bool(False, doc="npz: y is a regression target (MSE) instead of class labels"),
+        "dataset": _str(
+            None, nullable=True, doc="aeon: a UEA/UCR set bundled in aeon (e.g. ItalyPowerDemand, GunPoint)"
+        ),
+        "normalize": _bool(True, doc="standardise inputs per feature (false: feed them as they are)"),
+        "mean": _floats("per-feature input mean to subtract (default: training-set statistics)"),
+        "std": _floats("per-feature input std to divide by (default: training-set statistics)"),
     },
     "model": {
         "cell": _str("lstm", CELLS, doc="recurrent cell"),
@@ -95,17 +114,40 @@ SCHEMA: dict[str, Any] = {
         ),
         "momentum": _num(0.6, 0.0, 1.0, doc="MomentumLSTM mu"),
         "step_size": _num(0.6, 0.0, 10.0, doc="MomentumLSTM s"),
+        "init": _str(
+            None,
+            nullable=True,
+            doc="pretrained weights: a state_dict of nn.LSTM/nn.GRU (+ nn.Linear head) or a model.pt",
+        ),
     },
     "compression": {
         "mode": _str("dense", MODES, doc="dense | circulant (trained directly) | admm (E-RNN)"),
         "block_size": _int(8, choices=BLOCK_SIZES, doc="circulant block size b"),
-        "rho_start": _num(1e-3, 0.0, doc="ADMM penalty at the first epoch"),
-        "rho_end": _num(1.0, 0.0, doc="ADMM penalty at the last ADMM epoch (geometric schedule)"),
-        "finetune_epochs": _int(10, 0, doc="ADMM: epochs of fine-tuning in circulant form after projection"),
+        "rho_schedule": _str(
+            "adaptive",
+            ("adaptive", "geometric"),
+            doc="ADMM rho: residual balancing (Boyd 3.4.1) or geometric rho_start -> rho_end",
+        ),
+        "rho_start": _num(1e-3, 0.0, doc="ADMM penalty at the start (adaptive: the initial value)"),
+        "rho_end": _num(1.0, 0.0, doc="geometric schedule: ADMM penalty at the last Z/U update"),
+        "admm_interval": _int(32, 0, doc="ADMM: optimizer steps between Z/U updates (0 = once per epoch)"),
+        "admm_steps": _int(2000, 1, doc="ADMM: most optimizer steps of the ADMM phase"),
+        "tolerance": _num(
+            0.01, 0.0, doc="ADMM: end the phase once ||W - Z|| / ||W|| is below this (0 = run admm_steps)"
+        ),
+        "finetune_epochs": _int(
+            30, 0, doc="admm / imported circulant: most epochs of fine-tuning in circulant form"
+        ),
         "compress_head": _bool(True, doc="also compress the output head"),
     },
     "training": {
-        "epochs": _int(60, 1, doc="training epochs (ADMM: the ADMM phase)"),
+        "epochs": _int(60, 1, doc="training epochs (admm: the dense pretraining; skipped with model.init)"),
+        "patience": _int(
+            0, 0, doc="early stopping: epochs without a better validation metric (0 = off; best kept)"
+        ),
+        "min_steps": _int(
+            600, 0, doc="train / pretrain / fine-tune phases run at least this many optimizer steps"
+        ),
         "batch_size": _int(32, 1, doc="mini-batch size"),
         "optimizer": _str("adam", ("adam", "rmsprop", "sgd"), doc="optimizer"),
         "lr": _num(2e-3, 0.0, doc="learning rate"),
@@ -115,10 +157,10 @@ SCHEMA: dict[str, Any] = {
         "max_minutes": _num(0, 0, doc="stop after this much wall time (0 = no limit)"),
         "threads": _int(2, 1, doc="torch CPU threads"),
         "eval_every": _int(
-            0, 0, doc="also evaluate the test metric every N optimizer steps (0 = once per epoch)"
+            0, 0, doc="also evaluate the metrics every N optimizer steps (0 = once per epoch)"
         ),
         "target": _num(
-            None, nullable=True, doc="stop once the test metric reaches this (accuracy >=, mse <=)"
+            None, nullable=True, doc="stop once the validation metric reaches this (accuracy >=, mse <=)"
         ),
     },
     "quantization": {
@@ -201,6 +243,8 @@ def _cross_checks(cfg: dict, file: str) -> None:
     m, t = cfg["model"], cfg["task"]
     if t["name"] == "npz" and not t["path"]:
         raise ConfigError(f"{file}: task.path: required when task.name is 'npz' (got None)")
+    if t["name"] == "aeon" and not t["dataset"]:
+        raise ConfigError(f"{file}: task.dataset: required when task.name is 'aeon' (got None)")
     if m["cell"] == "enrnn" and not (0 < m["n2"] < m["hidden"]):
         raise ConfigError(f"{file}: model.n2: ENRNN needs 0 < n2 < hidden (got {m['n2']!r})")
     if m["projection"] and m["cell"] not in ("lstm", "bilstm"):

@@ -10,6 +10,7 @@ import torch
 
 from configs.schema import validate
 from train.circulant import BlockCirculantLinear, DenseLinear, project_block_circulant
+from train.make_example import UserRNN  # nn.LSTM / nn.GRU + nn.Linear, as a user trains them elsewhere
 from train.models import (
     ENRNNLayer,
     LSTMLayer,
@@ -135,6 +136,93 @@ def test_torch_state_dict_into_circulant_model_is_projected():
     assert torch.allclose(
         model.layers[0].w_hh.to_dense(), project_block_circulant(ref.weight_hh_l0.detach(), 4)
     )
+
+
+# ------------------------------------------------------------------------------------------ model.init
+def _init_cfg(path, cell, H, mode="dense", layers=1):
+    return validate(
+        {
+            "model": {"cell": cell, "hidden": H, "layers": layers, "init": str(path)},
+            "compression": {"mode": mode, "block_size": 4},
+        },
+        "init.yaml",
+    )
+
+
+@pytest.mark.parametrize("cell, layers", [("lstm", 1), ("gru", 2), ("bilstm", 1)])
+def test_model_init_from_torch_state_dict_equals_torch(tmp_path, cell, layers):
+    from train.loop import init_model
+
+    torch.manual_seed(4)
+    F_in, H, T, out = 5, 12, 9, 3
+    user = UserRNN(cell, F_in, H, out, layers)
+    torch.save(user.state_dict(), tmp_path / "user.pt")
+    cfg = _init_cfg(tmp_path / "user.pt", cell, H, layers=layers)
+    model = build_model(cfg, F_in, out)
+    info = init_model(cfg, model)
+    assert info == {"format": "torch.nn", "head": True}
+    x, lengths = torch.randn(6, T, F_in), torch.tensor([9, 4, 1, 7, 9, 2])
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, lengths), user(x, lengths), rtol=0, atol=1e-5)
+
+
+def test_model_init_admm_keeps_dense_weights_and_circulant_projects(tmp_path):
+    from train.loop import init_model
+
+    torch.manual_seed(5)
+    user = UserRNN("lstm", 4, 8, 2)
+    torch.save(user.state_dict(), tmp_path / "user.pt")
+    admm = build_model(_init_cfg(tmp_path / "user.pt", "lstm", 8, "admm"), 4, 2)
+    init_model(_init_cfg(tmp_path / "user.pt", "lstm", 8, "admm"), admm)
+    assert torch.equal(admm.layers[0].w_hh.weight, user.rnn.weight_hh_l0)
+    assert torch.equal(admm.head.weight, user.fc.weight)
+    circ = build_model(_init_cfg(tmp_path / "user.pt", "lstm", 8, "circulant"), 4, 2)
+    init_model(_init_cfg(tmp_path / "user.pt", "lstm", 8, "circulant"), circ)
+    torch.testing.assert_close(circ.head.to_dense(), project_block_circulant(user.fc.weight.detach(), 4))
+
+
+def test_model_init_from_own_model_pt_expands_circulant(tmp_path):
+    from train.loop import init_model
+
+    torch.manual_seed(6)
+    circ = build_model(_cfg("gru", 8, mode="circulant", b=4), 3, 2)
+    torch.save(circ.state_dict(), tmp_path / "model.pt")
+    cfg = _init_cfg(tmp_path / "model.pt", "gru", 8, "admm")
+    dense = build_model(cfg, 3, 2)
+    assert init_model(cfg, dense) == {"format": "model.pt", "head": True}
+    x = torch.randn(4, 6, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(dense(x), circ(x), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make, key, shape",
+    [
+        (lambda: UserRNN("lstm", 5, 10, 3).state_dict(), "weight_ih_l0", "(40, 5)"),  # wrong hidden
+        (lambda: UserRNN("lstm", 4, 12, 3).state_dict(), "weight_ih_l0", "(48, 4)"),  # wrong input size
+        (lambda: UserRNN("lstm", 5, 12, 7).state_dict(), "fc.weight", "(7, 12)"),  # wrong classes
+    ],
+)
+def test_model_init_shape_errors_name_file_key_and_shape(tmp_path, make, key, shape):
+    from configs.schema import ConfigError
+    from train.loop import init_model
+
+    torch.save(make(), tmp_path / "bad.pt")
+    cfg = _init_cfg(tmp_path / "bad.pt", "lstm", 12)
+    with pytest.raises(ConfigError) as err:
+        init_model(cfg, build_model(cfg, 5, 3))
+    msg = str(err.value)
+    assert "\n" not in msg and str(tmp_path / "bad.pt") in msg and key in msg and shape in msg
+
+
+def test_model_init_rejects_pickled_objects(tmp_path):
+    from configs.schema import ConfigError
+    from train.loop import init_model
+
+    torch.save(UserRNN("lstm", 5, 12, 3), tmp_path / "module.pt")  # a whole module, not a state_dict
+    cfg = _init_cfg(tmp_path / "module.pt", "lstm", 12)
+    with pytest.raises(ConfigError, match="module.pt: model.init unreadable"):
+        init_model(cfg, build_model(cfg, 5, 3))
 
 
 # ------------------------------------------------------------------------------------------ LSTM variants

@@ -21,7 +21,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     cfg = load_config(args.config)  # validated before torch is imported: bad configs fail fast
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if cfg["task"]["name"] == "npz":  # user data: validate the file before the (slow) torch import
+    if cfg["task"]["name"] in ("npz", "aeon"):  # user data: validate it before the (slow) torch import
         from train.data import load_task
 
         load_task(cfg)
@@ -32,9 +32,11 @@ def main(argv=None) -> int:
     if metrics is None:
         print(f"{cfg['name']}: stopped after epoch {args.stop_after_epoch} (checkpoint written)")
         return 0
-    line = f"{cfg['name']}: test {metrics['test_metric_name']} = {metrics['test_metric']:.4f}"
-    if "acc_after_projection" in metrics:
-        line += f" (right after projection {metrics['acc_after_projection']:.4f})"
+    name = metrics["test_metric_name"]
+    line = f"{cfg['name']}: test {name} = {metrics['test_metric']:.4f} (val {metrics['val_metric']:.4f})"
+    if metrics.get("acc_after_projection") is not None:
+        line += f", right after projection {metrics['acc_after_projection']:.4f}"
+        line += f" (ADMM {metrics['admm_steps_run']} steps)"
     line += f", params {metrics['params']} / dense {metrics['params_dense']}"
     line += f" ({metrics['compression_ratio']:.2f}x)"
     print(line + f", {metrics['train_seconds']:.1f} s")

@@ -1,8 +1,12 @@
 """Tasks: synthetic copying/adding, sequential digits, JapaneseVowels and user .npz data (all offline).
 
-`load_task(cfg)` returns a TaskData whose arrays are plain numpy (X float32 (N, T, F), y, lengths int64 (N,)).
-Real-valued features are normalised per feature with training-set statistics (padding stays 0); the synthetic
-tasks keep their standard encodings. Everything is deterministic in cfg["seed"].
+`load_task(cfg)` returns a TaskData with train / val / test splits of plain numpy arrays (X float32 (N, T, F),
+y, lengths int64 (N,)). Every task has a validation split: synthetic tasks generate one (task.n_test
+sequences), the others hold out task.val_fraction of the training part (seeded, stratified by class), unless
+a user .npz brings its own `split` array. Model selection uses val; test is only reported.
+Real-valued features are normalised per feature with training-set statistics (padding stays 0), or with the
+given task.mean / task.std, or not at all (task.normalize: false); the synthetic tasks keep their standard
+encodings. Everything is deterministic in cfg["seed"].
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class TaskData:
     copy_length: int = 0  # copying: the scored steps are the last copy_length ones
     feature_mean: np.ndarray | None = field(default=None, repr=False)
     feature_std: np.ndarray | None = field(default=None, repr=False)
+    val: tuple | None = field(default=None, repr=False)
 
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
@@ -77,55 +82,87 @@ def adding_data(n: int, length: int, rng: np.random.Generator):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _normalise(train: tuple, test: tuple):
-    """Per-feature standardisation with statistics over the valid steps of the training set."""
-    x_tr, y_tr, l_tr = train
-    x_te, y_te, l_te = test
+def _normalise(cfg: dict, train: tuple, *others: tuple):
+    """Per-feature standardisation of every split (padding stays 0).
+
+    Statistics over the valid steps of the training split, or task.mean / task.std when given; identity when
+    task.normalize is false. Returns (normalised splits..., mean, std).
+    """
+    t, x_tr, l_tr = cfg["task"], train[0], train[2]
+    n_feat = x_tr.shape[2]
     valid = np.arange(x_tr.shape[1])[None, :] < l_tr[:, None]
     flat = x_tr[valid].astype(np.float64)
-    mean = flat.mean(axis=0)
-    std = flat.std(axis=0)
+    mean, std = flat.mean(axis=0), flat.std(axis=0)
     std = np.where(std > 1e-8, std, 1.0)
+    for key in ("mean", "std"):
+        if t[key] is not None and len(t[key]) not in (1, n_feat):
+            raise ConfigError(
+                f"task.{key}: expected 1 or {n_feat} values (one per input feature) (got {len(t[key])})"
+            )
+    if t["mean"] is not None:
+        mean = np.broadcast_to(np.asarray(t["mean"], dtype=np.float64), (n_feat,))
+    if t["std"] is not None:
+        std = np.broadcast_to(np.asarray(t["std"], dtype=np.float64), (n_feat,))
+        if (std <= 0).any():
+            raise ConfigError(f"task.std: values must be > 0 (got {t['std']})")
+    if not t["normalize"]:
+        mean, std = np.zeros(n_feat), np.ones(n_feat)
 
-    def apply(x, lengths):
+    def apply(split):
+        x, y, lengths = split
         out = ((x - mean) / std).astype(np.float32)
         out[np.arange(x.shape[1])[None, :] >= lengths[:, None]] = 0.0
-        return out
+        return out, y, lengths
 
-    return (
-        (apply(x_tr, l_tr), y_tr, l_tr),
-        (apply(x_te, l_te), y_te, l_te),
-        mean.astype(np.float32),
-        std.astype(np.float32),
-    )
+    return (*(apply(s) for s in (train, *others)), mean.astype(np.float32), std.astype(np.float32))
 
 
-def _split(x, y, lengths, test_fraction: float, seed: int, stratify: bool):
-    """Deterministic (seeded) train/test split; stratified by class for classification."""
+def _holdout(split: tuple, fraction: float, seed: int, stream: str, stratify: bool):
+    """Deterministic (seeded) hold-out of `fraction` of a split: (rest, held); stratified by class if asked.
+
+    The two parts are disjoint and cover the split; the held part is never empty.
+    """
+    x, y, lengths = split
     n = len(x)
-    rng = _rng(seed, "split")
+    rng = _rng(seed, stream)
     if stratify:
-        test_idx = []
+        held = []
         for c in np.unique(y):
             idx = np.flatnonzero(y == c)
             idx = idx[rng.permutation(len(idx))]
-            test_idx.append(idx[: int(round(test_fraction * len(idx)))])
-        test_idx = np.sort(np.concatenate(test_idx))
+            held.append(idx[: int(round(fraction * len(idx)))])
+        held_idx = np.sort(np.concatenate(held))
     else:
-        test_idx = np.sort(rng.permutation(n)[: int(round(test_fraction * n))])
+        held_idx = np.sort(rng.permutation(n)[: int(round(fraction * n))])
     mask = np.zeros(n, dtype=bool)
-    mask[test_idx] = True
+    mask[held_idx] = True
     if mask.all() or not mask.any():
         mask[:] = False
-        mask[: max(1, n // 5)] = True
+        mask[rng.permutation(n)[: max(1, n // 5)]] = True
     return (x[~mask], y[~mask], lengths[~mask]), (x[mask], y[mask], lengths[mask])
 
 
-def _classification(name, train, test, n_classes=None):
-    train, test, mean, std = _normalise(train, test)
-    n_classes = n_classes or int(max(train[1].max(), test[1].max())) + 1
+def _with_val(cfg: dict, train: tuple, stratify: bool) -> tuple[tuple, tuple]:
+    """(train, val): task.val_fraction of the training part held out for validation."""
+    return _holdout(train, cfg["task"]["val_fraction"], cfg["seed"], "val", stratify)
+
+
+def _classification(cfg: dict, name: str, train: tuple, val: tuple, test: tuple, n_classes=None):
+    train, val, test, mean, std = _normalise(cfg, train, val, test)
+    n_classes = n_classes or int(max(train[1].max(), val[1].max(), test[1].max())) + 1
     return TaskData(
-        name, "classification", train[0].shape[2], n_classes, train, test, "accuracy", False, 0, mean, std
+        name,
+        "classification",
+        train[0].shape[2],
+        n_classes,
+        train,
+        test,
+        "accuracy",
+        False,
+        0,
+        mean,
+        std,
+        val,
     )
 
 
@@ -137,28 +174,36 @@ def _digits(pixel: bool, cfg: dict) -> TaskData:
     x = d.data.astype(np.float32).reshape(-1, 64, 1) if pixel else d.data.astype(np.float32).reshape(-1, 8, 8)
     y = d.target.astype(np.int64)
     lengths = np.full(len(x), x.shape[1], dtype=np.int64)
-    train, test = _split(x, y, lengths, cfg["task"]["test_fraction"], cfg["seed"], stratify=True)
-    return _classification("digits_pixel" if pixel else "digits_row", train, test, 10)
+    train, test = _holdout((x, y, lengths), cfg["task"]["test_fraction"], cfg["seed"], "split", True)
+    train, val = _with_val(cfg, train, stratify=True)
+    return _classification(cfg, "digits_pixel" if pixel else "digits_row", train, val, test, 10)
 
 
-def japanese_vowels_dir() -> Path:
-    """Folder of the JapaneseVowels .ts files bundled in the aeon wheel (found without importing aeon)."""
+def aeon_data_dir(dataset: str) -> Path:
+    """Folder of a UEA/UCR data set's .ts files bundled in the aeon wheel (found without importing aeon)."""
     spec = importlib.util.find_spec("aeon")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
-            "task.name: japanese_vowels needs the aeon wheel's bundled data (aeon is not installed)"
+            f"task.dataset: {dataset} needs the aeon wheel's bundled data (aeon is not installed)"
         )
     for loc in spec.submodule_search_locations:
-        folder = Path(loc) / "datasets" / "data" / "JapaneseVowels"
-        if (folder / "JapaneseVowels_TRAIN.ts").exists():
+        folder = Path(loc) / "datasets" / "data" / dataset
+        if (folder / f"{dataset}_TRAIN.ts").exists() and (folder / f"{dataset}_TEST.ts").exists():
             return folder
-    raise ConfigError("task.name: JapaneseVowels_TRAIN.ts not found in the aeon package")
+    raise ConfigError(
+        f"task.dataset: {dataset}_TRAIN.ts / _TEST.ts not found in the aeon package (got {dataset!r})"
+    )
+
+
+def japanese_vowels_dir() -> Path:
+    """Folder of the JapaneseVowels .ts files bundled in the aeon wheel."""
+    return aeon_data_dir("JapaneseVowels")
 
 
 def read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
-    """Parse a multivariate, unequal-length .ts file: list of (T_i, F) arrays and the class labels."""
+    """Parse a (multivariate, unequal-length) .ts file: list of (T_i, F) arrays and the class labels."""
     series, labels, in_data = [], [], False
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_text().splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -166,7 +211,13 @@ def read_ts(path: Path) -> tuple[list[np.ndarray], list[str]]:
             in_data = line.lower() == "@data"
             continue
         *dims, label = line.split(":")
-        series.append(np.array([[float(v) for v in d.split(",")] for d in dims], dtype=np.float32).T)
+        try:
+            values = np.array([[float(v) for v in d.split(",")] for d in dims], dtype=np.float32).T
+        except ValueError:
+            raise ConfigError(f"{path}: line {number}: not a row of numbers (got {line[:40]!r})") from None
+        if not np.isfinite(values).all():
+            raise ConfigError(f"{path}: line {number}: missing or non-finite values are not supported")
+        series.append(values)
         labels.append(label.strip())
     return series, labels
 
@@ -178,10 +229,13 @@ def _pad(series: list[np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]
     return x, np.array([len(s) for s in series], dtype=np.int64)
 
 
-def _japanese_vowels(cfg: dict) -> TaskData:
-    folder = japanese_vowels_dir()
-    tr_s, tr_l = read_ts(folder / "JapaneseVowels_TRAIN.ts")
-    te_s, te_l = read_ts(folder / "JapaneseVowels_TEST.ts")
+def _ts_task(cfg: dict, dataset: str, name: str) -> TaskData:
+    """A UEA/UCR classification set from aeon's bundled .ts files: official train/test, val from train."""
+    folder = aeon_data_dir(dataset)
+    tr_s, tr_l = read_ts(folder / f"{dataset}_TRAIN.ts")
+    te_s, te_l = read_ts(folder / f"{dataset}_TEST.ts")
+    if not tr_s or not te_s or len({s.shape[1] for s in tr_s + te_s}) != 1:
+        raise ConfigError(f"{folder}: task.dataset: empty split or mixed dimension counts (got {dataset!r})")
     classes = sorted(set(tr_l) | set(te_l), key=lambda c: (len(c), c))
     index = {c: i for i, c in enumerate(classes)}
     t_max = max(len(s) for s in tr_s + te_s)
@@ -189,7 +243,30 @@ def _japanese_vowels(cfg: dict) -> TaskData:
     x_te, l_te = _pad(te_s, t_max)
     y_tr = np.array([index[c] for c in tr_l], dtype=np.int64)
     y_te = np.array([index[c] for c in te_l], dtype=np.int64)
-    return _classification("japanese_vowels", (x_tr, y_tr, l_tr), (x_te, y_te, l_te), len(classes))
+    train, val = _with_val(cfg, (x_tr, y_tr, l_tr), stratify=True)
+    return _classification(cfg, name, train, val, (x_te, y_te, l_te), len(classes))
+
+
+SPLIT_NAMES = {"train": 0, "val": 1, "test": 2}
+
+
+def _npz_split(path: Path, data, n: int) -> np.ndarray | None:
+    """The optional `split` array as 0 (train) / 1 (val) / 2 (test) per sample, or None."""
+    if "split" not in data.files:
+        return None
+    split = data["split"]
+    if split.shape != (n,):
+        raise ConfigError(f"{path}: split: expected shape ({n},) (got {split.shape})")
+    if split.dtype.kind in "US":
+        bad = sorted(set(split.astype(str)) - set(SPLIT_NAMES))
+        if bad:
+            raise ConfigError(f"{path}: split: values must be train/val/test (got {bad[0]!r})")
+        split = np.array([SPLIT_NAMES[v] for v in split.astype(str)], dtype=np.int64)
+    elif not np.issubdtype(split.dtype, np.integer) or not np.isin(split, (0, 1, 2)).all():
+        raise ConfigError(f"{path}: split: expected 0/1/2 or train/val/test per sample (got {split.dtype})")
+    if not (split == 0).any() or not (split == 2).any():
+        raise ConfigError(f"{path}: split: needs at least one train and one test sample")
+    return split
 
 
 def _npz(cfg: dict) -> TaskData:
@@ -234,11 +311,22 @@ def _npz(cfg: dict) -> TaskData:
     else:
         lengths = np.full(n, t, dtype=np.int64)
     x = x.astype(np.float32)
-    train, test = _split(x, y, lengths, cfg["task"]["test_fraction"], cfg["seed"], stratify=not regression)
+    split = _npz_split(path, data, n)
+    stratify = not regression
+    if split is None:
+        train, test = _holdout((x, y, lengths), cfg["task"]["test_fraction"], cfg["seed"], "split", stratify)
+        train, val = _with_val(cfg, train, stratify)
+    else:
+        train, val, test = ((x[split == k], y[split == k], lengths[split == k]) for k in (0, 1, 2))
+        if not len(val[0]):
+            train, val = _with_val(cfg, train, stratify)
     if not regression:
-        return _classification("npz", train, test)
-    train, test, mean, std = _normalise(train, test)
-    return TaskData("npz", "regression", x.shape[2], y.shape[1], train, test, "mse", False, 0, mean, std)
+        return _classification(cfg, "npz", train, val, test)
+    try:
+        train, val, test, mean, std = _normalise(cfg, train, val, test)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return TaskData("npz", "regression", x.shape[2], y.shape[1], train, test, "mse", False, 0, mean, std, val)
 
 
 # ---------------------------------------------------------------------------------------------- entry point
@@ -247,27 +335,26 @@ def load_task(cfg: dict) -> TaskData:
     t, seed = cfg["task"], cfg["seed"]
     name = t["name"]
     if name == "copying":
-        train = copying_data(t["n_train"], t["seq_len"], t["copy_length"], _rng(seed, "copying-train"))
-        test = copying_data(t["n_test"], t["seq_len"], t["copy_length"], _rng(seed, "copying-test"))
+        gen = [
+            copying_data(n, t["seq_len"], t["copy_length"], _rng(seed, f"copying-{part}"))
+            for part, n in (("train", t["n_train"]), ("test", t["n_test"]), ("val", t["n_test"]))
+        ]
         return TaskData(
-            name,
-            "copying",
-            N_SYMBOLS + 2,
-            N_SYMBOLS + 1,
-            train,
-            test,
-            "copy_accuracy",
-            True,
-            t["copy_length"],
-        )
+            name, "copying", N_SYMBOLS + 2, N_SYMBOLS + 1, gen[0], gen[1], "copy_accuracy", True,
+            t["copy_length"], val=gen[2],
+        )  # fmt: skip
     if name == "adding":
-        train = adding_data(t["n_train"], t["seq_len"], _rng(seed, "adding-train"))
-        test = adding_data(t["n_test"], t["seq_len"], _rng(seed, "adding-test"))
-        return TaskData(name, "regression", 2, 1, train, test, "mse")
+        gen = [
+            adding_data(n, t["seq_len"], _rng(seed, f"adding-{part}"))
+            for part, n in (("train", t["n_train"]), ("test", t["n_test"]), ("val", t["n_test"]))
+        ]
+        return TaskData(name, "regression", 2, 1, gen[0], gen[1], "mse", val=gen[2])
     if name in ("digits_row", "digits_pixel"):
         return _digits(name == "digits_pixel", cfg)
     if name == "japanese_vowels":
-        return _japanese_vowels(cfg)
+        return _ts_task(cfg, "JapaneseVowels", name)
+    if name == "aeon":
+        return _ts_task(cfg, t["dataset"], t["dataset"])
     if name == "npz":
         return _npz(cfg)
     raise ConfigError(f"task.name: unknown task (got {name!r})")

@@ -1,17 +1,23 @@
-"""The training loop: dense, circulant and ADMM (E-RNN) training with exact resume.
+"""The training loop: dense, circulant and ADMM (E-RNN) training in phases, with exact resume.
 
-Read top to bottom: config hash -> data -> model -> optimizers -> (resume) -> epochs -> artifacts.
+Read top to bottom: config hash -> ADMM state -> artifacts -> phases -> Run (one epoch at a time) -> train().
 
-- dense / circulant: plain training of the model as built.
-- admm: the dense model is trained with loss + sum_l (rho/2)||W_l - Z_l + U_l||^2 over model.admm_layers();
-  once per epoch Z = project(W + U) and U += W - Z (scaled form); rho rises geometrically from
-  compression.rho_start to rho_end over training.epochs and U is rescaled by rho_old / rho_new whenever rho
-  changes. Then model.convert_to_circulant() (hard projection; the test metric right then is
-  "acc_after_projection") and compression.finetune_epochs of fine-tuning in circulant form.
+- Phases (phases_of): dense / circulant: "train"; admm: "pretrain" (dense), "admm", "finetune". With
+  model.init the (pre)training is replaced by the imported weights: dense has no phase, circulant only
+  "finetune".
+- Each train / pretrain / finetune phase runs its epochs (at least training.min_steps steps), keeps the
+  best epoch on the validation split (ties: lower validation loss) and may stop early (training.patience).
+  The test metric is evaluated only when a phase ends, for the record ("phases" in metrics.json).
+- admm: loss + sum_l (rho/2)||W_l - Z_l + U_l||^2 over model.admm_layers(); every compression.admm_interval
+  optimizer steps Z = project(W + U), U += W - Z (scaled form) and rho is adapted by residual balancing (or
+  follows the geometric schedule), U rescaled by rho_old / rho_new; the phase ends once ||W - Z|| / ||W|| <
+  compression.tolerance or after compression.admm_steps steps. Then model.convert_to_circulant() (hard
+  projection; the test metric right then is "acc_after_projection") and fine-tuning in circulant form.
 
-Every epoch writes build/NAME/train/checkpoint.pt atomically (model, optimizers, ADMM Z/U/rho, epoch, RNG
-state, history). The batch order is a function of (seed, epoch) only, so a restarted run ends bit-identical
-to an uninterrupted one (wall-time fields aside; runs stopped by max_minutes are not reproducible by nature).
+Every epoch writes build/NAME/train/checkpoint.pt atomically (model, optimizers, ADMM Z/U/rho, phase, best
+model, RNG state, history). The batch order is a function of (seed, epoch) only, so a restarted run ends
+bit-identical to an uninterrupted one (wall-time fields aside; runs stopped by max_minutes are not
+reproducible by nature).
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from configs.schema import build_dir
+from configs.schema import ConfigError, build_dir
 from configs.util import atomic_write_bytes, write_json
 from train.data import TaskData, load_task
+from train.io import load_tensors
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,7 @@ def config_hash(cfg: dict) -> str:
     """Hash of everything that changes the trained model (not quantization/hardware, not the thread count)."""
     sub = {k: cfg[k] for k in HASHED_SECTIONS}
     sub["training"] = {k: v for k, v in cfg["training"].items() if k != "threads"}
+    sub["init_digest"] = file_digest(cfg["model"]["init"])  # a new file under the same path retrains
     return hashlib.sha256(json.dumps(sub, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -136,37 +144,58 @@ def evaluate(model, task: TaskData, data: tuple, batch: int = 512) -> tuple[floa
 
 
 # ---------------------------------------------------------------------------------------------- ADMM
-class ADMM:
-    """Scaled-form ADMM state for the block-circulant constraint of every ADMM target layer."""
+RHO_MU, RHO_TAU = 10.0, 2.0  # residual balancing (Boyd et al. 2011, 3.4.1): mu and tau
+RHO_BOUNDS = (1e-6, 1e6)
 
-    def __init__(self, model, ccfg: dict, epochs: int):
+
+class ADMM:
+    """Scaled-form ADMM state for the block-circulant constraint of every ADMM target layer.
+
+    update() (every compression.admm_interval optimizer steps): Z = project(W + U), U += W - Z, then the
+    primal residual r = ||W - Z|| and the dual residual s = rho ||Z - Z_prev|| choose the next rho: residual
+    balancing (rho * tau when r > mu s, rho / tau when s > mu r) or the geometric schedule rho_start ->
+    rho_end over compression.admm_steps. U is rescaled by rho_old / rho_new whenever rho changes.
+    """
+
+    def __init__(self, model, ccfg: dict):
         from train.circulant import project_block_circulant
 
         self.project = project_block_circulant
         self.layers = model.admm_layers()
         if not self.layers:
             raise RuntimeError("compression.mode 'admm' but the model has no ADMM target layers")
-        self.rho_start, self.rho_end, self.epochs = ccfg["rho_start"], ccfg["rho_end"], epochs
+        self.schedule, self.steps = ccfg["rho_schedule"], ccfg["admm_steps"]
+        self.rho_start, self.rho_end = ccfg["rho_start"], ccfg["rho_end"]
         with torch.no_grad():
             self.Z = {
                 n: self.project(m.dense_weight().detach(), m.block_size).clone()
                 for n, m in self.layers.items()
             }
             self.U = {n: torch.zeros_like(z) for n, z in self.Z.items()}
-        self.rho = None
+        self.rho = min(max(self.rho_start, RHO_BOUNDS[0]), RHO_BOUNDS[1])
 
-    def rho_at(self, epoch: int) -> float:
-        """Geometric schedule rho_start -> rho_end over the ADMM epochs."""
-        if self.epochs <= 1 or self.rho_start <= 0:
+    def rho_geometric(self, step: int) -> float:
+        """Geometric schedule rho_start -> rho_end over the ADMM phase's admm_steps optimizer steps."""
+        if self.rho_start <= 0:
             return self.rho_end
-        return self.rho_start * (self.rho_end / self.rho_start) ** (epoch / (self.epochs - 1))
+        frac = min(step / max(self.steps, 1), 1.0)
+        return self.rho_start * (self.rho_end / self.rho_start) ** frac
 
     def set_rho(self, rho: float) -> None:
         """Change rho; the scaled dual U = y / rho is rescaled so the unscaled dual y stays the same."""
-        if self.rho is not None and rho != self.rho and rho > 0:
+        if rho != self.rho and rho > 0:
             for u in self.U.values():
                 u.mul_(self.rho / rho)
         self.rho = rho
+
+    def balance(self, primal: float, dual: float) -> float:
+        """Residual balancing: the next rho from the primal and dual residuals."""
+        rho = self.rho
+        if primal > RHO_MU * dual:
+            rho *= RHO_TAU
+        elif dual > RHO_MU * primal:
+            rho /= RHO_TAU
+        return min(max(rho, RHO_BOUNDS[0]), RHO_BOUNDS[1])
 
     def penalty(self) -> torch.Tensor:
         return sum(
@@ -175,16 +204,22 @@ class ADMM:
         )
 
     @torch.no_grad()
-    def update(self) -> tuple[float, float]:
-        """Z = project(W + U); U += W - Z. Returns the primal residual ||W - Z|| and ||W - Z|| / ||W||."""
-        res2 = w2 = 0.0
+    def update(self, step: int) -> dict:
+        """Z and U updates, then the next rho. Returns the residuals and the rho they were computed with."""
+        res2 = w2 = dz2 = 0.0
         for n, m in self.layers.items():
             w = m.dense_weight().detach()
+            z_prev = self.Z[n]
             self.Z[n] = self.project(w + self.U[n], m.block_size).clone()
             self.U[n] += w - self.Z[n]
             res2 += float((w - self.Z[n]).pow(2).sum())
+            dz2 += float((self.Z[n] - z_prev).pow(2).sum())
             w2 += float(w.pow(2).sum())
-        return math.sqrt(res2), math.sqrt(res2 / max(w2, 1e-30))
+        primal, dual = math.sqrt(res2), self.rho * math.sqrt(dz2)
+        rec = {"step": step, "rho": self.rho, "primal": primal, "dual": dual}
+        rec["primal_rel"] = math.sqrt(res2 / max(w2, 1e-30))
+        self.set_rho(self.balance(primal, dual) if self.schedule == "adaptive" else self.rho_geometric(step))
+        return rec
 
     def state_dict(self) -> dict:
         return {"Z": self.Z, "U": self.U, "rho": self.rho}
@@ -208,32 +243,51 @@ def metrics_done(out_dir: Path, chash: str) -> dict | None:
     return metrics if metrics.get("config_hash") == chash else None
 
 
-def plot_curve(path: Path, history: list[dict], metric_name: str, title: str) -> None:
-    """curve.png: loss and test metric per epoch (+ the ADMM primal residual)."""
+PHASE_COLORS = {"pretrain": "tab:blue", "admm": "tab:orange", "finetune": "tab:green", "train": "tab:blue"}
+
+
+def _shade_phases(ax, history: list[dict]) -> None:
+    """Background colour per training phase (pretrain / ADMM / fine-tune) on an epoch axis."""
+    for phase in dict.fromkeys(h["phase"] for h in history):
+        ep = [h["epoch"] + 1 for h in history if h["phase"] == phase]
+        ax.axvspan(min(ep) - 0.5, max(ep) + 0.5, color=PHASE_COLORS.get(phase, "gray"), alpha=0.08, lw=0)
+        ax.text(min(ep) - 0.4, 1.0, phase, transform=ax.get_xaxis_transform(), fontsize=7, va="top")
+
+
+def plot_curve(
+    path: Path, history: list[dict], phases: list[dict], admm_log: list[dict], metric_name: str, title: str
+) -> None:
+    """curve.png: loss and metric per epoch (train / val; test at the end of each phase) with the phases
+    shaded; with ADMM, the primal and dual residuals and rho at every Z/U update."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    has_admm = any("primal_residual" in h for h in history)
-    fig, axes = plt.subplots(1, 3 if has_admm else 2, figsize=(13 if has_admm else 9, 3.6))
+    log_y = "log" if metric_name == "mse" else "linear"
+    fig, axes = plt.subplots(1, 3 if admm_log else 2, figsize=(14 if admm_log else 9, 3.6))
     ep = [h["epoch"] + 1 for h in history]
-    axes[0].plot(ep, [h["train_loss"] for h in history], label="train")
-    axes[0].plot(ep, [h["test_loss"] for h in history], label="test")
-    axes[0].set(xlabel="epoch", ylabel="loss", yscale="log" if metric_name == "mse" else "linear")
-    axes[0].legend()
-    axes[1].plot(ep, [h["train_metric"] for h in history], label="train")
-    axes[1].plot(ep, [h["test_metric"] for h in history], label="test")
-    axes[1].set(xlabel="epoch", ylabel=metric_name, yscale="log" if metric_name == "mse" else "linear")
-    axes[1].legend()
-    proj = [h["epoch"] + 1 for h in history if h["phase"] == "finetune"]
-    if proj:
-        for ax in axes[:2]:
-            ax.axvline(proj[0] - 0.5, color="gray", ls="--", lw=0.8)
-    if has_admm:
-        pts = [(h["epoch"] + 1, h["primal_residual"]) for h in history if "primal_residual" in h]
-        axes[2].semilogy([p[0] for p in pts], [p[1] for p in pts])
-        axes[2].set(xlabel="epoch", ylabel="||W - Z||", title="ADMM primal residual")
+    for ax, what, label in ((axes[0], "loss", "loss"), (axes[1], "metric", metric_name)):
+        for split in ("train", "val"):
+            ax.plot(ep, [h[f"{split}_{what}"] for h in history], label=split, lw=1)
+        if what == "metric" and phases:
+            ax.plot([p["epoch"] for p in phases], [p["test_metric"] for p in phases], "k*", label="test")
+        ax.set(xlabel="epoch", ylabel=label, yscale=log_y if what == "metric" else "linear")
+        if history:
+            _shade_phases(ax, history)
+        ax.legend(fontsize=7)
+    if admm_log:
+        steps = [a["step"] for a in admm_log]
+        ax = axes[2]
+        ax.semilogy(steps, [a["primal"] for a in admm_log], label="primal ||W - Z||")
+        ax.semilogy(steps, [max(a["dual"], 1e-12) for a in admm_log], label="dual rho ||Z - Z_prev||")
+        ax.set(xlabel="optimizer step", ylabel="residual", title="ADMM")
+        ax2 = ax.twinx()
+        ax2.semilogy(steps, [a["rho"] for a in admm_log], color="k", ls="--", lw=0.8, label="rho")
+        ax2.set_ylabel("rho")
+        lines = ax.get_legend_handles_labels()
+        lines2 = ax2.get_legend_handles_labels()
+        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -244,29 +298,304 @@ def plot_curve(path: Path, history: list[dict], metric_name: str, title: str) ->
 
 def load_trained(cfg: dict, root: str | Path = "build"):
     """(model, task) of a finished run: the model rebuilt from the config (circulant form for admm) with
-    build/NAME/train/model.pt loaded (weights_only=True)."""
+    build/NAME/train/model.pt loaded (weights_only=True; a bad file is a one-line ConfigError)."""
     task = load_task(cfg)
     model = build(cfg, task)
     if cfg["compression"]["mode"] == "admm":
         model.convert_to_circulant()
-    sd = torch.load(build_dir(cfg, "train", root) / "model.pt", weights_only=True)
-    model.load_state_dict(sd)
+    path = build_dir(cfg, "train", root) / "model.pt"
+    sd = load_tensors(path, "model.pt")
+    try:
+        model.load_state_dict(sd)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise ConfigError(f"{path}: does not match the configured model ({first})") from None
     model.eval()
     return model, task
 
 
+def init_model(cfg: dict, model) -> dict | None:
+    """Load model.init into the freshly built model (one-line ConfigError naming the file)."""
+    from train.models import load_pretrained
+
+    path = cfg["model"]["init"]
+    if not path:
+        return None
+    sd = load_tensors(path, "model.init")
+    try:
+        info = load_pretrained(model, sd)
+    except ValueError as exc:
+        msg = str(exc).removeprefix("load_torch_state_dict: ")
+        raise ConfigError(f"{path}: model.init: {msg}") from None
+    log.info("model.init: loaded %s (%s, head %s)", path, info["format"], "yes" if info["head"] else "no")
+    return info
+
+
+def file_digest(path: str | None) -> str | None:
+    if not path:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if Path(path).is_file() else None
+
+
 # ---------------------------------------------------------------------------------------------- the loop
+def phases_of(cfg: dict) -> list[str]:
+    """The phases of a run. dense/circulant: train; admm: pretrain, admm, finetune. model.init replaces the
+    (pre)training: dense goes straight to the artifacts, circulant is projected and fine-tuned."""
+    mode, init = cfg["compression"]["mode"], cfg["model"]["init"]
+    if mode == "admm":
+        return ["admm", "finetune"] if init else ["pretrain", "admm", "finetune"]
+    if init:
+        return ["finetune"] if mode == "circulant" else []
+    return ["train"]
+
+
+def phase_epochs(cfg: dict, phase: str) -> int | None:
+    """Most epochs of a phase (None: the ADMM phase, bounded by optimizer steps)."""
+    if phase == "admm":
+        return None
+    return cfg["compression"]["finetune_epochs"] if phase == "finetune" else cfg["training"]["epochs"]
+
+
+def improves(task: TaskData, metric: float, loss: float, best: dict | None) -> bool:
+    """Model selection on validation: a better metric, or the same metric with a lower loss."""
+    if best is None:
+        return True
+    sign = -1.0 if task.metric_name == "mse" else 1.0
+    if sign * metric != sign * best["metric"]:
+        return sign * metric > sign * best["metric"]
+    return loss < best["loss"]
+
+
+class Run:
+    """One training run: model, optimizers, ADMM state and the resumable `state` dict."""
+
+    def __init__(self, cfg: dict, task: TaskData, out_dir: Path, chash: str):
+        self.cfg, self.task, self.out_dir, self.chash = cfg, task, out_dir, chash
+        self.tcfg, self.ccfg = cfg["training"], cfg["compression"]
+        self.data = {k: as_tensors(getattr(task, k)) for k in ("train", "val", "test")}
+        self.phases = phases_of(cfg)
+        torch.manual_seed(cfg["seed"])
+        self.model = build(cfg, task)
+        self.state = {"epoch": 0, "iterations": 0, "train_seconds": 0.0, "history": [], "evals": []}
+        self.state.update(stopped_by=None, acc_after_projection=None, val_after_projection=None)
+        self.state.update(phase_index=0, phase_epoch=0, phase_start_iteration=0, best=None, admm_log=[])
+        self.state["phase_results"] = []
+        self.state["init"] = init_model(cfg, self.model)
+        self.admm = None
+        self.converted = False
+        self.opts = make_optimizers(self.model, self.tcfg)
+
+    @property
+    def phase(self) -> str | None:
+        i = self.state["phase_index"]
+        return self.phases[i] if i < len(self.phases) else None
+
+    # ---------------------------------------------------------------- checkpoints
+    def checkpoint(self) -> None:
+        ck = {"config_hash": self.chash, "converted": self.converted, "model": self.model.state_dict()}
+        ck.update(state=self.state, optimizers=[o.state_dict() for o in self.opts])
+        ck.update(admm=self.admm.state_dict() if self.admm else None, torch_rng=torch.get_rng_state())
+        atomic_write_bytes(self.out_dir / "checkpoint.pt", torch_bytes(ck))
+
+    def resume(self, path: Path) -> bool:
+        ck = load_tensors(path, "checkpoint.pt")
+        if not isinstance(ck, dict) or ck.get("config_hash") != self.chash:
+            log.warning("%s belongs to another config; starting over", path)
+            return False
+        try:
+            if ck["converted"]:
+                self.model.convert_to_circulant()
+                self.converted = True
+            self.model.load_state_dict(ck["model"])
+            self.state = ck["state"]
+            if self.phase == "admm":
+                self.admm = ADMM(self.model, self.ccfg)
+                self.admm.load_state_dict(ck["admm"])
+            self.opts = make_optimizers(self.model, self.tcfg)
+            for opt, sd in zip(self.opts, ck["optimizers"], strict=True):
+                opt.load_state_dict(sd)
+            torch.set_rng_state(ck["torch_rng"])
+        except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+            reason = " ".join(str(exc).split())[:160]
+            raise ConfigError(
+                f"{path}: checkpoint.pt does not fit this run ({type(exc).__name__}: {reason})"
+            ) from None
+        log.info("resuming %s at epoch %d (%s)", self.out_dir, self.state["epoch"], self.phase)
+        return True
+
+    # ---------------------------------------------------------------- phases
+    def start_phase(self) -> None:
+        """Enter self.phase: fresh optimizers; ADMM state; the hard projection before fine-tuning."""
+        st, phase = self.state, self.phase
+        st.update(phase_epoch=0, phase_start_iteration=st["iterations"], best=None)
+        if phase == "admm":
+            self.admm = ADMM(self.model, self.ccfg)
+        if phase == "finetune" and not self.converted:
+            self.model.convert_to_circulant()
+            self.converted = True
+            if self.ccfg["mode"] == "admm":
+                _, st["val_after_projection"] = evaluate(self.model, self.task, self.data["val"])
+                _, st["acc_after_projection"] = evaluate(self.model, self.task, self.data["test"])
+                log.info(
+                    "hard projection: %s right after it: val %.4f, test %.4f",
+                    self.task.metric_name,
+                    st["val_after_projection"],
+                    st["acc_after_projection"],
+                )
+        if phase == "finetune" or (phase == "train" and self.cfg["model"]["init"]):
+            self.offer_best(st["epoch"] - 1, 0)  # starting from a trained model: it is a candidate too
+        self.opts = make_optimizers(self.model, self.tcfg)
+
+    def offer_best(self, epoch: int, phase_epoch: int, rec: dict | None = None) -> None:
+        """Keep the current model as the phase's best when its validation result improves on the best
+        (epoch: the last epoch it has trained; phase_epoch: the phase's epochs done at that point)."""
+        st = self.state
+        if rec is None:
+            loss, metric = evaluate(self.model, self.task, self.data["val"])
+            rec = {"val_loss": loss, "val_metric": metric}
+        if improves(self.task, rec["val_metric"], rec["val_loss"], st["best"]):
+            sd = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            st["best"] = {"metric": rec["val_metric"], "loss": rec["val_loss"], "epoch": epoch}
+            st["best"].update(phase_epoch=phase_epoch, model=sd)
+
+    def end_phase(self) -> None:
+        """Leave self.phase: restore the best validated model (not after ADMM), then start the next phase."""
+        st = self.state
+        if self.phase != "admm" and st["best"] is not None:
+            self.model.load_state_dict(st["best"]["model"])
+            log.info(
+                "%s: kept epoch %d (val %s %.4f)",
+                self.phase,
+                st["best"]["epoch"] + 1,
+                self.task.metric_name,
+                st["best"]["metric"],
+            )
+        self.phase_result()
+        self.admm = None
+        st["phase_index"] += 1
+        if self.phase is not None:
+            self.start_phase()
+
+    def phase_result(self) -> None:
+        """Record the phase's outcome: val and test metric of the model it hands on (test only reported)."""
+        st = self.state
+        rec = {"phase": self.phase, "epoch": st["epoch"], "iterations": st["iterations"]}
+        rec["val_metric"] = evaluate(self.model, self.task, self.data["val"])[1]
+        rec["test_metric"] = evaluate(self.model, self.task, self.data["test"])[1]
+        st["phase_results"].append(rec)
+
+    def phase_over(self) -> bool:
+        """Epoch budget, early stopping on validation, the ADMM tolerance / step budget."""
+        st, phase = self.state, self.phase
+        if phase == "admm":
+            steps = st["iterations"] - st["phase_start_iteration"]
+            tol, last = self.ccfg["tolerance"], st["admm_log"][-1] if st["admm_log"] else None
+            converged = last is not None and tol > 0 and last["primal_rel"] < tol
+            return converged or steps >= self.ccfg["admm_steps"]
+        limit, patience = phase_epochs(self.cfg, phase), self.tcfg["patience"]
+        if limit and self.tcfg["min_steps"]:  # small data sets: epochs enough for min_steps steps
+            limit = max(limit, math.ceil(self.tcfg["min_steps"] / self.steps_per_epoch))
+        if st["phase_epoch"] >= limit:
+            return True
+        best = st["best"]
+        return bool(patience and best is not None and st["phase_epoch"] - best["phase_epoch"] >= patience)
+
+    # ---------------------------------------------------------------- one epoch
+    def admm_step(self) -> bool:
+        """After an optimizer step in the ADMM phase: Z/U update when due; True when the tolerance is met."""
+        st, interval = self.state, self.ccfg["admm_interval"] or self.steps_per_epoch
+        steps = st["iterations"] - st["phase_start_iteration"]
+        if steps % interval and steps < self.ccfg["admm_steps"]:
+            return False
+        rec = self.admm.update(steps)
+        st["admm_log"].append(rec)
+        tol = self.ccfg["tolerance"]
+        return (tol > 0 and rec["primal_rel"] < tol) or steps >= self.ccfg["admm_steps"]
+
+    def evals_due(self, t_run: float) -> None:
+        """eval_every: the validation metric now (and the target check on it)."""
+        st, task = self.state, self.task
+        _, v = evaluate(self.model, task, self.data["val"])
+        minutes = (time.time() - t_run) / 60
+        st["evals"].append({"iteration": st["iterations"], "minutes": minutes, "val_metric": v})
+        target = self.tcfg["target"]
+        if target is not None and better_or_equal(task, v, target):
+            st["stopped_by"] = "target"
+
+    def run_epoch(self, t_run: float) -> dict:
+        """Train one epoch (cut short when the ADMM phase converges or a cap is hit); returns its record."""
+        st, task, tcfg = self.state, self.task, self.tcfg
+        x_all, y_all, l_all = self.data["train"]
+        n_train, bs = len(x_all), tcfg["batch_size"]
+        eval_every, max_it, max_sec = tcfg["eval_every"], tcfg["max_iterations"], tcfg["max_minutes"] * 60
+        clip_params = self.model.main_parameters()
+        loss_sum = metric_sum = 0.0
+        metric_n = seen = 0
+        order = torch.from_numpy(batch_order(self.cfg["seed"], st["epoch"], n_train))
+        self.model.train()
+        for start in range(0, n_train, bs):
+            idx = order[start : start + bs]
+            x, y, lengths = x_all[idx], y_all[idx], l_all[idx]
+            out = forward(self.model, task, x, lengths)
+            loss = task_loss(task, out, y)
+            total = loss + self.admm.penalty() if self.admm is not None else loss
+            for opt in self.opts:
+                opt.zero_grad(set_to_none=True)
+            total.backward()
+            self.model.before_step()
+            if tcfg["clip"] > 0:
+                torch.nn.utils.clip_grad_norm_(clip_params, tcfg["clip"])
+            for opt in self.opts:
+                opt.step()
+            self.model.after_step()
+            st["iterations"] += 1
+            loss_sum += float(loss.detach()) * len(idx)
+            seen += len(idx)
+            s, n = metric_sums(task, out.detach(), y)
+            metric_sum, metric_n = metric_sum + s, metric_n + n
+            admm_done = self.admm is not None and self.admm_step()
+            if eval_every and st["iterations"] % eval_every == 0:
+                self.evals_due(t_run)
+            if max_it and st["iterations"] >= max_it:
+                st["stopped_by"] = st["stopped_by"] or "max_iterations"
+            if max_sec and time.time() - t_run >= max_sec:
+                st["stopped_by"] = st["stopped_by"] or "max_minutes"
+            if st["stopped_by"] or admm_done:
+                break
+        rec = {"epoch": st["epoch"], "phase": self.phase, "iterations": st["iterations"]}
+        rec.update(train_loss=loss_sum / seen, train_metric=metric_sum / metric_n)
+        rec["val_loss"], rec["val_metric"] = evaluate(self.model, task, self.data["val"])
+        if self.admm is not None and st["admm_log"]:
+            last = st["admm_log"][-1]
+            rec.update(
+                rho=self.admm.rho, primal_residual=last["primal"], primal_residual_rel=last["primal_rel"]
+            )
+            rec["dual_residual"] = last["dual"]
+        return rec
+
+    def after_epoch(self, rec: dict, t_run: float) -> None:
+        """Book-keeping: history, best validated model, target on validation, wall time."""
+        st, task = self.state, self.task
+        target = self.tcfg["target"]
+        if target is not None and better_or_equal(task, rec["val_metric"], target):
+            st["stopped_by"] = st["stopped_by"] or "target"
+        if self.phase != "admm":
+            self.offer_best(st["epoch"], st["phase_epoch"] + 1, rec)
+        st["train_seconds"] = time.time() - t_run
+        rec["seconds"] = st["train_seconds"]
+        st["history"].append(rec)
+        st["epoch"] += 1
+        st["phase_epoch"] += 1
+
+
 def train(cfg: dict, root: str | Path = "build", force: bool = False, stop_after_epoch: int | None = None):
     """Train the experiment described by cfg; write model.pt, metrics.json and curve.png; return the metrics.
 
     Resumes from build/NAME/train/checkpoint.pt when it belongs to the same config. stop_after_epoch simulates
     a kill right after that epoch's checkpoint (returns None, no final artifacts): used by the resume test.
     """
-    torch.set_flush_denormal(
-        True
-    )  # before any parallel op, so the worker threads inherit it (11x on CPU here)
-    tcfg, ccfg = cfg["training"], cfg["compression"]
-    torch.set_num_threads(tcfg["threads"])
+    torch.set_flush_denormal(True)  # before any parallel op, so the worker threads inherit it (11x on CPU)
+    torch.set_num_threads(cfg["training"]["threads"])
     out_dir = build_dir(cfg, "train", root)
     chash = config_hash(cfg)
     if not force and (done := metrics_done(out_dir, chash)) is not None:
@@ -277,169 +606,58 @@ def train(cfg: dict, root: str | Path = "build", force: bool = False, stop_after
             done["test_metric"],
         )
         return done
-
     task = load_task(cfg)
-    train_data, test_data = as_tensors(task.train), as_tensors(task.test)
-    seed, mode = cfg["seed"], ccfg["mode"]
-    admm_epochs = tcfg["epochs"] if mode == "admm" else 0
-    total_epochs = tcfg["epochs"] + (ccfg["finetune_epochs"] if mode == "admm" else 0)
-
-    torch.manual_seed(seed)
-    model = build(cfg, task)
-    opts = make_optimizers(model, tcfg)
-    admm = ADMM(model, ccfg, admm_epochs) if mode == "admm" else None
-    state = {
-        "epoch": 0,
-        "iterations": 0,
-        "train_seconds": 0.0,
-        "history": [],
-        "evals": [],
-        "stopped_by": None,
-    }
-    state["acc_after_projection"] = None
-
+    run = Run(cfg, task, out_dir, chash)
+    run.steps_per_epoch = math.ceil(len(task.train[0]) / cfg["training"]["batch_size"])
     ckpt_path = out_dir / "checkpoint.pt"
-    if ckpt_path.exists() and not force:
-        ck = torch.load(ckpt_path, weights_only=True)
-        if ck.get("config_hash") != chash:
-            log.warning("%s belongs to another config; starting over", ckpt_path)
-        else:
-            if ck["converted"]:
-                model.convert_to_circulant()
-                opts, admm = make_optimizers(model, tcfg), None
-            model.load_state_dict(ck["model"])
-            for opt, sd in zip(opts, ck["optimizers"], strict=True):
-                opt.load_state_dict(sd)
-            if admm is not None:
-                admm.load_state_dict(ck["admm"])
-            torch.set_rng_state(ck["torch_rng"])
-            state = ck["state"]
-            log.info("resuming %s at epoch %d/%d", out_dir, state["epoch"], total_epochs)
-
-    converted = admm is None and mode == "admm"
-    n_train, bs = len(train_data[0]), tcfg["batch_size"]
-    eval_every, target = tcfg["eval_every"], tcfg["target"]
-    max_it, max_sec = tcfg["max_iterations"], tcfg["max_minutes"] * 60
-    clip_params = model.main_parameters()
-    model.train()
-
-    def project_now():
-        """Hard projection onto the block-circulant set, then fresh optimizers for the fine-tuning."""
-        nonlocal opts, admm, converted, clip_params
-        model.convert_to_circulant()
-        opts, admm, converted = make_optimizers(model, tcfg), None, True
-        clip_params = model.main_parameters()
-        _, state["acc_after_projection"] = evaluate(model, task, test_data)
-        log.info(
-            "hard projection: test %s right after projection = %.4f",
-            task.metric_name,
-            state["acc_after_projection"],
-        )
-
-    bar = tqdm(
-        total=total_epochs, initial=state["epoch"], desc=f"train {cfg['name']}", unit="epoch", disable=None
-    )
-    t_run = time.time() - state["train_seconds"]
-    for epoch in range(state["epoch"], total_epochs):
-        phase = "admm" if epoch < admm_epochs else ("finetune" if mode == "admm" else "train")
-        if admm is not None:
-            admm.set_rho(admm.rho_at(epoch))
-        loss_sum = metric_sum = 0.0
-        metric_n = seen = 0
-        order = torch.from_numpy(batch_order(seed, epoch, n_train))
-        for start in range(0, n_train, bs):
-            idx = order[start : start + bs]
-            x, y, lengths = (t[idx] for t in train_data)
-            out = forward(model, task, x, lengths)
-            loss = task_loss(task, out, y)
-            total = loss + admm.penalty() if admm is not None else loss
-            for opt in opts:
-                opt.zero_grad(set_to_none=True)
-            total.backward()
-            model.before_step()
-            if tcfg["clip"] > 0:
-                torch.nn.utils.clip_grad_norm_(clip_params, tcfg["clip"])
-            for opt in opts:
-                opt.step()
-            model.after_step()
-            state["iterations"] += 1
-            loss_sum += float(loss.detach()) * len(idx)
-            seen += len(idx)
-            s, n = metric_sums(task, out.detach(), y)
-            metric_sum, metric_n = metric_sum + s, metric_n + n
-            if eval_every and state["iterations"] % eval_every == 0:
-                _, m = evaluate(model, task, test_data)
-                elapsed = time.time() - t_run
-                state["evals"].append(
-                    {"iteration": state["iterations"], "minutes": elapsed / 60, "test_metric": m}
-                )
-                log.debug("iteration %d: test %s %.4f", state["iterations"], task.metric_name, m)
-                if target is not None and better_or_equal(task, m, target):
-                    state["stopped_by"] = "target"
-            if max_it and state["iterations"] >= max_it:
-                state["stopped_by"] = state["stopped_by"] or "max_iterations"
-            if max_sec and time.time() - t_run >= max_sec:
-                state["stopped_by"] = state["stopped_by"] or "max_minutes"
-            if state["stopped_by"]:
-                break
-
-        test_loss, test_metric = evaluate(model, task, test_data)
-        rec = {
-            "epoch": epoch,
-            "phase": phase,
-            "iterations": state["iterations"],
-            "train_loss": loss_sum / seen,
-        }
-        rec.update(train_metric=metric_sum / metric_n, test_loss=test_loss, test_metric=test_metric)
-        if admm is not None:
-            rec["rho"] = admm.rho
-            rec["primal_residual"], rec["primal_residual_rel"] = admm.update()
-        if target is not None and better_or_equal(task, test_metric, target):
-            state["stopped_by"] = state["stopped_by"] or "target"
-        state["train_seconds"] = time.time() - t_run
-        rec["seconds"] = state["train_seconds"]
-        state["history"].append(rec)
-        if mode == "admm" and not converted and (epoch == admm_epochs - 1 or state["stopped_by"]):
-            project_now()
-        state["epoch"] = epoch + 1
-        ck = {"config_hash": chash, "converted": converted, "model": model.state_dict(), "state": state}
-        ck.update(optimizers=[o.state_dict() for o in opts], admm=admm.state_dict() if admm else None)
-        ck["torch_rng"] = torch.get_rng_state()
-        atomic_write_bytes(ckpt_path, torch_bytes(ck))
+    if not (ckpt_path.exists() and not force and run.resume(ckpt_path)) and run.phase is not None:
+        run.start_phase()
+    st = run.state
+    bar = tqdm(desc=f"train {cfg['name']}", initial=st["epoch"], unit="epoch", disable=None)
+    t_run = time.time() - st["train_seconds"]
+    while run.phase is not None:
+        if st["stopped_by"] or run.phase_over():
+            run.end_phase()
+            if st["stopped_by"]:  # a cap or the target ends the run; an ADMM run is still projected
+                while run.phase is not None and run.phase != "finetune":
+                    run.end_phase()
+                if run.phase == "finetune":
+                    st["phase_index"] = len(run.phases)
+            run.checkpoint()
+            continue
+        rec = run.run_epoch(t_run)
+        run.after_epoch(rec, t_run)
+        run.checkpoint()
         bar.update(1)
-        post = {"loss": f"{rec['train_loss']:.4f}", task.metric_name: f"{test_metric:.4f}"}
+        post = {"loss": f"{rec['train_loss']:.4f}", f"val_{task.metric_name}": f"{rec['val_metric']:.4f}"}
         if "primal_residual" in rec:
-            post["res"] = f"{rec['primal_residual']:.3g}"
+            post.update(res=f"{rec['primal_residual_rel']:.3g}", rho=f"{rec['rho']:.3g}")
         bar.set_postfix(post)
         if bar.disable:
             log.info(
-                "epoch %d/%d %s %s",
-                epoch + 1,
-                total_epochs,
-                phase,
-                " ".join(f"{k}={v}" for k, v in post.items()),
+                "epoch %d %s %s", st["epoch"], rec["phase"], " ".join(f"{k}={v}" for k, v in post.items())
             )
-        if state["stopped_by"]:
-            log.info("stopped by %s after %d iterations", state["stopped_by"], state["iterations"])
-            break
-        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
+        if stop_after_epoch is not None and st["epoch"] >= stop_after_epoch:
             bar.close()
             return None
     bar.close()
-    return finish(cfg, task, model, state, out_dir, chash, test_data)
+    if st["stopped_by"]:
+        log.info("stopped by %s after %d iterations", st["stopped_by"], st["iterations"])
+    return finish(cfg, task, run, out_dir, chash)
 
 
-def finish(cfg, task, model, state, out_dir: Path, chash: str, test_data) -> dict:
+def finish(cfg, task, run: Run, out_dir: Path, chash: str) -> dict:
     """Write model.pt, curve.png and (last, as the completion marker) metrics.json."""
-    ccfg = cfg["compression"]
-    test_loss, test_metric = evaluate(model, task, test_data)
+    ccfg, state, model = cfg["compression"], run.state, run.model
+    val_loss, val_metric = evaluate(model, task, run.data["val"])
+    test_loss, test_metric = evaluate(model, task, run.data["test"])
     with torch.random.fork_rng():
         dense_cfg = copy.deepcopy(cfg)
         dense_cfg["compression"]["mode"] = "dense"
         params_dense = count_parameters(build(dense_cfg, task))
     params = count_parameters(model)
     metrics = {
-        "task": cfg["task"]["name"],
+        "task": cfg["task"]["name"] if cfg["task"]["name"] != "aeon" else cfg["task"]["dataset"],
         "model": cfg["model"]["cell"],
         "compression": ccfg["mode"],
         "block_size": ccfg["block_size"] if ccfg["mode"] != "dense" else None,
@@ -449,6 +667,11 @@ def finish(cfg, task, model, state, out_dir: Path, chash: str, test_data) -> dic
         "test_metric_name": task.metric_name,
         "test_metric": test_metric,
         "test_loss": test_loss,
+        "val_metric": val_metric,
+        "val_loss": val_loss,
+        "n_train": len(task.train[0]),
+        "n_val": len(task.val[0]),
+        "n_test": len(task.test[0]),
         "train_seconds": round(state["train_seconds"], 3),
         "iterations": state["iterations"],
         "epochs_run": state["epoch"],
@@ -456,22 +679,35 @@ def finish(cfg, task, model, state, out_dir: Path, chash: str, test_data) -> dic
         "input_size": task.input_size,
         "output_size": task.output_size,
         "config_hash": chash,
+        "init": state["init"],
+        "phases": state["phase_results"],
         "history": state["history"],
     }
     if state["evals"]:
         metrics["evals"] = state["evals"]
     if ccfg["mode"] == "admm":
         metrics["acc_after_projection"] = state["acc_after_projection"]
+        metrics["val_after_projection"] = state["val_after_projection"]
+        metrics["admm"] = state["admm_log"]
+        metrics["admm_steps_run"] = state["admm_log"][-1]["step"] if state["admm_log"] else 0
     sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     atomic_write_bytes(out_dir / "model.pt", torch_bytes(sd))
-    title = f"{cfg['name']}: {cfg['model']['cell']} {ccfg['mode']} on {cfg['task']['name']}"
-    plot_curve(out_dir / "curve.png", state["history"], task.metric_name, title)
+    title = f"{cfg['name']}: {cfg['model']['cell']} {ccfg['mode']} on {metrics['task']}"
+    plot_curve(
+        out_dir / "curve.png",
+        state["history"],
+        state["phase_results"],
+        state["admm_log"],
+        task.metric_name,
+        title,
+    )
     write_json(out_dir / "metrics.json", metrics)
     log.info(
-        "%s: test %s = %.4f, params %d (dense %d, %.2fx), %.1f s",
+        "%s: test %s = %.4f (val %.4f), params %d (dense %d, %.2fx), %.1f s",
         out_dir,
         task.metric_name,
         test_metric,
+        val_metric,
         params,
         params_dense,
         params_dense / params,

@@ -444,3 +444,70 @@ def load_torch_state_dict(model: SequenceModel, sd: dict[str, Tensor]) -> Sequen
                 with torch.no_grad():
                     target.peep.zero_()
     return model
+
+
+# ----------------------------------------------------------------------------------------------- model.init
+def _torch_head(sd: dict[str, Tensor], rnn_prefix: str) -> tuple[str, Tensor, Tensor | None] | None:
+    """The optional nn.Linear head of a user state_dict: (key, weight, bias) of its only 2-D weight outside
+    the recurrent module, or None."""
+    heads = [
+        k
+        for k, v in sd.items()
+        if k.endswith("weight") and v.dim() == 2 and not (rnn_prefix and k.startswith(rnn_prefix))
+        and "_ih_l" not in k and "_hh_l" not in k and "_hr_l" not in k
+    ]  # fmt: skip
+    if not heads:
+        return None
+    if len(heads) > 1:
+        raise ValueError(f"{heads[1]}: more than one candidate output head ({', '.join(heads)})")
+    key = heads[0]
+    return key, sd[key], sd.get(key[: -len("weight")] + "bias")
+
+
+def _load_own(model: SequenceModel, sd: dict[str, Tensor]) -> None:
+    """Load a model.pt of this project; dense <-> block-circulant weights are expanded / projected."""
+    from train.circulant import expand_block_circulant
+
+    own = model.state_dict()
+    extra = sorted(set(sd) - set(own))
+    if extra:
+        raise ValueError(f"{extra[0]}: key not in the configured model (shape {tuple(sd[extra[0]].shape)})")
+    missing = sorted(set(own) - set(sd))
+    if missing:
+        raise ValueError(
+            f"{missing[0]}: missing (the configured model needs shape {tuple(own[missing[0]].shape)})"
+        )
+    modules = dict(model.named_modules())
+    with torch.no_grad():
+        for key, value in sd.items():
+            target = own[key]
+            layer = modules.get(key.rpartition(".")[0])
+            if key.endswith(".weight") and value.dim() == 3 and target.dim() == 2 and layer is not None:
+                value = expand_block_circulant(value, layer.out_features, layer.in_features)
+            elif key.endswith(".weight") and value.dim() == 2 and target.dim() == 3:
+                value = circulant_vectors(value.to(target.dtype), layer.block_size)
+            if tuple(value.shape) != tuple(target.shape):
+                raise ValueError(
+                    f"{key}: shape {tuple(value.shape)} does not match the model {tuple(target.shape)}"
+                )
+            target.copy_(value)
+
+
+def load_pretrained(model: SequenceModel, sd: dict[str, Tensor]) -> dict:
+    """Load model.init weights into the model: a torch nn.LSTM / nn.GRU state_dict (any prefix, bidirectional
+    for bilstm) with an optional nn.Linear head, or this project's own model.pt. Raises ValueError naming the
+    key and the shapes. Returns {"format": ..., "head": bool}."""
+    if not isinstance(sd, dict) or not all(isinstance(v, Tensor) for v in sd.values()):
+        raise ValueError("not a state_dict (a mapping of names to tensors)")
+    starts = [k for k in sd if k.endswith("weight_ih_l0")]
+    if not starts:
+        _load_own(model, sd)
+        return {"format": "model.pt", "head": True}
+    load_torch_state_dict(model, sd)
+    head = _torch_head(sd, starts[0][: -len("weight_ih_l0")])
+    if head is None:
+        log.warning("model.init: no nn.Linear head in the state_dict; the head keeps its random init")
+        return {"format": "torch.nn", "head": False}
+    key, weight, bias = head
+    _set_linear(model.head, weight, bias, key)
+    return {"format": "torch.nn", "head": True}
