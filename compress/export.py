@@ -19,7 +19,7 @@ from compress import fixedpoint as fx
 from compress import reference as ref
 from compress.artifact import build_artifact, make_vectors, save_artifact
 from configs.schema import build_dir
-from configs.util import atomic_write_bytes, write_json
+from configs.util import atomic_write_bytes, save_figure, write_json
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +195,7 @@ def plot_pwl(path: Path, art) -> None:
             f"error: max {np.max(np.abs(y - exact)):.2e} (bound {t['max_error']:.2e})", fontsize=9
         )
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path, dpi=80)
 
 
 # ----------------------------------------------------------------------------------------------- main entry

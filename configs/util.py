@@ -53,3 +53,15 @@ def relative_paths(obj, base: str | Path, root: str | Path):
             if p.is_relative_to(anchor):
                 return str(p.relative_to(anchor))
     return obj
+
+
+def save_figure(fig, path: str | Path, dpi: int = 90) -> None:
+    """Write a matplotlib figure as PNG atomically and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())

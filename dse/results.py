@@ -12,7 +12,7 @@ import io
 import logging
 from pathlib import Path
 
-from configs.util import atomic_write_bytes, atomic_write_text, write_json
+from configs.util import atomic_write_text, save_figure, write_json
 from dse.stages import meets
 
 log = logging.getLogger("dse")
@@ -159,10 +159,7 @@ def plot(
         ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def _val(r: dict) -> str:

@@ -10,14 +10,13 @@ estimated (power model, clock targets without timing analysis, analytic scaling)
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import statistics
 from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
-from configs.util import atomic_write_bytes, atomic_write_text, write_json
+from configs.util import atomic_write_text, save_figure, write_json
 
 log = logging.getLogger("report")
 
@@ -295,10 +294,7 @@ def bar_plot(
     handles = [plt.Rectangle((0, 0), 1, 1, color=COLORS[k]) for k in (MEASURED, ESTIMATED, PUBLISHED)]
     ax.legend(handles, [MEASURED, ESTIMATED, PUBLISHED], fontsize=7, loc="lower right")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def plots(out: Path, rows: list[dict], resources: list[dict], fmax: list[dict]) -> list[str]:

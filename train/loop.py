@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from configs.schema import ConfigError, build_dir
-from configs.util import atomic_write_bytes, write_json
+from configs.util import atomic_write_bytes, save_figure, write_json
 from train.data import TaskData, load_task
 from train.io import load_tensors
 
@@ -290,10 +290,7 @@ def plot_curve(
         ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def load_trained(cfg: dict, root: str | Path = "build"):
