@@ -32,7 +32,7 @@ class MOp:
     attrs: dict = field(default_factory=dict)
 
 
-def machine_ops(g: CellGraph, partial_fmt: str = "__partial__") -> list[MOp]:
+def machine_ops(g: CellGraph) -> list[MOp]:
     """Graph ops in program order as core operations."""
     out: list[MOp] = []
     for op in g.ops:
@@ -41,7 +41,7 @@ def machine_ops(g: CellGraph, partial_fmt: str = "__partial__") -> list[MOp]:
         elif op.kind == "add":
             terms = list(op.args)
             while len(terms) > 3:  # exact partial sum (no saturation), then the saturating final ADD
-                part = Value(terms[0].n, partial_fmt, f"{op.out.name}p{len(terms)}")
+                part = Value(terms[0].n, None, f"{op.out.name}p{len(terms)}")  # exact: no format
                 out.append(MOp("EW", "ADD", terms[:3], part, {"partial": True}))
                 terms = [part, *terms[3:]]
             out.append(MOp("EW", "ADD", terms, op.out))

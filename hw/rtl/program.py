@@ -261,7 +261,7 @@ class _CellCompiler:
     # ------------------------------------------------------------------ operations
     def body(self) -> None:
         group: dict | None = None
-        for i, m in enumerate(self.mops):
+        for m in self.mops:
             if m.kind == "MV":
                 self._close(group)
                 group = None
@@ -270,7 +270,7 @@ class _CellCompiler:
             if group is not None and self._merge(group, m):
                 continue
             self._close(group)
-            group = self._open(m, i)
+            group = self._open(m)
         self._close(group)
 
     def _slots(self, m: lower.MOp) -> list:
@@ -281,12 +281,12 @@ class _CellCompiler:
             for a in m.args
         ]
 
-    def _open(self, m: lower.MOp, i: int) -> dict:
+    def _open(self, m: lower.MOp) -> dict:
         slots = self._slots(m)
         places = [s if (s is None or isinstance(s, tuple)) else self.place(s) for s in slots]
         out = None if self.is_free(m.out) else self.place(m.out)
         words = self._words(m.out)
-        return dict(mops=[m], fields=_ew_fields(self.ctx, m), slots=places, out=out, words=words, first=i)
+        return dict(mops=[m], fields=_ew_fields(self.ctx, m), slots=places, out=out, words=words)
 
     def _words(self, v: Value) -> int:
         """Words an EW operation over v covers (whole E-word groups)."""

@@ -24,15 +24,14 @@ from hw.synth.parts import xilinx_capacity
 from hw.synth.tools import ToolError
 
 log = logging.getLogger("synth")
-VCD_MAX_CYCLES = power.VCD_MAX_CYCLES
 
 
 def find_activity(cfg: dict, vcd: str | None) -> dict | None:
     """Toggle rates: from --vcd when given, else the sim stage's build/NAME/sim/activity.json (`make sim`
     writes it from a waveform of its shortest test sequence); None (default toggle rate) without either."""
     if vcd:
-        log.info("switching activity from %s (first %d cycles)", vcd, VCD_MAX_CYCLES)
-        return power.parse_vcd(Path(vcd), max_cycles=VCD_MAX_CYCLES)
+        log.info("switching activity from %s (first %d cycles)", vcd, power.VCD_MAX_CYCLES)
+        return power.parse_vcd(Path(vcd), max_cycles=power.VCD_MAX_CYCLES)
     path = build_dir(cfg, "sim") / "activity.json"
     if not path.is_file():
         log.warning("%s missing (run `make sim`): power uses the default toggle rate", path)
