@@ -1,11 +1,17 @@
 """Analytical cycle model of the microcoded core (hw/rtl/rnn_core.sv), exact per instruction without stalls.
 
-Per instruction (one fetch cycle each):
-- EW over n words: 1 + n + 3 (one word per cycle, read latency 1, one pipeline stage, done handshake).
-- MV: 1 + [fft: q + log2(b) + 1 input FFTs] + row groups of K + 2 cycles (K = q circulant, q*b dense:
-  one block row per cycle), each group's drain (lanes + 1 [+ log2(b) IFFT latency]) overlapping the next
-  group's MACs (the next hand-over waits for it), + the last drain + 2.
-- IN: 1 + beats; OUT: 1 + 2 per word; LOOP, ENDLOOP, HALT: 1.
+The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
+- every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
+  unit's done pulse.
+- EW over n words: 4 + n + RL + LAT (RL = 2 memory read latency, LAT = 7 for ADD/MUL/REQ/modReLU and 10 for
+  PWL: the unit's pipeline).
+- MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
+  waits lanes - K cycles); a group's accumulators are handed to the drain RL + 4 cycles after its last term;
+  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 5 log2(b)
+  (fft: P' requant, IFFT, output requant). fft: the terms start 4 + 5 log2(b) cycles after the start (the
+  first input spectrum stored). The instruction ends 2 cycles after its last write.
+- IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
+  LOOP, ENDLOOP, HALT: 2.
 A sequence of L steps costs the instructions after IN with every loop body repeated L times, up to the last
 beat of its last OUT. `cycle_errors` compares the model with simulated latencies (the tests require 0).
 
@@ -24,27 +30,41 @@ from __future__ import annotations
 import math
 
 
+RL = 2  # data / weight memory read latency
+EW_LAT = {"alu": 7, "pwl": 10}
+MV_SA = RL + 3  # issue -> accumulate stage
+FFT_STAGE = 5  # pipelined butterfly latency per FFT stage
+
+
 def instr_cycles(ins: dict, P: int, b: int) -> int:
-    """Cycles of one instruction (stall-free streams; IN counts its fetch only)."""
+    """Cycles of one instruction (stall-free streams; IN counts its fetch and decode only)."""
     op = ins["op"]
     m = int(math.log2(b))
     if op == "EW":
-        return ins["n"] + 4
+        return 4 + ins["n"] + RL + EW_LAT["pwl" if ins.get("alu") == "PWL" else "alu"]
     if op == "MV":
-        q, g, pb = ins["n"], ins["g"], ins["pb"]
-        K = q * b if ins.get("dense") else q
-        fft = bool(ins.get("fft"))
-        t = 1 + (q + m + 1 if fft else 0)  # first MAC cycle (cycle 0 = fetch)
-        free = 0  # first cycle at which the drain is idle
-        for gi in range(g):
-            lanes = min(P, pb - gi * P)
-            hand = max(t + K + 1, free)  # accumulators handed to the drain
-            free = hand + lanes + 1 + (m if fft else 0)
-            t = hand + 1
-        return free + 2
+        return _mv_cycles(ins, P, b, m)
     if op == "OUT":
-        return 1 + 2 * ins["n"]
-    return 1
+        return 2 + 3 * ins["n"]
+    return 2
+
+
+def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
+    """MV: fetch, decode, start (cycle S = 2), the issue of every row group, its drain, done."""
+    q, g, pb = ins["n"], ins["g"], ins["pb"]
+    K = q * b if ins.get("dense") else q
+    fft = bool(ins.get("fft")) and not ins.get("dense")
+    S = 2
+    t = S + 1 + (4 + FFT_STAGE * m if fft else 0)  # first issue cycle
+    last_write = 0
+    for gi in range(g):
+        lanes = min(P, pb - gi * P)
+        t_last = t + K - 1
+        hand = t_last + MV_SA + 1
+        first_write = hand + (8 + FFT_STAGE * m if fft else 5)
+        last_write = first_write + lanes - 1
+        t = t_last + 1 + max(0, lanes - K)
+    return last_write + 2
 
 
 def unrolled(prog: list[dict], L: int) -> list[dict]:

@@ -8,7 +8,7 @@ import pytest
 from compress import fixedpoint as fx
 from sim import runner
 
-FFT_SRC = ["fxp_pkg", "fft_dit"]
+FFT_SRC = ["fxp_pkg", "mul_pipe", "fft_bfly", "fft_dit"]
 
 
 def test_twiddle_table_matches_reference():
@@ -25,9 +25,12 @@ def test_twiddle_table_matches_reference():
     "b,wi,pipe",
     [
         (8, 16, 1),
+        (8, 16, 2),
         (2, 16, 1),
         pytest.param(4, 12, 1, marks=pytest.mark.slow),
         pytest.param(16, 16, 0, marks=pytest.mark.slow),
+        pytest.param(16, 16, 2, marks=pytest.mark.slow),
+        pytest.param(4, 12, 2, marks=pytest.mark.slow),
     ],
 )
 def test_fft_real(b, wi, pipe):
@@ -45,9 +48,12 @@ def test_fft_real(b, wi, pipe):
     "b,wp,pipe",
     [
         (16, 24, 0),
+        (8, 24, 2),
         (2, 20, 1),
         pytest.param(4, 20, 1, marks=pytest.mark.slow),
         pytest.param(8, 24, 1, marks=pytest.mark.slow),
+        pytest.param(16, 28, 2, marks=pytest.mark.slow),
+        pytest.param(2, 20, 2, marks=pytest.mark.slow),
     ],
 )
 def test_ifft_real(b, wp, pipe):

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from compress import fixedpoint as fx
 from hw.rtl import program
 from sim import runner
@@ -9,7 +11,9 @@ from sim import runner
 TABLES = [("sigmoid", 11), ("tanh", 11), ("tanh", 13), ("sigmoid", 9)]
 
 
-def test_pwl_lane(tmp_path):
+@pytest.mark.parametrize("pipe", [0, 1])
+def test_pwl_lane(tmp_path, pipe):
+    """Combinational lane, and the pipelined one (PIPE=1, latency 10) fed one input per cycle."""
     N, BA, DW = 32, 16, 18
     lines = []
     for func, fz in TABLES:
@@ -19,12 +23,12 @@ def test_pwl_lane(tmp_path):
             for c0, c1 in zip(tab["c0"], tab["c1"], strict=True)
         ]
     (tmp_path / "pwl.mem").write_text("\n".join(program.to_hex_lines(lines, 2 * BA + 2)) + "\n")
-    p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1}
+    p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1, "lat": 10 if pipe else 0}
     runner.run(
-        runner.rtl_sources(["pwl_act"]),
+        runner.rtl_sources(["mul_pipe", "pwl_act"]),
         "pwl_act",
         "tb_pwl",
-        parameters={"DW": DW, "BA": BA, "N": N, "NT": len(TABLES), "INIT": "pwl.mem"},
+        parameters={"DW": DW, "BA": BA, "N": N, "NT": len(TABLES), "INIT": "pwl.mem", "PIPE": pipe},
         env={"TB_PARAMS": json.dumps(p)},
         test_dir=tmp_path,
     )

@@ -8,6 +8,8 @@ RTL_DIR = Path(__file__).resolve().parent
 LIBRARY = [
     "fxp_pkg",
     "rnn_isa_pkg",
+    "mul_pipe",
+    "fft_bfly",
     "fft_dit",
     "fft_real",
     "ifft_real",

@@ -3,7 +3,7 @@
 module fft_real #(
     parameter int B = 8,
     parameter int WI = 16,
-    parameter bit PIPE = 1,
+    parameter int PIPE = 1,  // fft_dit's PIPE (0, 1, 2)
     localparam int WO = WI + $clog2(B) + 1,
     localparam int NB = B / 2 + 1
 ) (

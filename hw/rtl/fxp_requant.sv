@@ -3,37 +3,74 @@
 // -SHL <= sh <= 63 and 1 <= bits <= OW (the program compiler checks the instruction fields: hw/rtl/program.py).
 // A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted out are zeros); a right
 // shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
+// PIPE = 0: combinational.  PIPE = 1: x is registered after the shift (latency 1); PIPE = 2: also after the
+// rounding add (latency 2).  Pipelined, the shift amount and the saturation mask are registered from sh and
+// bits, which must then be held one cycle before the first x (instruction fields are).  Free running.
 module fxp_requant #(
     parameter int IW = 40,  // width of x (signed)
     parameter int OW = 20,  // width of y; bits <= OW
-    parameter int SHL = 0  // largest left shift (sh >= -SHL); IW + SHL >= OW
+    parameter int SHL = 0,  // largest left shift (sh >= -SHL); IW + SHL >= OW
+    parameter int PIPE = 0
 ) (
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  logic                 clk,  // PIPE > 0 only
+    /* verilator lint_on UNUSEDSIGNAL */
     input  logic signed [IW-1:0] x,
     input  logic signed [7:0]    sh,
     input  logic [5:0]           bits,
     output logic signed [OW-1:0] y
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
-  if (IW + SHL < OW || OW < 2) begin : g_param_check0
-    $error("fxp_requant: IW + SHL must be at least OW (IW %0d)", IW);
+  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 2) begin : g_param_check0
+    $error("fxp_requant: IW + SHL must be at least OW, PIPE 0..2 (IW %0d, PIPE %0d)", IW, PIPE);
   end
   localparam int XW = IW + SHL;  // x << SHL
   localparam int RW = $clog2(XW + 1);
-  logic signed [XW-1:0] xs, h;
-  logic signed [XW:0] r;
-  logic [RW-1:0] rs;
-  logic [OW-1:0] ml;  // ones at bit positions >= bits - 1 (within OW bits)
+  logic signed [XW-1:0] xs, h, hq;
+  logic signed [XW:0] r, rq;
+  logic [RW-1:0] rs, rsq;  // the right shift of xs, clamped
+  logic [OW-1:0] ml, mlq;  // ones at bit positions >= bits - 1 (within OW bits)
+  logic rz, rzq;  // rs == 0
   always_comb begin
-    xs = XW'(x) <<< SHL;
     if (32'(sh) + SHL > XW) rs = RW'(XW);
     else rs = RW'(32'(sh) + SHL);
-    // shr_round(xs, rs) = ((xs >>> (rs - 1)) + 1) >>> 1 for rs >= 1: one shifter, no rounding constant
-    h = xs >>> (rs == 0 ? '0 : rs - RW'(1));
-    r = rs == 0 ? (XW + 1)'(h) : ((XW + 1)'(h) + (XW + 1)'(1)) >>> 1;
-    // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
     ml = {OW{1'b1}} << (bits - 6'd1);
-    if ((r[XW:OW] == '0 && (OW'(r) & ml) == '0) || (r[XW:OW] == '1 && (OW'(r) & ml) == ml)) y = OW'(r);
-    else if (r[XW]) y = ml;  // -2^(bits-1)
-    else y = ~ml;  // 2^(bits-1) - 1
+    rz = rs == '0;
+  end
+  if (PIPE == 0) begin : g_comb
+    assign rsq = rs;
+    assign mlq = ml;
+    assign rzq = rz;
+  end else begin : g_cfg
+    always_ff @(posedge clk) begin
+      rsq <= rs;
+      mlq <= ml;
+      rzq <= rz;
+    end
+  end
+  // shr_round(xs, rs) = ((xs >>> (rs - 1)) + 1) >>> 1 for rs >= 1: one shifter, no rounding constant
+  assign xs = XW'(x) <<< SHL;
+  assign h = xs >>> (rzq ? '0 : rsq - RW'(1));
+  if (PIPE >= 1) begin : g_p1
+    logic rz1;  // rz of the word in hq (rzq is the same constant; kept with the data for clarity)
+    always_ff @(posedge clk) begin
+      hq <= h;
+      rz1 <= rzq;
+    end
+    assign r = rz1 ? (XW + 1)'(hq) : ((XW + 1)'(hq) + (XW + 1)'(1)) >>> 1;
+  end else begin : g_p0
+    assign hq = h;
+    assign r = rzq ? (XW + 1)'(hq) : ((XW + 1)'(hq) + (XW + 1)'(1)) >>> 1;
+  end
+  if (PIPE == 2) begin : g_p2
+    always_ff @(posedge clk) rq <= r;
+  end else begin : g_p01
+    assign rq = r;
+  end
+  // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
+  always_comb begin
+    if ((rq[XW:OW] == '0 && (OW'(rq) & mlq) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mlq) == mlq)) y = OW'(rq);
+    else if (rq[XW]) y = mlq;  // -2^(bits-1)
+    else y = ~mlq;  // 2^(bits-1) - 1
   end
 endmodule

@@ -5,7 +5,7 @@ module ifft_real #(
     parameter int WP = 24,
     parameter int G = 4,
     parameter int BZ = 16,
-    parameter bit PIPE = 1,
+    parameter int PIPE = 1,  // fft_dit's PIPE; 2 also pipelines the output requant (3 more cycles)
     localparam int NB = B / 2 + 1
 ) (
     input  logic                 clk,
@@ -39,14 +39,29 @@ module ifft_real #(
     end
   end
 
+  logic fv;
   fft_dit #(.B(B), .W(WC), .INVERSE(1), .PIPE(PIPE)) u_ifft (
-      .clk, .rst, .in_valid, .in_re(xr), .in_im(xi), .out_valid, .out_re(yr), .out_im(yi)
+      .clk, .rst, .in_valid, .in_re(xr), .in_im(xi), .out_valid(fv), .out_re(yr), .out_im(yi)
   );
 
+  localparam int RQ = PIPE == 2 ? 2 : 0;  // requant pipeline stages
+  logic [B*BZ-1:0] y;
   for (genvar i = 0; i < B; i++) begin : g_requant
-    fxp_requant #(.IW(WC), .OW(BZ), .SHL(0)) u_requant (
-        .x(yr[i]), .sh(8'(M + G)), .bits(out_bits), .y(out_y[i*BZ+:BZ])
+    fxp_requant #(.IW(WC), .OW(BZ), .SHL(0), .PIPE(RQ)) u_requant (
+        .clk, .x(yr[i]), .sh(8'(M + G)), .bits(out_bits), .y(y[i*BZ+:BZ])
     );
+  end
+  if (PIPE == 2) begin : g_oreg
+    logic [2:0] vs;
+    always_ff @(posedge clk) begin
+      if (rst) vs <= '0;
+      else vs <= {vs[1:0], fv};
+      out_y <= y;
+    end
+    assign out_valid = vs[2];
+  end else begin : g_comb
+    assign out_y = y;
+    assign out_valid = fv;
   end
 
   logic unused;

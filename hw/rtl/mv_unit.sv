@@ -6,7 +6,15 @@
 //   MACs per lane per cycle, requant to Bz+g+m bits, one inverse FFT per output block (shared IFFT pipeline).
 // Weights: one memory word holds the P lanes' words for the same address (lane l at [l*WMW +: WMW]):
 //   circulant direct: w_ij[0..b-1]; fft: Re(Wf)[0..b/2], Im(Wf)[0..b/2]; dense: row r of block (i, j).
-// Matrix layout (generator): circulant word g*q + j; dense word (g*q + j)*b + r; from ins.wbase.
+// Matrix layout (generator): circulant word g*q + j; dense word (g*q + j)*b + r; from ins.wbase: the issue
+// order, so the weight address is a running count.
+// Pipelined for 100+ MHz on ECP5 (free-running stages, valid bits alongside):
+//   issue (addresses) | RL memory latency (data and weight memories, registered outputs) | 2 products
+//   (mul_pipe) | 2 sums | accumulate.  Row groups issue back to back; the accumulators of a finished group are
+//   handed to the drain in the cycle the next group's first term arrives (a gap keeps the drain, one block
+//   per cycle, ahead when a group is shorter than P cycles).  Drain: lane select | requant (2) | saturate
+//   [fft: P' requant, IFFT, output requant] | write.  fft: the MACs start as soon as the first input spectrum
+//   is written (spectra are produced and consumed in order, one per cycle).  hw/cycles.py counts the same.
 module mv_unit #(
     parameter int B = 8,
     parameter int P = 2,
@@ -21,6 +29,7 @@ module mv_unit #(
     parameter int AW = 10,
     parameter int WDEPTH = 1024,
     parameter int QMAX = 16,
+    parameter int RL = 2,  // data memory read latency; the weight memory has the same
     parameter string W_INIT = "",
     localparam int M = $clog2(B),
     localparam int NB = B / 2 + 1,
@@ -49,266 +58,348 @@ module mv_unit #(
   if (!FFT && !DIRECT && !DENSE) begin : g_param_check2
     $error("mv_unit: at least one path (FFT, DIRECT, DENSE) (got FFT=%0d)", FFT);
   end
-  if (BZMAX > DW || QMAX < 1 || WDEPTH < 2) begin : g_param_check3
-    $error("mv_unit: BZMAX=%0d must fit DW; QMAX >= 1; WDEPTH >= 2", BZMAX);
+  if (BZMAX > DW || QMAX < 1 || WDEPTH < 2 || RL != 2) begin : g_param_check3
+    $error("mv_unit: BZMAX=%0d must fit DW; QMAX >= 1; WDEPTH >= 2; RL = 2", BZMAX);
   end
-  import fxp_pkg::*;
   import rnn_isa_pkg::*;
   localparam int WAW = $clog2(WDEPTH);
   localparam int WX = BA + M + 1;  // spectrum component width
   localparam int WP = BZMAX + G + M;  // P' width
   localparam int ACCW = BW + (FFT ? WX : BA) + 16;
+  localparam int PRW = BW + BA;  // one time-domain product (matrix inputs are BA-bit values)
   localparam int SHL = 8;  // largest left shift of a matrix requant (program.py MV_SHL)
   localparam int PW = P > 1 ? $clog2(P) : 1;
   localparam int QW = QMAX > 1 ? $clog2(QMAX) : 1;
+  localparam int SA = RL + 3;  // the accumulate stage: RL memory, 2 products, 2 sums (t_*[SA])
 
-  typedef enum logic [2:0] {S_IDLE, S_FFT, S_MAC, S_HAND, S_TAIL} state_t;
-  state_t st;
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t ir;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [AW-1:0] src, dst;
-  logic [15:0] kmax, k, gi, dl, issued, oc, xcnt, dgi;
-  logic dbusy, dissue, hand_go;
+  logic busy, fft_mode, dense_mode;
+  logic [AW-1:0] src, dst_q;
+  logic [15:0] kmax;
+
+  // ---------------------------------------------------------------- issue
+  // iss: MAC terms being issued; k: term of the group; gi: group; gap: idle cycles before the next group
+  logic iss, fft_go;
+  logic [15:0] k, gi, gap, xcnt, fk;
+  logic [WAW-1:0] wa;
+  logic [15:0] j_iss;
+  assign j_iss = dense_mode ? (k >> M) : k;
+  logic last_k;
+  assign last_k = k + 1 == kmax;
+  logic [15:0] lanes_g;  // row blocks of group gi
+  assign lanes_g = 16'(ir.pb) - gi * 16'(P) >= 16'(P) ? 16'(P) : 16'(ir.pb) - gi * 16'(P);
+  logic issuing;
+  assign issuing = iss && gap == 0;
 
   // ---------------------------------------------------------------- weight memory
-  logic [WAW-1:0] waddr_rd;
   logic [P*WMW-1:0] wword;
-  rom_sync #(.W(P * WMW), .DEPTH(WDEPTH), .INIT(W_INIT)) u_wmem (.clk, .raddr(waddr_rd), .rdata(wword));
+  rom_sync #(.W(P * WMW), .DEPTH(WDEPTH), .INIT(W_INIT), .OREG(1)) u_wmem (.clk, .raddr(wa), .rdata(wword));
 
-  // ---------------------------------------------------------------- pipeline of the MAC issue
-  logic p_vld, p_first, p_last;
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [15:0] p_j;
-  /* verilator lint_on UNUSEDSIGNAL */
-  logic [M-1:0] p_r;
-  logic [15:0] j_iss;
-  assign j_iss = ir.dense ? (k >> M) : k;
+  // ---------------------------------------------------------------- term pipeline: valid / first / last / row
+  logic [SA:0] t_v, t_first, t_last;
+  logic [M-1:0] t_r [SA+1];
+  logic [QW-1:0] t_j1;  // spectrum index, one cycle after issue
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      t_v <= '0;
+    end else begin
+      t_v <= {t_v[SA-1:0], issuing};
+    end
+    t_first <= {t_first[SA-1:0], dense_mode ? (k < 16'(B)) : (k == 0)};
+    t_last <= {t_last[SA-1:0], last_k};
+    t_r[0] <= M'(k);
+    for (int i = 1; i <= SA; i++) t_r[i] <= t_r[i-1];
+    t_j1 <= QW'(j_iss);
+  end
+  // t_*[i] is high i + 1 cycles after the issue: data, weights and the spectrum arrive at t_*[RL-1], the
+  // products at RL + 1, the sums at RL + 3 = SA, where the accumulators take them.
 
-  // ---------------------------------------------------------------- input spectra (fft)
-  logic fft_in_v, fft_out_v, fwd_v;
-  logic [NB*WX-1:0] fft_re, fft_im;
-  logic [B*BA-1:0] fft_x;
-
-  always_comb begin
-    for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
+  // ---------------------------------------------------------------- control
+  logic hand;  // the accumulators hold a finished group this cycle
+  logic [15:0] nwr;  // output blocks written
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      busy <= 1'b0;
+      iss <= 1'b0;
+      fft_go <= 1'b0;
+      done <= 1'b0;
+    end else begin
+      done <= 1'b0;
+      if (start) begin
+        ir <= ins;
+        src <= src_base;
+        fft_mode <= FFT && ins.fft;
+        dense_mode <= DENSE && ins.dense;
+        kmax <= ins.dense ? 16'(ins.n) << M : 16'(ins.n);
+        k <= '0;
+        gi <= '0;
+        gap <= '0;
+        fk <= '0;
+        wa <= WAW'(ins.wbase);
+        busy <= 1'b1;
+        fft_go <= FFT && ins.fft;
+        iss <= !(FFT && ins.fft);
+      end else if (busy) begin
+        if (fft_go) begin  // input spectra: issue the n blocks, start the MACs once the first is stored
+          if (fk < 16'(ir.n)) fk <= fk + 1;
+          if (xcnt == 16'd1 && !iss && gi == 0 && k == 0) iss <= 1'b1;
+        end
+        if (gap != 0) gap <= gap - 1;
+        else if (iss) begin
+          wa <= wa + 1;
+          if (last_k) begin
+            k <= '0;
+            // the drain takes lanes_g cycles: a group shorter than that waits
+            gap <= lanes_g > kmax ? lanes_g - kmax : '0;
+            if (gi + 1 == 16'(ir.g)) iss <= 1'b0;
+            gi <= gi + 1;
+          end else k <= k + 1;
+        end
+        if (we && nwr + 1 == 16'(ir.pb)) begin
+          busy <= 1'b0;
+          fft_go <= 1'b0;
+          iss <= 1'b0;
+          done <= 1'b1;
+        end
+      end
+    end
   end
 
-  // ---------------------------------------------------------------- accumulators
+  // ---------------------------------------------------------------- input spectra (fft)
+  logic fwd_v;
+  logic [NB*WX-1:0] fft_re, fft_im;
+  logic [B*BA-1:0] fft_x;
+  logic [RL-1:0] fx_v;  // fft input issued RL cycles ago
+  always_ff @(posedge clk) begin
+    if (rst) fx_v <= '0;
+    else fx_v <= {fx_v[RL-2:0], fft_go && fk < 16'(ir.n)};
+  end
+  always_comb begin
+    for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
+    ra = src + AW'(fft_go && fk < 16'(ir.n) ? fk : j_iss);
+  end
+
+  // ---------------------------------------------------------------- lanes: products, sums, accumulators
+  // (the paths a core leaves out leave their accumulators undriven and unused)
+  /* verilator lint_off UNUSEDSIGNAL */
+  /* verilator lint_off UNDRIVEN */
   logic signed [ACCW-1:0] acc [P][B];
   logic signed [ACCW-1:0] accr [P][NB];
   logic signed [ACCW-1:0] acci [P][NB];
-  /* verilator lint_off UNUSEDSIGNAL */
   logic signed [ACCW-1:0] hacc [P][B];  // held copies drained while the next group accumulates
-  logic signed [ACCW-1:0] haccr [P][NB];  // (unused without the FFT path)
+  logic signed [ACCW-1:0] haccr [P][NB];
   logic signed [ACCW-1:0] hacci [P][NB];
+  logic [2*NB*WX-1:0] xcur;  // the spectrum of the issued term, at RL
+  /* verilator lint_on UNDRIVEN */
   /* verilator lint_on UNUSEDSIGNAL */
-  logic iv_w;  // IFFT output valid
-
-  // ---------------------------------------------------------------- control
-  always_ff @(posedge clk) begin
-    if (rst) begin
-      st <= S_IDLE;
-      done <= 1'b0;
-      p_vld <= 1'b0;
-      fft_in_v <= 1'b0;
-    end else begin
-      done <= 1'b0;
-      p_vld <= 1'b0;
-      fft_in_v <= 1'b0;
-      case (st)
-        S_IDLE:
-        if (start) begin
-          ir <= ins;
-          src <= src_base;
-          dst <= dst_base;
-          kmax <= ins.dense ? 16'(ins.n) << M : 16'(ins.n);
-          k <= '0;
-          gi <= '0;
-          xcnt <= '0;
-          st <= (FFT && ins.fft) ? S_FFT : S_MAC;
-        end
-        S_FFT: begin
-          if (k < 16'(ir.n)) begin
-            k <= k + 1;
-            fft_in_v <= 1'b1;
-          end
-          if (fft_out_v) begin
-            xcnt <= xcnt + 1;
-            if (xcnt + 1 == 16'(ir.n)) begin
-              st <= S_MAC;
-              k <= '0;
-            end
-          end
-        end
-        S_MAC: begin
-          if (k < kmax) begin
-            k <= k + 1;
-            p_vld <= 1'b1;
-            p_first <= ir.dense ? (k < 16'(B)) : (k == 0);
-            p_last <= (k + 1 == kmax);
-            p_j <= j_iss;
-            p_r <= M'(k);
-          end
-          if (p_vld && p_last) st <= S_HAND;
-        end
-        S_HAND:
-        // hand the finished accumulators to the drain (when it is free) and go on with the next row group
-        if (!dbusy) begin
-          k <= '0;
-          if (gi + 1 == 16'(ir.g)) st <= S_TAIL;
-          else begin
-            gi <= gi + 1;
-            st <= S_MAC;
-          end
-        end
-        S_TAIL:
-        if (!dbusy) begin
-          st <= S_IDLE;
-          done <= 1'b1;
-        end
-        default: st <= S_IDLE;
-      endcase
-    end
-  end
-
-  // ---------------------------------------------------------------- drain (overlaps the next group's MACs)
-  // one output block per cycle from the held accumulators: requant and write (direct/dense), or P' requant and
-  // the shared IFFT pipeline (fft); lanes beyond the last row block are skipped.
-  assign hand_go = (st == S_HAND) && !dbusy;
-  always_ff @(posedge clk) begin
-    if (rst) begin
-      dbusy <= 1'b0;
-      dissue <= 1'b0;
-    end else if (hand_go) begin
-      dbusy <= 1'b1;
-      dissue <= 1'b1;
-      dl <= '0;
-      issued <= '0;
-      oc <= '0;
-      dgi <= gi;
-    end else if (dbusy) begin
-      logic last_issue;
-      last_issue = dissue && (dl + 1 == 16'(P) || dgi * 16'(P) + dl + 1 >= 16'(ir.pb));
-      if (dissue) begin
-        dl <= dl + 1;
-        issued <= issued + 1;
-        if (last_issue) dissue <= 1'b0;
-      end
-      if (iv_w) oc <= oc + 1;
-      if (!(FFT && ir.fft)) begin
-        if (last_issue) dbusy <= 1'b0;
-      end else if (!dissue && oc + (iv_w ? 16'd1 : 16'd0) == issued) dbusy <= 1'b0;
-    end
-  end
-
-  // read addresses
-  always_comb begin
-    ra = src + AW'(st == S_FFT ? k : j_iss);
-    waddr_rd = WAW'(ir.wbase) + WAW'(gi * kmax + k);
-  end
-
-  // ---------------------------------------------------------------- lanes
-  logic [B*DW-1:0] mac_y;
-  logic [B*DW-1:0] ifft_y;
-  logic [2*NB*WX-1:0] xcur;
+  assign hand = t_v[SA] && t_last[SA];
 
   for (genvar l = 0; l < P; l++) begin : g_lane
     logic [WMW-1:0] wl;
     assign wl = wword[l*WMW+:WMW];
-    always_ff @(posedge clk) begin
-      if (p_vld) begin
-        if (FFT && ir.fft) begin
-          for (int q = 0; q < NB; q++) begin
-            s64_t wr, wi, xr, xi;
-            wr = 64'($signed(wl[q*BW+:BW]));
-            wi = 64'($signed(wl[(NB+q)*BW+:BW]));
-            xr = 64'($signed(xcur[q*WX+:WX]));
-            xi = 64'($signed(xcur[(NB+q)*WX+:WX]));
-            accr[l][q] <= ACCW'((p_first ? 64'sd0 : 64'(accr[l][q])) + wr * xr - wi * xi);
-            acci[l][q] <= ACCW'((p_first ? 64'sd0 : 64'(acci[l][q])) + wr * xi + wi * xr);
+    if (FFT) begin : g_fft
+      for (genvar q = 0; q < NB; q++) begin : g_bin
+        logic signed [BW-1:0] wr, wi;
+        logic signed [WX-1:0] xr, xi;
+        logic signed [BW+WX-1:0] prr, pii, pri, pir;
+        logic signed [BW+WX:0] sr, si, sr2, si2;
+        assign wr = wl[q*BW+:BW];
+        assign wi = wl[(NB+q)*BW+:BW];
+        assign xr = xcur[q*WX+:WX];
+        assign xi = xcur[(NB+q)*WX+:WX];
+        mul_pipe #(.AW(BW), .BW(WX)) u_rr (.clk, .a(wr), .b(xr), .y(prr));
+        mul_pipe #(.AW(BW), .BW(WX)) u_ii (.clk, .a(wi), .b(xi), .y(pii));
+        mul_pipe #(.AW(BW), .BW(WX)) u_ri (.clk, .a(wr), .b(xi), .y(pri));
+        mul_pipe #(.AW(BW), .BW(WX)) u_ir (.clk, .a(wi), .b(xr), .y(pir));
+        always_ff @(posedge clk) begin
+          sr <= (BW + WX + 1)'(prr) - (BW + WX + 1)'(pii);
+          si <= (BW + WX + 1)'(pri) + (BW + WX + 1)'(pir);
+          sr2 <= sr;
+          si2 <= si;
+          if (t_v[SA] && fft_mode) begin
+            accr[l][q] <= (t_first[SA] ? '0 : accr[l][q]) + ACCW'(sr2);
+            acci[l][q] <= (t_first[SA] ? '0 : acci[l][q]) + ACCW'(si2);
           end
-        end else if (DENSE && ir.dense) begin
-          s64_t s;
-          s = '0;
-          for (int c = 0; c < B; c++) s += 64'($signed(wl[c*BW+:BW])) * 64'($signed(rd[c*DW+:DW]));
-          acc[l][p_r] <= ACCW'((p_first ? 64'sd0 : 64'(acc[l][p_r])) + s);
-        end else if (DIRECT) begin
-          for (int r = 0; r < B; r++) begin
-            s64_t s;
-            s = '0;
-            for (int c = 0; c < B; c++)
-              s += 64'($signed(wl[((r - c + B) % B)*BW+:BW])) * 64'($signed(rd[c*DW+:DW]));
-            acc[l][r] <= ACCW'((p_first ? 64'sd0 : 64'(acc[l][r])) + s);
+          if (hand) begin
+            haccr[l][q] <= (t_first[SA] ? '0 : accr[l][q]) + ACCW'(sr2);
+            hacci[l][q] <= (t_first[SA] ? '0 : acci[l][q]) + ACCW'(si2);
           end
         end
       end
     end
-    always_ff @(posedge clk) begin
-      if (hand_go) begin
-        hacc[l] <= acc[l];
-        haccr[l] <= accr[l];
-        hacci[l] <= acci[l];
+    if (DIRECT || DENSE) begin : g_time
+      // products: direct p[r][c] = w[(r - c) mod b] x[c]; dense p[c] = w[c] x[c] (row t_r)
+      logic signed [BA-1:0] x [B];
+      logic signed [BW-1:0] wv [B];
+      for (genvar c = 0; c < B; c++) begin : g_op
+        assign x[c] = rd[c*DW+:BA];
+        assign wv[c] = wl[c*BW+:BW];
+      end
+      logic signed [PRW+M+1:0] rsum [B];  // the term of each row (direct) / of row t_r (dense: rsum[0])
+      for (genvar r = 0; r < (DIRECT ? B : 1); r++) begin : g_row
+        logic signed [PRW-1:0] p [B];
+        for (genvar c = 0; c < B; c++) begin : g_col
+          logic signed [BW-1:0] wsel;
+          // the dense path uses row 0's multipliers with w[c]; direct row r uses w[(r - c) mod b]
+          if (DIRECT) begin : g_dir
+            assign wsel = dense_mode ? wv[c] : wv[(r-c+B)%B];
+          end else begin : g_den
+            assign wsel = wv[c];
+          end
+          mul_pipe #(.AW(BW), .BW(BA)) u_m (.clk, .a(wsel), .b(x[c]), .y(p[c]));
+        end
+        // two summing stages: groups of 4, then the groups
+        localparam int NG = (B + 3) / 4;
+        logic signed [PRW+M+1:0] part [NG];
+        always_ff @(posedge clk) begin
+          for (int gq = 0; gq < NG; gq++) begin
+            logic signed [PRW+M+1:0] s;
+            s = '0;
+            for (int c = 4 * gq; c < 4 * gq + 4 && c < B; c++) s += (PRW + M + 2)'(p[c]);
+            part[gq] <= s;
+          end
+        end
+        logic signed [PRW+M+1:0] rs;
+        always_ff @(posedge clk) begin
+          logic signed [PRW+M+1:0] s;
+          s = '0;
+          for (int gq = 0; gq < NG; gq++) s += part[gq];
+          rs <= s;
+        end
+        assign rsum[r] = rs;
+      end
+      for (genvar r = DIRECT ? B : 1; r < B; r++) begin : g_norow
+        assign rsum[r] = '0;
+      end
+      always_ff @(posedge clk) begin
+        if (t_v[SA] && !fft_mode) begin
+          if (dense_mode) acc[l][t_r[SA]] <= (t_first[SA] ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
+          else for (int r = 0; r < B; r++) acc[l][r] <= (t_first[SA] ? '0 : acc[l][r]) + ACCW'(rsum[r]);
+        end
+        if (hand) begin
+          hacc[l] <= acc[l];
+          if (dense_mode) hacc[l][t_r[SA]] <= (t_first[SA] ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
+          else for (int r = 0; r < B; r++) hacc[l][r] <= (t_first[SA] ? '0 : acc[l][r]) + ACCW'(rsum[r]);
+        end
       end
     end
   end
-  // requant of the drained lane's accumulators (direct/dense)
-  for (genvar r = 0; r < B; r++) begin : g_requant
-    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL)) u_requant (
-        .x(hacc[PW'(dl)][r]), .sh(ir.sh), .bits(ir.bits), .y(mac_y[r*DW+:DW])
+
+  // ---------------------------------------------------------------- fft path: input spectra store
+  if (FFT) begin : g_fftin
+    logic [2*NB*WX-1:0] xs [QMAX];
+    logic [15:0] xcnt_q;
+    logic [2*NB*WX-1:0] xrd;
+    fft_real #(.B(B), .WI(BA), .PIPE(2)) u_fft (
+        .clk, .rst, .in_valid(fx_v[RL-1]), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
     );
+    always_ff @(posedge clk) begin
+      if (start) xcnt_q <= '0;
+      if (fwd_v) begin
+        xs[QW'(xcnt_q)] <= {fft_im, fft_re};
+        xcnt_q <= xcnt_q + 1;
+      end
+      xrd <= xs[t_j1];  // read one cycle after the issue, registered: at RL
+    end
+    assign xcur = xrd;
+    assign xcnt = xcnt_q;
+  end else begin : g_nofftin
+    assign xcur = '0;
+    assign fwd_v = 1'b0;
+    assign fft_re = '0;
+    assign fft_im = '0;
+    assign xcnt = '0;
+    logic unused_fft;
+    assign unused_fft = ^{fwd_v, fft_re, fft_im, fft_x, fx_v, t_j1};
   end
 
-  // ---------------------------------------------------------------- fft path
-  if (FFT) begin : g_fft
-    logic [2*NB*WX-1:0] xs [QMAX];
-    assign xcur = ir.fft ? xs[QW'(p_j)] : '0;
-    fft_real #(.B(B), .WI(BA), .PIPE(1)) u_fft (
-        .clk, .rst, .in_valid(fft_in_v), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
+  // ---------------------------------------------------------------- drain
+  // hand: the held copies are loaded; the drain then issues one lane (output block) per cycle
+  logic dact;
+  logic [PW-1:0] dl;
+  logic [15:0] dgi, dleft;
+  always_ff @(posedge clk) begin
+    if (rst || start) begin
+      dact <= 1'b0;
+      dgi <= '0;
+    end else if (hand) begin
+      dact <= 1'b1;
+      dl <= '0;
+      dleft <= 16'(ir.pb) - dgi * 16'(P) >= 16'(P) ? 16'(P) : 16'(ir.pb) - dgi * 16'(P);
+      dgi <= dgi + 1;
+    end else if (dact) begin
+      dl <= dl + 1;
+      dleft <= dleft - 1;
+      if (dleft == 1) dact <= 1'b0;
+    end
+  end
+  // lane select, registered
+  logic sel_v;
+  logic signed [ACCW-1:0] sel [B];
+  logic signed [ACCW-1:0] selr [NB];
+  logic signed [ACCW-1:0] seli [NB];
+  always_ff @(posedge clk) begin
+    sel_v <= dact && !rst;
+    sel <= hacc[dl];
+    selr <= haccr[dl];
+    seli <= hacci[dl];
+  end
+  // direct / dense: requant (2 stages), saturate, registered (write 4 cycles after the lane select)
+  logic [B*DW-1:0] mac_y, mac_yq;
+  for (genvar r = 0; r < B; r++) begin : g_requant
+    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(2)) u_requant (
+        .clk, .x(sel[r]), .sh(ir.sh), .bits(ir.bits), .y(mac_y[r*DW+:DW])
     );
-    always_ff @(posedge clk) if (st == S_FFT && fft_out_v) xs[QW'(xcnt)] <= {fft_im, fft_re};
+  end
+  logic [2:0] dv;  // sel_v delayed: requant 2, output register 1
+  always_ff @(posedge clk) begin
+    dv <= {dv[1:0], sel_v && !fft_mode};
+    mac_yq <= mac_y;
+  end
 
-    logic [NB*WP-1:0] pr, pim;
+  logic [B*DW-1:0] ifft_y;
+  logic iv_w;
+  if (FFT) begin : g_fft
+    logic [NB*WP-1:0] pr, pim, prq, pimq;
     logic [B*BZMAX-1:0] iy;
     logic iv;
     for (genvar q = 0; q < NB; q++) begin : g_requant
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL)) u_re (
-          .x(haccr[PW'(dl)][q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pr[q*WP+:WP])
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_re (
+          .clk, .x(selr[q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pr[q*WP+:WP])
       );
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL)) u_im (
-          .x(hacci[PW'(dl)][q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pim[q*WP+:WP])
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_im (
+          .clk, .x(seli[q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pim[q*WP+:WP])
       );
     end
-    ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(1)) u_ifft (
-        .clk, .rst, .in_valid(dbusy && dissue && ir.fft), .out_bits(ir.bits), .in_re(pr), .in_im(pim),
-        .out_valid(iv), .out_y(iy)
+    logic [2:0] pv;
+    always_ff @(posedge clk) begin
+      pv <= {pv[1:0], sel_v && fft_mode};
+      prq <= pr;
+      pimq <= pim;
+    end
+    ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(2)) u_ifft (
+        .clk, .rst, .in_valid(pv[2]), .out_bits(ir.bits), .in_re(prq), .in_im(pimq), .out_valid(iv), .out_y(iy)
     );
-    assign fft_out_v = fwd_v;
     assign iv_w = iv;
     always_comb begin
       for (int r = 0; r < B; r++) ifft_y[r*DW+:DW] = DW'($signed(iy[r*BZMAX+:BZMAX]));
     end
   end else begin : g_nofft
-    assign fft_out_v = 1'b0;
     assign iv_w = 1'b0;
-    assign xcur = '0;
-    assign fwd_v = 1'b0;
-    logic unused_fft;
-    assign unused_fft = ^{fft_in_v, fwd_v, fft_re, fft_im, fft_x};
-    assign fft_re = '0;
-    assign fft_im = '0;
     assign ifft_y = '0;
+    logic unused_sel;
+    assign unused_sel = ^{selr[0], seli[0]};
   end
 
-  always_comb begin
-    if (FFT && ir.fft) begin
-      we = dbusy && iv_w;
-      waddr = dst + AW'(dgi * 16'(P) + oc);
-      wdata = ifft_y;
-    end else begin
-      we = dbusy && dissue;
-      waddr = dst + AW'(dgi * 16'(P) + dl);
-      wdata = mac_y;
-    end
+  // ---------------------------------------------------------------- write: output blocks in order
+  always_ff @(posedge clk) begin
+    if (start) nwr <= '0;
+    else if (we) nwr <= nwr + 1;
   end
+  assign we = busy && (fft_mode ? iv_w : dv[2]);
+  assign waddr = dst_q + AW'(nwr);
+  assign wdata = fft_mode ? ifft_y : mac_yq;
+  always_ff @(posedge clk) if (start) dst_q <= dst_base;
 endmodule

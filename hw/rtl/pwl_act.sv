@@ -1,5 +1,7 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
-// PIPE=0: combinational; PIPE=1: the lookup (c0, c1, d) is registered when en is high (latency 1).
+// PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 10 stages for 100+ MHz on ECP5
+// (clamp | offset | segment shift | table read | table register | product (2, mul_pipe) | rounding shift |
+// add c0 | saturate); tsel, seg, rl and sh must be held from one cycle before the first z (instruction fields).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
 // Datapath widths are the exact ones under the call invariants the program compiler checks
@@ -21,7 +23,6 @@ module pwl_act #(
 ) (
     /* verilator lint_off UNUSEDSIGNAL */
     input  logic                 clk,  // PIPE=1 only
-    input  logic                 en,
     /* verilator lint_on UNUSEDSIGNAL */
     input  logic signed [DW-1:0] z,
     input  logic [3:0]           tsel,
@@ -38,57 +39,99 @@ module pwl_act #(
     $error("pwl_act: NT >= 1 and BA + 2 <= DW (NT %0d)", NT);
   end
   localparam int EW = 2 * BA + 2;
+  localparam int TAW = $clog2(NT * N);
   logic [EW-1:0] tab [NT*N];
   initial begin
     if (INIT != "") $readmemh(INIT, tab);
   end
+  localparam logic signed [PRW:0] YMAX = (PRW + 1)'((1 << (BA - 1)) - 1);
+  localparam logic signed [PRW:0] YMIN = -(PRW + 1)'(1 << (BA - 1));
 
-  logic signed [UW-1:0] rz, zc, u;
-  logic [KW-1:0] k;
-  logic [EW-1:0] e;
-  logic [DDW-1:0] dn, d;
-  logic signed [BA+1:0] c1n, c1;
-  logic signed [BA-1:0] c0n, c0;
-  logic signed [PRW-1:0] prod, h, t;
-  logic signed [PRW:0] v;
-  always_comb begin
-    rz = UW'(1) << rl;  // a shift amount is unsigned; rl >= 0
-    zc = UW'(z);
-    if (zc < -rz) zc = -rz;
-    if (zc > rz - 1) zc = rz - 1;
-    u = zc + rz;
-    /* verilator lint_off WIDTHTRUNC */
-    k = KW'(u >> seg);
-    dn = DDW'(u & ((UW'(1) << seg) - UW'(1)));
-    /* verilator lint_on WIDTHTRUNC */
-    e = tab[32'(tsel) * N + 32'(k)];
-    c0n = $signed(e[BA-1:0]);
-    c1n = $signed(e[EW-1:BA]);
-  end
+  function automatic logic [TAW-1:0] tab_addr(input logic [3:0] ts, input logic [KW-1:0] kk);
+    return TAW'(32'(ts) * N + 32'(kk));
+  endfunction
+  function automatic logic signed [DW-1:0] sat_ba(input logic signed [PRW:0] v);
+    if (v > YMAX) return DW'(YMAX);
+    if (v < YMIN) return DW'(YMIN);
+    return DW'(v);
+  endfunction
+
   if (PIPE) begin : g_pipe
+    // per-call constants, registered from the instruction fields
+    logic signed [UW-1:0] rz, rzm1, rzn;
+    logic [4:0] sg;
+    logic [UW-1:0] msk;
+    logic [6:0] shm1;
+    logic sh0;
+    logic [3:0] ts;
     always_ff @(posedge clk) begin
-      if (en) begin
-        c0 <= c0n;
-        c1 <= c1n;
-        d <= dn;
-      end
+      rz <= UW'(1) << rl;
+      rzm1 <= (UW'(1) << rl) - UW'(1);
+      rzn <= -(UW'(1) << rl);
+      sg <= seg;
+      msk <= (UW'(1) << seg) - UW'(1);
+      shm1 <= sh == 0 ? 7'd0 : sh[6:0] - 7'd1;
+      sh0 <= sh == 0;
+      ts <= tsel;
+    end
+    logic signed [UW-1:0] zc1, u2;
+    logic [KW-1:0] k3;
+    logic [DDW-1:0] d3, d4, d5;
+    logic [EW-1:0] e4, e5;
+    always_ff @(posedge clk) begin
+      zc1 <= UW'(z) < rzn ? rzn : (UW'(z) > rzm1 ? rzm1 : UW'(z));  // 1: clamp
+      u2 <= zc1 + rz;  // 2: offset
+      /* verilator lint_off WIDTHTRUNC */
+      k3 <= KW'(u2 >> sg);  // 3: segment
+      d3 <= DDW'(u2 & msk);
+      /* verilator lint_on WIDTHTRUNC */
+      e4 <= tab[tab_addr(ts, k3)];  // 4: table (block RAM read register)
+      d4 <= d3;
+      e5 <= e4;  // 5: table output register
+      d5 <= d4;
+    end
+    logic signed [BA+1:0] c1;
+    logic signed [BA+DDW+2:0] prod;  // 6-7: c1 * d
+    assign c1 = $signed(e5[EW-1:BA]);
+    mul_pipe #(.AW(BA + 2), .BW(DDW + 1)) u_mul (.clk, .a(c1), .b($signed({1'b0, d5})), .y(prod));
+    logic signed [BA-1:0] c0_6, c0_7, c0_8;
+    logic signed [PRW-1:0] h8;
+    logic signed [PRW:0] v9;
+    always_ff @(posedge clk) begin
+      c0_6 <= $signed(e5[BA-1:0]);
+      c0_7 <= c0_6;
+      h8 <= PRW'(prod) >>> shm1;  // 8: rounding shift (h = prod >>> (sh - 1))
+      c0_8 <= c0_7;
+      // 9: shr_round(prod, sh) + c0 = (h + 1 + 2 c0) >>> 1 for sh >= 1 (2 c0 is even), h + c0 for sh = 0
+      v9 <= sh0 ? (PRW + 1)'(h8) + (PRW + 1)'(c0_8) : ((PRW + 1)'(h8) + (PRW + 1)'($signed({c0_8, 1'b1}))) >>> 1;
+      y <= sat_ba(v9);  // 10: saturate to BA bits
     end
   end else begin : g_comb
-    assign c0 = c0n;
-    assign c1 = c1n;
-    assign d = dn;
-  end
-  // The rounding shift and the clamp to BA bits are written out here rather than through fxp_requant: routing
-  // the product through two generic fxp_requant instances lengthened this, the core's critical path, and the
-  // default model failed 25 MHz on ECP5 (24.5 MHz instead of 25.6).
-  always_comb begin
-    prod = PRW'(c1) * $signed({1'b0, d});
-    // shr_round(prod, sh) = ((prod >>> (sh - 1)) + 1) >>> 1 for sh >= 1 (one shifter, no rounding constant)
-    h = prod >>> (sh == 0 ? 7'd0 : sh[6:0] - 7'd1);
-    t = sh == 0 ? h : (h + PRW'(1)) >>> 1;
-    v = (PRW + 1)'(c0) + (PRW + 1)'(t);
-    if (v > (PRW + 1)'((1 << (BA - 1)) - 1)) y = DW'((1 << (BA - 1)) - 1);
-    else if (v < -(PRW + 1)'(1 << (BA - 1))) y = DW'(-(1 << (BA - 1)));
-    else y = DW'(v);
+    logic signed [UW-1:0] rz, zc, u;
+    logic [KW-1:0] k;
+    logic [EW-1:0] e;
+    logic [DDW-1:0] d;
+    logic signed [BA+1:0] c1;
+    logic signed [BA-1:0] c0;
+    logic signed [PRW-1:0] prod, h, t;
+    always_comb begin
+      rz = UW'(1) << rl;  // a shift amount is unsigned; rl >= 0
+      zc = UW'(z);
+      if (zc < -rz) zc = -rz;
+      if (zc > rz - 1) zc = rz - 1;
+      u = zc + rz;
+      /* verilator lint_off WIDTHTRUNC */
+      k = KW'(u >> seg);
+      d = DDW'(u & ((UW'(1) << seg) - UW'(1)));
+      /* verilator lint_on WIDTHTRUNC */
+      e = tab[tab_addr(tsel, k)];
+      c0 = $signed(e[BA-1:0]);
+      c1 = $signed(e[EW-1:BA]);
+      prod = PRW'(c1) * $signed({1'b0, d});
+      // shr_round(prod, sh) = ((prod >>> (sh - 1)) + 1) >>> 1 for sh >= 1 (one shifter, no rounding constant)
+      h = prod >>> (sh == 0 ? 7'd0 : sh[6:0] - 7'd1);
+      t = sh == 0 ? h : (h + PRW'(1)) >>> 1;
+      y = sat_ba((PRW + 1)'(c0) + (PRW + 1)'(t));
+    end
   end
 endmodule

@@ -1,10 +1,11 @@
-// Simple dual-port RAM, synchronous read (one cycle), initialised by $readmemh: infers block RAM.
+// Simple dual-port RAM, synchronous read (one cycle, two with OREG), initialised by $readmemh: infers block RAM.
 // NBE write-enable segments of W/NBE bits each (byte-enable style partial writes).
 module ram_1r1w #(
     parameter int W = 32,
     parameter int NBE = 1,
     parameter int DEPTH = 256,
     parameter string INIT = "",
+    parameter bit OREG = 0,  // 1: registered output (block RAM output register), read latency 2
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
@@ -26,6 +27,14 @@ module ram_1r1w #(
   always_ff @(posedge clk) begin
     for (int i = 0; i < NBE; i++)
       if (we && wbe[i]) mem[waddr][i*(W/NBE)+:(W/NBE)] <= wdata[i*(W/NBE)+:(W/NBE)];
-    rdata <= mem[raddr];
+  end
+  if (OREG) begin : g_oreg
+    logic [W-1:0] rq;
+    always_ff @(posedge clk) begin
+      rq <= mem[raddr];
+      rdata <= rq;
+    end
+  end else begin : g_noreg
+    always_ff @(posedge clk) rdata <= mem[raddr];
   end
 endmodule

@@ -67,6 +67,7 @@ module rnn_core #(
   localparam int SAW = $clog2(DM_DEPTH / E);  // super-word (E blocks) addresses of the memories
   localparam int SW = E * B * DW;
   localparam int PCW = $clog2(PROG_DEPTH);
+  localparam int RL = 2;  // data memory read latency (registered block RAM outputs)
 
   // ---------------------------------------------------------------- program
   instr_t prog [PROG_DEPTH];
@@ -74,8 +75,7 @@ module rnn_core #(
     if (PROG_INIT != "") $readmemh(PROG_INIT, prog);
   end
   logic [PCW-1:0] pc, lpc;
-  instr_t cur;
-  assign cur = prog[pc];
+  instr_t cur;  // the instruction register, loaded in C_FETCH
 
   // ---------------------------------------------------------------- data memory (3 read copies)
   // words of E blocks; the element-wise unit reads/writes whole words, the matrix-vector unit and the streams
@@ -87,7 +87,7 @@ module rnn_core #(
   logic [SAW-1:0] dm_ra [3];
   logic [SW-1:0]  dm_rd [3];
   for (genvar i = 0; i < 3; i++) begin : g_dm
-    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT)) u_dm (
+    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT), .OREG(1)) u_dm (
         .clk, .we(dm_we), .wbe(dm_wbe), .waddr(dm_waddr), .wdata(dm_wdata), .raddr(dm_ra[i]), .rdata(dm_rd[i])
     );
   end
@@ -99,32 +99,44 @@ module rnn_core #(
   endfunction
   logic [AW-1:0] in_base, out_addr, in_addr;
   logic [AW-1:0] mv_ra, mv_waddr;
-  logic [AW-1:0] mv_ra_q;  // block address read by the matrix-vector unit in the previous cycle
+  logic [AW-1:0] mv_ra_q [RL];  // block addresses read by the matrix-vector unit in the last RL cycles
   logic [B*DW-1:0] mv_rd, out_rd;
-  always_ff @(posedge clk) mv_ra_q <= mv_ra;
-  assign mv_rd = dm_rd[0][blk_of(mv_ra_q)*B*DW+:B*DW];
+  always_ff @(posedge clk) begin
+    mv_ra_q[0] <= mv_ra;
+    for (int i = 1; i < RL; i++) mv_ra_q[i] <= mv_ra_q[i-1];
+  end
+  assign mv_rd = dm_rd[0][blk_of(mv_ra_q[RL-1])*B*DW+:B*DW];
   assign out_rd = dm_rd[0][blk_of(out_addr)*B*DW+:B*DW];
 
   // ---------------------------------------------------------------- sequencing state
-  typedef enum logic [2:0] {C_FETCH, C_MV, C_EW, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
+  // C_FETCH loads the instruction register, C_DEC its effective addresses (registered), then the instruction
+  // runs: C_EXEC starts a unit (C_MV / C_EW wait for it), stream instructions move to C_IN / C_OUT_*.
+  typedef enum logic [3:0] {C_FETCH, C_DEC, C_EXEC, C_MV, C_EW, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
   cstate_t cs;
   logic [15:0] t, L, ti, wi;
+  logic [AW-1:0] tst, lst, in_row;  // t*ST, (L-1)*ST, ti*ST (kept by additions, no multiplier)
   logic ldir;
+  logic [1:0] owait;
 
-  function automatic logic [AW-1:0] eff(input logic [15:0] addr, input logic [1:0] mode, input logic [15:0] tt,
-                                        input logic [15:0] ll);
-    logic [31:0] a;
-    a = 32'(addr);
-    if (mode == AM_T) a = a + 32'(tt) * ST;
-    else if (mode == AM_LAST) a = a + 32'(ll - 16'd1) * ST;
-    return AW'(a);
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic [AW-1:0] eff(input logic [15:0] addr, input logic [1:0] mode,
+                                        input logic [AW-1:0] ts, input logic [AW-1:0] ls);
+    if (mode == AM_T) return AW'(addr) + ts;
+    if (mode == AM_LAST) return AW'(addr) + ls;
+    return AW'(addr);
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
 
   logic [AW-1:0] a_eff, b_eff, c_eff, d_eff;
-  assign a_eff = eff(cur.a, cur.amode, t, L);
-  assign b_eff = eff(cur.b, cur.bmode, t, L);
-  assign c_eff = eff(cur.c, cur.cmode, t, L);
-  assign d_eff = eff(cur.dst, cur.dmode, t, L);
+  always_ff @(posedge clk) begin
+    if (cs == C_FETCH) cur <= prog[pc];
+    if (cs == C_DEC) begin
+      a_eff <= eff(cur.a, cur.amode, tst, lst);
+      b_eff <= eff(cur.b, cur.bmode, tst, lst);
+      c_eff <= eff(cur.c, cur.cmode, tst, lst);
+      d_eff <= eff(cur.dst, cur.dmode, tst, lst);
+    end
+  end
   logic final_pass;
   assign final_pass = ldir ? (t == 16'd0) : (t + 16'd1 == L);
 
@@ -134,18 +146,18 @@ module rnn_core #(
   logic [SAW-1:0] ew_waddr;
   logic [B*DW-1:0] mv_wdata;
   logic [SW-1:0] ew_wdata;
-  assign mv_start = (cs == C_FETCH) && (cur.op == OP_MV);
-  assign ew_start = (cs == C_FETCH) && (cur.op == OP_EW);
+  assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV);
+  assign ew_start = (cs == C_EXEC) && (cur.op == OP_EW);
 
   mv_unit #(
       .B(B), .P(P), .FFT(FFT), .DIRECT(DIRECT), .DENSE(DENSE), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
-      .QMAX(QMAX), .W_INIT(W_INIT)
+      .QMAX(QMAX), .RL(RL), .W_INIT(W_INIT)
   ) u_mv (
       .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
       .ra(mv_ra), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
   );
 
-  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .PWL_INIT(PWL_INIT)) u_ew (
+  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL), .PWL_INIT(PWL_INIT)) u_ew (
       .clk, .rst, .start(ew_start), .ins(cur), .a_base(word_of(a_eff)), .b_base(word_of(b_eff)),
       .c_base(word_of(c_eff)), .d_base(word_of(d_eff)),
       .done(ew_done), .ra(ew_ra), .rd(dm_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
@@ -171,11 +183,11 @@ module rnn_core #(
 
   // ---------------------------------------------------------------- memory port muxes
   always_comb begin
-    dm_ra[0] = (cs == C_MV) || mv_start ? word_of(mv_ra) :
+    dm_ra[0] = (cs == C_MV) ? word_of(mv_ra) :
                (cs == C_OUT_RD || cs == C_OUT_SEND) ? word_of(out_addr) : ew_ra[0];
     dm_ra[1] = ew_ra[1];
     dm_ra[2] = ew_ra[2];
-    in_addr = in_base + AW'(32'(ti) * ST) + AW'(wi);
+    in_addr = in_base + in_row + AW'(wi);
     if (mv_we) begin
       dm_we = 1'b1;
       dm_wbe = E'(1) << blk_of(mv_waddr);
@@ -201,31 +213,37 @@ module rnn_core #(
       pc <= '0;
       t <= '0;
       L <= 16'd1;
+      tst <= '0;
+      lst <= '0;
       ldir <= 1'b0;
       wi <= '0;
       ti <= '0;
     end else begin
       case (cs)
-        C_FETCH: begin
+        C_FETCH: cs <= C_DEC;
+        C_DEC: begin
+          cs <= C_FETCH;
           case (cur.op)
             OP_HALT: pc <= '0;
             OP_IN: begin
               cs <= C_IN;
-              in_base <= d_eff;
+              in_base <= eff(cur.dst, cur.dmode, tst, lst);
+              in_row <= '0;
               wi <= '0;
               ti <= '0;
             end
             OP_OUT: begin
               cs <= C_OUT_RD;
-              out_addr <= a_eff;
+              owait <= 2'(RL - 1);
+              out_addr <= eff(cur.a, cur.amode, tst, lst);
               out_n <= cur.n;
               wi <= '0;
             end
-            OP_MV: cs <= C_MV;
-            OP_EW: cs <= C_EW;
+            OP_MV, OP_EW: cs <= C_EXEC;
             OP_LOOP: begin
               ldir <= cur.last[0];
               t <= cur.last[0] ? L - 16'd1 : 16'd0;
+              tst <= cur.last[0] ? lst : '0;
               lpc <= pc + 1;
               pc <= pc + 1;
             end
@@ -233,12 +251,14 @@ module rnn_core #(
               if (final_pass) pc <= pc + 1;
               else begin
                 t <= ldir ? t - 16'd1 : t + 16'd1;
+                tst <= ldir ? tst - AW'(ST) : tst + AW'(ST);
                 pc <= lpc;
               end
             end
             default: pc <= pc + 1;
           endcase
         end
+        C_EXEC: cs <= cur.op == OP_MV ? C_MV : C_EW;
         C_MV:
         if (mv_done) begin
           cs <= C_FETCH;
@@ -254,18 +274,23 @@ module rnn_core #(
           if (wi + 16'd1 == 16'(cur.n)) begin
             wi <= '0;
             ti <= ti + 1;
+            in_row <= in_row + AW'(ST);
           end else wi <= wi + 1;
           if (s_axis_tlast) begin
             L <= ti + 16'd1;
+            lst <= in_row;
             cs <= C_FETCH;
             pc <= pc + 1;
           end
         end
-        C_OUT_RD: cs <= C_OUT_SEND;
+        C_OUT_RD:
+        if (owait == 0) cs <= C_OUT_SEND;
+        else owait <= owait - 1;
         C_OUT_SEND:
         if (m_axis_tready) begin
           wi <= wi + 1;
           out_addr <= out_addr + 1;
+          owait <= 2'(RL - 1);
           if (wi + 16'd1 == 16'(out_n)) begin
             cs <= C_FETCH;
             pc <= pc + 1;

@@ -1,8 +1,9 @@
-// Read-only memory, synchronous read, contents from a .mem file ($readmemh): infers block RAM.
+// Read-only memory, synchronous read (one cycle, two with OREG), contents from a .mem file ($readmemh): infers block RAM.
 module rom_sync #(
     parameter int W = 32,
     parameter int DEPTH = 256,
     parameter string INIT = "",
+    parameter bit OREG = 0,  // 1: registered output (block RAM output register), read latency 2
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
@@ -17,5 +18,13 @@ module rom_sync #(
   initial begin
     if (INIT != "") $readmemh(INIT, mem);
   end
-  always_ff @(posedge clk) rdata <= mem[raddr];
+  if (OREG) begin : g_oreg
+    logic [W-1:0] rq;
+    always_ff @(posedge clk) begin
+      rq <= mem[raddr];
+      rdata <= rq;
+    end
+  end else begin : g_noreg
+    always_ff @(posedge clk) rdata <= mem[raddr];
+  end
 endmodule
