@@ -3,8 +3,11 @@
 The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
   unit's done pulse.
-- EW over n words: 4 + n + RL + LAT (RL = 2 memory read latency, LAT = 7 for ADD/MUL/REQ/modReLU and 10 for
-  PWL: the unit's pipeline).
+- EW over n words (alone): 4 + n + RL + 10 (RL = 2 memory read latency, 10 the unit's pipeline, one latency
+  for every op). EW instructions overlap: the controller fetches the next instruction while an EW runs, and
+  starts another EW as soon as the unit has issued the previous one's last read, unless two are in flight or
+  the new one reads words the one in flight still has to write (the hardware hazard check: rnn_core.sv);
+  MV, IN, OUT and HALT wait until no EW is in flight.
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 4 cycles after its last term;
   the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 5 log2(b)
@@ -12,8 +15,10 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
   LOOP, ENDLOOP, HALT: 2.
-A sequence of L steps costs the instructions after IN with every loop body repeated L times, up to the last
-beat of its last OUT. `cycle_errors` compares the model with simulated latencies (the tests require 0).
+A sequence of L steps runs the instructions after IN with every loop body repeated L times, up to the last
+beat of its last OUT (`sequence_cycles` replays the controller's rules over that instruction stream; cycles
+per step = the cost of one more step in the steady state). `cycle_errors` compares the model with simulated
+latencies (the tests require 0).
 
 MAC utilization (`mac_utilization`) = useful multiplications per step / (multipliers x cycles per step), over
 the loop bodies of one step (the head outside the loop is left out of both). Useful multiplications are those
@@ -31,7 +36,7 @@ import math
 
 
 RL = 2  # data / weight memory read latency
-EW_LAT = {"alu": 7, "pwl": 10}
+EW_LAT = RL + 10  # element-wise read -> write
 MV_SA = RL + 3  # issue -> accumulate stage
 FFT_STAGE = 5  # pipelined butterfly latency per FFT stage
 
@@ -41,7 +46,7 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
     op = ins["op"]
     m = int(math.log2(b))
     if op == "EW":
-        return 4 + ins["n"] + RL + EW_LAT["pwl" if ins.get("alu") == "PWL" else "alu"]
+        return 4 + ins["n"] + EW_LAT
     if op == "MV":
         return _mv_cycles(ins, P, b, m)
     if op == "OUT":
@@ -67,45 +72,102 @@ def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
     return last_write + 2
 
 
-def unrolled(prog: list[dict], L: int) -> list[dict]:
-    """The instructions the core executes after the sequence's IN for L steps: each LOOP body repeated L
-    times, up to (excluding) the first HALT."""
+def unrolled(prog: list[dict], L: int) -> list[tuple[dict, int]]:
+    """The instructions the core executes after the sequence's IN for L steps, each with the loop counter t it
+    runs at: each LOOP body repeated L times (t up, or down for a reverse loop), up to the first HALT."""
     start = next((k + 1 for k, ins in enumerate(prog) if ins["op"] == "IN"), len(prog))
-    out: list[dict] = []
+    out: list[tuple[dict, int]] = []
     body: list[dict] | None = None
+    t, reverse = 0, False
     for ins in prog[start:]:
         op = ins["op"]
         if op == "HALT":
             break
         if op == "LOOP":
-            out.append(ins)
+            reverse = bool(ins.get("last", 0) & 1)
+            t = L - 1 if reverse else 0
+            out.append((ins, t))
             body = []
         elif body is not None:
             body.append(ins)
             if op == "ENDLOOP":
-                out.extend(body * L)
+                steps = range(L - 1, -1, -1) if reverse else range(L)
+                for tt in steps:
+                    out.extend((i, tt) for i in body)
+                t = 0 if reverse else L - 1
                 body = None
         else:
-            out.append(ins)
+            out.append((ins, t))
     return out
 
 
-def sequence_cycles(prog: list[dict], P: int, b: int, L: int) -> dict:
-    """Cycles from the last input beat to the last output beat for a sequence of L steps (the last output beat
-    leaves in the last cycle of the last OUT instruction; what follows it is not counted).
+def _eff(ins: dict, field: str, mode: str, t: int, L: int, ST: int) -> int:
+    m = ins.get(mode, 0)
+    m = {"abs": 0, "t": 1, "last": 2}.get(m, m)
+    return ins.get(field, 0) + (t * ST if m == 1 else (L - 1) * ST if m == 2 else 0)
 
-    Returns {total, per_step (sum of the loop bodies of one step)}."""
-    run = unrolled(prog, L)
-    last_out = max((k for k, ins in enumerate(run) if ins["op"] == "OUT"), default=len(run) - 1)
-    total = sum(instr_cycles(ins, P, b) for ins in run[: last_out + 1])
-    per_step = sum(instr_cycles(ins, P, b) for ins in _loop_bodies(prog))
+
+def _reads(ins: dict, t: int, L: int, E: int, ST: int) -> list[int]:
+    """First data-memory word (of E blocks) of each operand an EW reads (the hazard check's operands)."""
+    alu = ins.get("alu")
+    out = [_eff(ins, "a", "amode", t, L, ST) // E]
+    if not ins.get("zb") and alu in ("ADD", "MUL", "MODRELU"):
+        out.append(_eff(ins, "b", "bmode", t, L, ST) // E)
+    if not ins.get("zc") and alu == "ADD":
+        out.append(_eff(ins, "c", "cmode", t, L, ST) // E)
+    return out
+
+
+def _replay(prog: list[dict], P: int, b: int, L: int, E: int, ST: int) -> int:
+    """Cycle (from the one after the last input beat) at which the last OUT ends: the controller's rules."""
+    T = 0  # fetch cycle of the next instruction
+    ews: list[dict] = []  # started EWs: start, ready (next start allowed), idle (no longer in flight), words
+    end = T
+    for ins, t in unrolled(prog, L):
+        op = ins["op"]
+        idle = ews[-1]["idle"] if ews else 0
+        if op == "EW":
+            s = T + 2
+            if ews:
+                last = ews[-1]
+                s = max(s, last["ready"])
+                n = ins["n"]
+                lo, hi = last["dst"], last["dst"] + last["n"]
+                if any(r < hi and lo < r + n for r in _reads(ins, t, L, E, ST)):
+                    s = max(s, last["idle"])  # hazard: wait until nothing is in flight
+                elif len(ews) > 1:
+                    s = max(s, ews[-2]["idle"])  # at most one other in flight
+            dst = _eff(ins, "dst", "dmode", t, L, ST) // E
+            ews.append(
+                {"ready": s + ins["n"] + 1, "idle": s + instr_cycles(ins, P, b) - 2, "dst": dst, "n": ins["n"]}
+            )
+            T = s + 1
+        elif op == "MV":
+            T = max(T + 2, idle) + instr_cycles(ins, P, b) - 2
+        elif op in ("OUT", "IN", "HALT"):
+            T = max(T + 1, idle) + instr_cycles(ins, P, b) - 1
+            if op == "OUT":
+                end = T
+        else:
+            T += instr_cycles(ins, P, b)
+    return end
+
+
+def sequence_cycles(prog: list[dict], P: int, b: int, L: int, E: int = 1, ST: int = 1) -> dict:
+    """Cycles from the last input beat to the last output beat for a sequence of L steps (the last output beat
+    leaves in the last cycle of the last OUT instruction; what follows it is not counted), on a core with P
+    matrix lanes, E element-wise words per cycle and sequence stride ST.
+
+    Returns {total, per_step}: per_step = the cycles one more step adds in the steady state."""
+    total = _replay(prog, P, b, L, E, ST)
+    per_step = _replay(prog, P, b, 3, E, ST) - _replay(prog, P, b, 2, E, ST)
     return {"total": total, "per_step": per_step}
 
 
-def cycle_errors(prog: list[dict], P: int, b: int, lengths, latencies) -> list[int]:
+def cycle_errors(prog: list[dict], P: int, b: int, lengths, latencies, E: int = 1, ST: int = 1) -> list[int]:
     """Simulated minus modelled cycles per sequence (stall-free simulation); all 0 when the model is exact."""
     return [
-        int(lat) - sequence_cycles(prog, P, b, int(L))["total"]
+        int(lat) - sequence_cycles(prog, P, b, int(L), E, ST)["total"]
         for L, lat in zip(lengths, latencies, strict=True)
     ]
 
@@ -140,7 +202,7 @@ def mac_utilization(prog: list[dict], params: dict) -> dict:
     b, P = params["B"], params["P"]
     body = _loop_bodies(prog)
     useful = sum(useful_multiplications(ins, b) for ins in body)
-    cyc = sum(instr_cycles(ins, P, b) for ins in body)
+    cyc = sequence_cycles(prog, P, b, 1, params.get("E", 1), params.get("ST", 1))["per_step"]
     mult = multipliers(params)
     return {
         "useful_multiplications_per_step": useful,
@@ -207,7 +269,7 @@ def layer_report(
         peepholes=peepholes,
     )
     d = program.compile_artifact(art, P=P, T_max=1, E=E)
-    per_step = sequence_cycles(d.prog, P, b, 1)["per_step"]
+    per_step = sequence_cycles(d.prog, P, b, 1, E, d.params["ST"])["per_step"]
     mv = sum(instr_cycles(i, P, b) for i in d.prog if i["op"] == "MV" and "head" not in i.get("note", ""))
     util = mac_utilization(d.prog, d.params)
     return {

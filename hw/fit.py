@@ -133,7 +133,7 @@ def choose(art, b: int, P, E, T_max: int, capacity: dict = ECP5_85F, margin: flo
             d = program.compile_artifact(art, b=b, P=p, T_max=T_max, E=e)
             est = estimate_ecp5(d.params, isa.WIDTH)
             ok = fits(est, capacity, margin)
-            cyc = cycles.sequence_cycles(d.prog, p, d.params["B"], 1)["per_step"]
+            cyc = cycles.sequence_cycles(d.prog, p, d.params["B"], 1, e, d.params["ST"])["per_step"]
             cands.append({"P": p, "E": e, "cycles_per_step": cyc, "estimate": est, "fits": ok})
             if not ok:
                 break  # every resource grows with P

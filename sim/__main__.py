@@ -78,11 +78,12 @@ def main(argv=None) -> int:
     r = simulate_rtl(rtl_dir, art.vectors, out / "work", stall=args.stall, waves=bool(vcd), n_vectors=n)
     prog = json.loads((rtl_dir / "program.json").read_text())
     P, B = info["params"]["P"], info["params"]["B"]
+    E, ST = info["params"].get("E", 1), info["params"]["ST"]
     lengths = [int(v) for v in art.vectors["lengths"][: r["vectors"]]]
-    model = [cycles.sequence_cycles(prog, P, B, L)["total"] for L in lengths]
-    per_step = cycles.sequence_cycles(prog, P, B, 1)["per_step"]
+    model = [cycles.sequence_cycles(prog, P, B, L, E, ST)["total"] for L in lengths]
+    per_step = cycles.sequence_cycles(prog, P, B, 1, E, ST)["per_step"]
     lat = r["latency"]
-    errors = cycles.cycle_errors(prog, P, B, lengths[: len(lat)], lat)
+    errors = cycles.cycle_errors(prog, P, B, lengths[: len(lat)], lat, E, ST)
     err = max((abs(e) / x for e, x in zip(errors, lat, strict=True) if x), default=None)
     clock = cfg["hardware"]["clock_mhz"]
     res = {

@@ -57,7 +57,7 @@ def _art(tmp_path=None, name="fitcfg"):
 
 def _estimate(art, P, E=1):
     d = program.compile_artifact(art, b=8, P=P, T_max=6, E=E)
-    return fit.estimate_ecp5(d.params, isa.WIDTH), cycles.sequence_cycles(d.prog, P, 8, 1)["per_step"]
+    return fit.estimate_ecp5(d.params, isa.WIDTH), cycles.sequence_cycles(d.prog, P, 8, 1, E, d.params["ST"])["per_step"]
 
 
 def test_auto_picks_the_fastest_fitting_p():

@@ -100,7 +100,8 @@ def test_rtl_bit_exact(mgu, mode, tmp_path):
     assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 4
     r = simulate(art, P=2, work=tmp_path / "nostall")
     d = r["design"]
-    assert cycles.cycle_errors(d.prog, 2, 8, art.vectors["lengths"], r["latency"]) == [0] * 4
+    lat, E, ST = r["latency"], d.params["E"], d.params["ST"]
+    assert cycles.cycle_errors(d.prog, 2, 8, art.vectors["lengths"], lat, E, ST) == [0] * 4
 
 
 @needs_gxx

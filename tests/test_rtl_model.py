@@ -57,7 +57,9 @@ def _assert_cycles_exact(art, r):
     n = r["vectors"]
     assert len(r["latency"]) == n
     lengths = art.vectors["lengths"][:n]
-    errors = cycles.cycle_errors(d.prog, d.params["P"], d.params["B"], lengths, r["latency"])
+    errors = cycles.cycle_errors(
+        d.prog, d.params["P"], d.params["B"], lengths, r["latency"], d.params["E"], d.params["ST"]
+    )
     assert errors == [0] * n, errors
 
 

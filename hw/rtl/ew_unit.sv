@@ -1,9 +1,12 @@
 // Element-wise unit: B lanes per word, one word per cycle (docs/arithmetic.md sections 4 and 6).
 // Reads operand words a, b, c (data RL cycles after the address), computes, writes dst.  A free-running
-// pipeline for 100+ MHz on ECP5: a word's result is written LAT_ALU (ADD/MUL/REQ/modReLU) or LAT_PWL cycles
-// after its operands arrive; hw/cycles.py counts the same cycles.
+// pipeline for 100+ MHz on ECP5 in which every word carries its own control fields, so consecutive
+// instructions overlap: a new instruction may start (`start`) as soon as the previous one has issued its
+// last read (`ready`); the controller (rnn_core) checks that it reads nothing still in flight.  Every op
+// writes its word LAT = RL + 10 cycles after its read (one latency for all ops: writes stay in issue
+// order, one per cycle); `done` pulses once per instruction, the cycle after its last write.
 //   ALU: 1 operands (b negated or zeroed) | 2 sum, |a| + b, chunk products | 3 product | 4 requant input
-//        | 5 rounding shift | 6 rounding add | 7 saturate;  PWL: the 10 stages of pwl_act.
+//        | 5 rounding shift | 6 rounding add | 7 saturate | 8-10 delay;  PWL: the 10 stages of pwl_act.
 module ew_unit #(
     parameter int B = 8,
     parameter int DW = 20,
@@ -22,6 +25,7 @@ module ew_unit #(
     input  logic [AW-1:0]       b_base,
     input  logic [AW-1:0]       c_base,
     input  logic [AW-1:0]       d_base,
+    output logic                ready,  // no read being issued: a start is accepted
     output logic                done,
     output logic [AW-1:0]       ra [3],
     input  logic [B*DW-1:0]     rd [3],
@@ -36,65 +40,83 @@ module ew_unit #(
   if (N != 8 && N != 16 && N != 32 && N != 64) begin : g_param_check1
     $error("ew_unit: N must be 8, 16, 32 or 64 (got %0d)", N);
   end
-  if (NT < 1 || BA + 2 > DW || RL < 1) begin : g_param_check2
-    $error("ew_unit: NT >= 1, BA + 2 <= DW and RL >= 1 (NT %0d, RL %0d)", NT, RL);
+  if (NT < 1 || BA + 2 > DW || RL < 2) begin : g_param_check2
+    $error("ew_unit: NT >= 1, BA + 2 <= DW and RL >= 2 (NT %0d, RL %0d)", NT, RL);
   end
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW + 1 bits), |a| + b, a + b + c
-  localparam int LAT_ALU = 7;
-  localparam int LAT_PWL = 10;
-  localparam int DMAX = RL + LAT_PWL - 1;
+  localparam int LAT = RL + 10;  // read -> write, every op
+  localparam int S1 = RL - 1;  // ctl index of the word whose read data is on rd
 
+  typedef struct packed {
+    logic          v;
+    logic          last;
+    logic [2:0]    alu;
+    logic          zb, zc, nb;
+    logic [7:0]    sh;
+    logic [5:0]    bits;
+    logic [3:0]    tsel;
+    logic [4:0]    seg;
+    logic [5:0]    rl;
+    logic [AW-1:0] waddr;
+  } ctl_t;
+
+  // ---------------------------------------------------------------- issue
   logic        busy;
   logic [11:0] cnt;
-  logic [DMAX:0] vsh;  // vsh[k]: the word whose address was issued k cycles ago
-  logic        wv;
-  logic [11:0] wptr;
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t      ir;
   /* verilator lint_on UNUSEDSIGNAL */
   logic [AW-1:0] ab, bb, cb, db;
-  logic is_pwl;
-  assign is_pwl = ir.alu == ALU_PWL;
-  assign wv = is_pwl ? vsh[RL+LAT_PWL-1] : vsh[RL+LAT_ALU-1];  // vsh[k] is high k + 1 cycles after
-
+  assign ready = !busy;
+  ctl_t iss;  // the word issued this cycle
+  always_comb begin
+    iss.v = busy;
+    iss.last = cnt + 1 == ir.n;
+    iss.alu = ir.alu;
+    iss.zb = ir.zb;
+    iss.zc = ir.zc;
+    iss.nb = ir.nb;
+    iss.sh = ir.alu == ALU_ADD ? 8'd0 : ir.sh;  // ADD shifts by 0, which shr_round leaves exact
+    iss.bits = ir.bits;
+    iss.tsel = ir.tsel;
+    iss.seg = ir.seg;
+    iss.rl = ir.rl;
+    iss.waddr = db + AW'(cnt);
+  end
   always_ff @(posedge clk) begin
     if (rst) begin
       busy <= 1'b0;
-      done <= 1'b0;
+    end else if (start) begin
+      busy <= 1'b1;
       cnt <= '0;
-      vsh <= '0;
-    end else begin
-      done <= 1'b0;
-      vsh <= {vsh[DMAX-1:0], busy && cnt < ir.n};
-      if (wv) wptr <= wptr + 1;
-      if (start) begin
-        busy <= 1'b1;
-        cnt <= '0;
-        wptr <= '0;
-        ir <= ins;
-        ab <= a_base;
-        bb <= b_base;
-        cb <= c_base;
-        db <= d_base;
-      end else if (busy) begin
-        if (cnt < ir.n) cnt <= cnt + 1;
-        if (wv && wptr + 1 == ir.n) begin
-          busy <= 1'b0;
-          done <= 1'b1;
-        end
-      end
+      ir <= ins;
+      ab <= a_base;
+      bb <= b_base;
+      cb <= c_base;
+      db <= d_base;
+    end else if (busy) begin
+      cnt <= cnt + 1;
+      if (cnt + 1 == ir.n) busy <= 1'b0;
     end
   end
-
   always_comb begin
     ra[0] = ab + AW'(cnt);
     ra[1] = bb + AW'(cnt);
     ra[2] = cb + AW'(cnt);
   end
 
-  logic [7:0] req_sh;  // ADD shifts by 0, which shr_round leaves exact
-  assign req_sh = ir.alu == ALU_ADD ? 8'd0 : ir.sh;
+  // ctl[k]: the word issued k + 1 cycles ago
+  ctl_t ctl [LAT];
+  always_ff @(posedge clk) begin
+    ctl[0] <= iss;
+    if (rst) ctl[0].v <= 1'b0;
+    for (int i = 1; i < LAT; i++) begin
+      ctl[i] <= ctl[i-1];
+      if (rst) ctl[i].v <= 1'b0;
+    end
+  end
+
   logic [B*DW-1:0] res, pwl_y;
   for (genvar l = 0; l < B; l++) begin : g_lane
     logic signed [DW-1:0] a, b, c, a1, p, q;
@@ -102,16 +124,17 @@ module ew_unit #(
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
+    // the PWL call fields one cycle before z (the word read one cycle later is ctl[S1-1])
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
-        .clk, .z(a), .tsel(ir.tsel), .seg(ir.seg), .rl(ir.rl), .sh(ir.sh), .y(p)
+        .clk, .z(a), .tsel(ctl[S1-1].tsel), .seg(ctl[S1-1].seg), .rl(ctl[S1-1].rl), .sh(ctl[S1-1].sh), .y(p)
     );
     // 1: operands
     always_ff @(posedge clk) begin
       a1 <= a;
-      vb1 <= ir.zb ? '0 : (ir.nb ? -(DW + 1)'(b) : (DW + 1)'(b));
-      vc1 <= ir.zc ? '0 : (DW + 1)'(c);
+      vb1 <= ctl[S1].zb ? '0 : (ctl[S1].nb ? -(DW + 1)'(b) : (DW + 1)'(b));
+      vc1 <= ctl[S1].zc ? '0 : (DW + 1)'(c);
     end
-    // 2-3: product (mul_pipe), sum, |a| + b with the sign of a; all three kept to stage 3
+    // 2-3: product (mul_pipe), sum, |a| + b with the sign of a; all kept to stage 3
     logic signed [2*DW:0] prod3;
     mul_pipe #(.AW(DW), .BW(DW + 1)) u_mul (.clk, .a(a1), .b(vb1), .y(prod3));
     logic signed [DW-1:0] a2, a3;
@@ -129,25 +152,37 @@ module ew_unit #(
       neg3 <= neg2;
       zero3 <= zero2;
     end
-    // 4: the requant's input for this op
+    // 4: the requant's input for this word's op (the word in stage 3 is ctl[S1+3])
     logic signed [XW-1:0] x4;
     always_ff @(posedge clk) begin
-      case (ir.alu)
+      case (ctl[S1+3].alu)
         ALU_MUL: x4 <= XW'(prod3);
         ALU_REQ: x4 <= XW'(a3);
         ALU_MODRELU: x4 <= neg3 ? -XW'(m3) : (zero3 ? '0 : XW'(m3));
         default: x4 <= XW'(s3);  // ALU_ADD (ALU_PWL and unused codes take their result below)
       endcase
     end
-    // 5-6: rounding shift, rounding add (registered in fxp_requant); 7: saturation, registered here
+    // 5-6: rounding shift, rounding add (registered in fxp_requant; sh, bits one cycle before x4);
+    // 7: saturation, registered here; 8-10: delay to the common latency
     fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(2)) u_requant (
-        .clk, .x(x4), .sh(req_sh), .bits(ir.bits), .y(q)
+        .clk, .x(x4), .sh(ctl[S1+3].sh), .bits(ctl[S1+3].bits), .y(q)
     );
-    always_ff @(posedge clk) res[l*DW+:DW] <= ir.alu > ALU_MODRELU ? '0 : q;
+    logic signed [DW-1:0] r7, r8, r9;
+    always_ff @(posedge clk) begin
+      r7 <= ctl[S1+6].alu > ALU_MODRELU ? '0 : q;
+      r8 <= r7;
+      r9 <= r8;
+      res[l*DW+:DW] <= r9;
+    end
     assign pwl_y[l*DW+:DW] = p;
   end
 
-  always_ff @(posedge clk) waddr <= db + AW'(wv ? wptr + 12'd1 : wptr);
-  assign we = wv;
-  assign wdata = is_pwl ? pwl_y : res;
+  /* verilator lint_off UNUSEDSIGNAL */
+  ctl_t wc;  // the word written this cycle
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign wc = ctl[LAT-1];
+  assign we = wc.v;
+  assign waddr = wc.waddr;
+  assign wdata = wc.alu == ALU_PWL ? pwl_y : res;
+  always_ff @(posedge clk) done <= !rst && wc.v && wc.last;
 endmodule

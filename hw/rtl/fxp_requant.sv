@@ -4,8 +4,8 @@
 // A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted out are zeros); a right
 // shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
 // PIPE = 0: combinational.  PIPE = 1: x is registered after the shift (latency 1); PIPE = 2: also after the
-// rounding add (latency 2).  Pipelined, the shift amount and the saturation mask are registered from sh and
-// bits, which must then be held one cycle before the first x (instruction fields are).  Free running.
+// rounding add (latency 2).  Pipelined, sh and bits are taken one cycle before their x (registered, then
+// carried along with it), so every x may have its own; free running.
 module fxp_requant #(
     parameter int IW = 40,  // width of x (signed)
     parameter int OW = 20,  // width of y; bits <= OW
@@ -52,7 +52,7 @@ module fxp_requant #(
   assign xs = XW'(x) <<< SHL;
   assign h = xs >>> (rzq ? '0 : rsq - RW'(1));
   if (PIPE >= 1) begin : g_p1
-    logic rz1;  // rz of the word in hq (rzq is the same constant; kept with the data for clarity)
+    logic rz1;  // rz of the word in hq
     always_ff @(posedge clk) begin
       hq <= h;
       rz1 <= rzq;
@@ -62,15 +62,25 @@ module fxp_requant #(
     assign hq = h;
     assign r = rzq ? (XW + 1)'(hq) : ((XW + 1)'(hq) + (XW + 1)'(1)) >>> 1;
   end
+  logic [OW-1:0] mls;  // the mask of the word in rq
   if (PIPE == 2) begin : g_p2
-    always_ff @(posedge clk) rq <= r;
-  end else begin : g_p01
+    logic [OW-1:0] ml1;
+    always_ff @(posedge clk) begin
+      rq <= r;
+      ml1 <= mlq;
+      mls <= ml1;
+    end
+  end else if (PIPE == 1) begin : g_p1m
+    always_ff @(posedge clk) mls <= mlq;
     assign rq = r;
+  end else begin : g_p0m
+    assign rq = r;
+    assign mls = mlq;
   end
   // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
   always_comb begin
-    if ((rq[XW:OW] == '0 && (OW'(rq) & mlq) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mlq) == mlq)) y = OW'(rq);
-    else if (rq[XW]) y = mlq;  // -2^(bits-1)
-    else y = ~mlq;  // 2^(bits-1) - 1
+    if ((rq[XW:OW] == '0 && (OW'(rq) & mls) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mls) == mls)) y = OW'(rq);
+    else if (rq[XW]) y = mls;  // -2^(bits-1)
+    else y = ~mls;  // 2^(bits-1) - 1
   end
 endmodule

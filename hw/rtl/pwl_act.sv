@@ -1,7 +1,8 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
 // PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 10 stages for 100+ MHz on ECP5
 // (clamp | offset | segment shift | table read | table register | product (2, mul_pipe) | rounding shift |
-// add c0 | saturate); tsel, seg, rl and sh must be held from one cycle before the first z (instruction fields).
+// add c0 | saturate); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
+// every z may have its own call (consecutive instructions overlap in the element-wise unit).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
 // Datapath widths are the exact ones under the call invariants the program compiler checks
@@ -57,22 +58,30 @@ module pwl_act #(
   endfunction
 
   if (PIPE) begin : g_pipe
-    // per-call constants, registered from the instruction fields
-    logic signed [UW-1:0] rz, rzm1, rzn;
-    logic [4:0] sg;
-    logic [UW-1:0] msk;
-    logic [6:0] shm1;
-    logic sh0;
-    logic [3:0] ts;
+    // per-call constants, registered from the fields given one cycle before z, then carried with it
+    logic signed [UW-1:0] rz, rzm1, rzn, rz1;
+    logic [4:0] sg, sg1, sg2;
+    logic [UW-1:0] msk, msk1, msk2;
+    logic [6:0] shm1 [8];
+    logic sh0 [9];
+    logic [3:0] ts [4];
     always_ff @(posedge clk) begin
       rz <= UW'(1) << rl;
       rzm1 <= (UW'(1) << rl) - UW'(1);
       rzn <= -(UW'(1) << rl);
       sg <= seg;
       msk <= (UW'(1) << seg) - UW'(1);
-      shm1 <= sh == 0 ? 7'd0 : sh[6:0] - 7'd1;
-      sh0 <= sh == 0;
-      ts <= tsel;
+      shm1[0] <= sh == 0 ? 7'd0 : sh[6:0] - 7'd1;
+      sh0[0] <= sh == 0;
+      ts[0] <= tsel;
+      rz1 <= rz;
+      sg1 <= sg;
+      sg2 <= sg1;
+      msk1 <= msk;
+      msk2 <= msk1;
+      for (int i = 1; i < 8; i++) shm1[i] <= shm1[i-1];
+      for (int i = 1; i < 9; i++) sh0[i] <= sh0[i-1];
+      for (int i = 1; i < 4; i++) ts[i] <= ts[i-1];
     end
     logic signed [UW-1:0] zc1, u2;
     logic [KW-1:0] k3;
@@ -80,12 +89,12 @@ module pwl_act #(
     logic [EW-1:0] e4, e5;
     always_ff @(posedge clk) begin
       zc1 <= UW'(z) < rzn ? rzn : (UW'(z) > rzm1 ? rzm1 : UW'(z));  // 1: clamp
-      u2 <= zc1 + rz;  // 2: offset
+      u2 <= zc1 + rz1;  // 2: offset
       /* verilator lint_off WIDTHTRUNC */
-      k3 <= KW'(u2 >> sg);  // 3: segment
-      d3 <= DDW'(u2 & msk);
+      k3 <= KW'(u2 >> sg2);  // 3: segment
+      d3 <= DDW'(u2 & msk2);
       /* verilator lint_on WIDTHTRUNC */
-      e4 <= tab[tab_addr(ts, k3)];  // 4: table (block RAM read register)
+      e4 <= tab[tab_addr(ts[3], k3)];  // 4: table (block RAM read register)
       d4 <= d3;
       e5 <= e4;  // 5: table output register
       d5 <= d4;
@@ -100,10 +109,10 @@ module pwl_act #(
     always_ff @(posedge clk) begin
       c0_6 <= $signed(e5[BA-1:0]);
       c0_7 <= c0_6;
-      h8 <= PRW'(prod) >>> shm1;  // 8: rounding shift (h = prod >>> (sh - 1))
+      h8 <= PRW'(prod) >>> shm1[7];  // 8: rounding shift (h = prod >>> (sh - 1))
       c0_8 <= c0_7;
       // 9: shr_round(prod, sh) + c0 = (h + 1 + 2 c0) >>> 1 for sh >= 1 (2 c0 is even), h + c0 for sh = 0
-      v9 <= sh0 ? (PRW + 1)'(h8) + (PRW + 1)'(c0_8) : ((PRW + 1)'(h8) + (PRW + 1)'($signed({c0_8, 1'b1}))) >>> 1;
+      v9 <= sh0[8] ? (PRW + 1)'(h8) + (PRW + 1)'(c0_8) : ((PRW + 1)'(h8) + (PRW + 1)'($signed({c0_8, 1'b1}))) >>> 1;
       y <= sat_ba(v9);  // 10: saturate to BA bits
     end
   end else begin : g_comb

@@ -110,8 +110,9 @@ module rnn_core #(
 
   // ---------------------------------------------------------------- sequencing state
   // C_FETCH loads the instruction register, C_DEC its effective addresses (registered), then the instruction
-  // runs: C_EXEC starts a unit (C_MV / C_EW wait for it), stream instructions move to C_IN / C_OUT_*.
-  typedef enum logic [3:0] {C_FETCH, C_DEC, C_EXEC, C_MV, C_EW, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
+  // runs: C_EXEC starts a unit (C_MV waits for the matrix unit; an EW runs on while the next instruction is
+  // fetched), stream instructions move to C_IN / C_OUT_*.
+  typedef enum logic [3:0] {C_FETCH, C_DEC, C_EXEC, C_MV, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
   cstate_t cs;
   logic [15:0] t, L, ti, wi;
   logic [AW-1:0] tst, lst, in_row;  // t*ST, (L-1)*ST, ti*ST (kept by additions, no multiplier)
@@ -141,13 +142,41 @@ module rnn_core #(
   assign final_pass = ldir ? (t == 16'd0) : (t + 16'd1 == L);
 
   // ---------------------------------------------------------------- units
-  logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we;
+  logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we, ew_ready;
+  // element-wise instructions in flight (started, done not yet seen) and the destination words of the last
+  // one started: a new EW starts when the unit is ready and at most one other is in flight, which it does not
+  // read (the hazard check); MV, IN, OUT and HALT wait until none is in flight (docs/rtl.md "Overlap").
+  logic [1:0] ew_cnt;
+  logic [SAW:0] hz_lo, hz_hi;
+  logic ew_idle, ew_hazard, ew_go;
+  assign ew_idle = ew_cnt == 0;
+  function automatic logic hits(input logic [SAW:0] lo, input logic [SAW:0] n, input logic [SAW:0] hlo,
+                                input logic [SAW:0] hhi);
+    return lo < hhi && hlo < lo + n;
+  endfunction
+  logic [SAW:0] wa_eff, wb_eff, wc_eff, wn;
+  assign wa_eff = (SAW + 1)'(word_of(a_eff));
+  assign wb_eff = (SAW + 1)'(word_of(b_eff));
+  assign wc_eff = (SAW + 1)'(word_of(c_eff));
+  assign wn = (SAW + 1)'(cur.n);
+  assign ew_hazard = hits(wa_eff, wn, hz_lo, hz_hi) ||
+                     (!cur.zb && cur.alu inside {ALU_ADD, ALU_MUL, ALU_MODRELU} && hits(wb_eff, wn, hz_lo, hz_hi)) ||
+                     (!cur.zc && cur.alu == ALU_ADD && hits(wc_eff, wn, hz_lo, hz_hi));
+  assign ew_go = ew_ready && (ew_cnt == 0 || (ew_cnt == 1 && !ew_hazard));
+  always_ff @(posedge clk) begin
+    if (rst) ew_cnt <= '0;
+    else ew_cnt <= ew_cnt + (ew_start ? 2'd1 : 2'd0) - (ew_done ? 2'd1 : 2'd0);
+    if (ew_start) begin
+      hz_lo <= (SAW + 1)'(word_of(d_eff));
+      hz_hi <= (SAW + 1)'(word_of(d_eff)) + (SAW + 1)'(cur.n);
+    end
+  end
   logic [SAW-1:0] ew_ra [3];
   logic [SAW-1:0] ew_waddr;
   logic [B*DW-1:0] mv_wdata;
   logic [SW-1:0] ew_wdata;
-  assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV);
-  assign ew_start = (cs == C_EXEC) && (cur.op == OP_EW);
+  assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV) && ew_idle;
+  assign ew_start = (cs == C_EXEC) && (cur.op == OP_EW) && ew_go;
 
   mv_unit #(
       .B(B), .P(P), .FFT(FFT), .DIRECT(DIRECT), .DENSE(DENSE), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
@@ -160,7 +189,7 @@ module rnn_core #(
   ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL), .PWL_INIT(PWL_INIT)) u_ew (
       .clk, .rst, .start(ew_start), .ins(cur), .a_base(word_of(a_eff)), .b_base(word_of(b_eff)),
       .c_base(word_of(c_eff)), .d_base(word_of(d_eff)),
-      .done(ew_done), .ra(ew_ra), .rd(dm_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
+      .ready(ew_ready), .done(ew_done), .ra(ew_ra), .rd(dm_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
   );
 
   // ---------------------------------------------------------------- AXI4-Stream in
@@ -221,7 +250,9 @@ module rnn_core #(
     end else begin
       case (cs)
         C_FETCH: cs <= C_DEC;
-        C_DEC: begin
+        C_DEC:
+        if ((cur.op == OP_IN || cur.op == OP_OUT || cur.op == OP_HALT) && !ew_idle) cs <= C_DEC;
+        else begin
           cs <= C_FETCH;
           case (cur.op)
             OP_HALT: pc <= '0;
@@ -258,14 +289,14 @@ module rnn_core #(
             default: pc <= pc + 1;
           endcase
         end
-        C_EXEC: cs <= cur.op == OP_MV ? C_MV : C_EW;
-        C_MV:
-        if (mv_done) begin
+        C_EXEC:
+        if (mv_start) cs <= C_MV;
+        else if (ew_start) begin  // the unit runs on: fetch the next instruction
           cs <= C_FETCH;
           pc <= pc + 1;
         end
-        C_EW:
-        if (ew_done) begin
+        C_MV:
+        if (mv_done) begin
           cs <= C_FETCH;
           pc <= pc + 1;
         end
