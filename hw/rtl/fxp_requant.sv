@@ -28,7 +28,7 @@ module fxp_requant #(
   localparam int RW = $clog2(XW + 1);
   logic signed [XW-1:0] xs, h, hq;
   logic signed [XW:0] r, rq;
-  logic [RW-1:0] rs, rsq;  // the right shift of xs, clamped
+  logic [RW-1:0] rs, rsq;  // the right shift of xs, clamped; rsq: rs - 1 (0 when rs = 0), the shifter's amount
   logic [OW-1:0] ml, mlq;  // ones at bit positions >= bits - 1 (within OW bits)
   logic rz, rzq;  // rs == 0
   always_comb begin
@@ -38,19 +38,19 @@ module fxp_requant #(
     rz = rs == '0;
   end
   if (PIPE == 0) begin : g_comb
-    assign rsq = rs;
+    assign rsq = rz ? '0 : rs - RW'(1);
     assign mlq = ml;
     assign rzq = rz;
   end else begin : g_cfg
     always_ff @(posedge clk) begin
-      rsq <= rs;
+      rsq <= rz ? '0 : rs - RW'(1);
       mlq <= ml;
       rzq <= rz;
     end
   end
   // shr_round(xs, rs) = ((xs >>> (rs - 1)) + 1) >>> 1 for rs >= 1: one shifter, no rounding constant
   assign xs = XW'(x) <<< SHL;
-  assign h = xs >>> (rzq ? '0 : rsq - RW'(1));
+  assign h = xs >>> rsq;
   if (PIPE >= 1) begin : g_p1
     logic rz1;  // rz of the word in hq
     always_ff @(posedge clk) begin

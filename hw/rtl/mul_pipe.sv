@@ -16,8 +16,8 @@ module mul_pipe #(
     output logic signed [YW-1:0] y
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
-  if (AW < 2 || BW < 2 || AW > 72 || BW > 72) begin : g_param_check0
-    $error("mul_pipe: widths 2..72 (AW %0d, BW %0d)", AW, BW);
+  if (AW < 2 || BW < 2 || AW > 72 || BW > 72 || SMALL > 4) begin : g_param_check0
+    $error("mul_pipe: widths 2..72, SMALL <= 4 (AW %0d, BW %0d)", AW, BW);
   end
   localparam int C = 17;  // unsigned chunk bits (an 18-bit signed multiplier input with a 0 sign bit)
   localparam int NA = AW <= C + 1 ? 1 : (AW - 2) / C + 1;  // chunks of a (the top one signed)
@@ -46,16 +46,20 @@ module mul_pipe #(
         assign cb = b[BW-1:j*C];
       end
       if (WB <= SMALL || WA <= SMALL) begin : g_shift_add
-        // the narrow operand's bits select shifted copies of the wide one (its sign bit weighs -2^(w-1))
+        // the narrow operand's bits select shifted copies of the wide one (its sign bit weighs -2^(w-1)),
+        // summed as a two-level tree (at most SMALL <= 4 terms)
+        localparam int NW = WB <= WA ? WB : WA;
+        logic signed [WA+WB-1:0] term [4];
         always_comb begin
-          prod = '0;
-          if (WB <= WA) begin
-            for (int k = 0; k < WB; k++)
-              if (cb[k]) prod = k == WB - 1 ? prod - ((WA + WB)'(ca) <<< k) : prod + ((WA + WB)'(ca) <<< k);
-          end else begin
-            for (int k = 0; k < WA; k++)
-              if (ca[k]) prod = k == WA - 1 ? prod - ((WA + WB)'(cb) <<< k) : prod + ((WA + WB)'(cb) <<< k);
+          for (int k = 0; k < 4; k++) begin
+            term[k] = '0;
+            if (k < NW) begin
+              if (WB <= WA) term[k] = cb[k] ? (WA + WB)'(ca) <<< k : '0;
+              else term[k] = ca[k] ? (WA + WB)'(cb) <<< k : '0;
+              if (k == NW - 1) term[k] = -term[k];
+            end
           end
+          prod = (term[0] + term[1]) + (term[2] + term[3]);
         end
       end else begin : g_mult
         assign prod = ca * cb;

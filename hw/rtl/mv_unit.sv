@@ -88,8 +88,7 @@ module mv_unit #(
   assign j_iss = dense_mode ? (k >> M) : k;
   logic last_k;
   assign last_k = k + 1 == kmax;
-  logic [15:0] lanes_g;  // row blocks of group gi
-  assign lanes_g = 16'(ir.pb) - gi * 16'(P) >= 16'(P) ? 16'(P) : 16'(ir.pb) - gi * 16'(P);
+  logic [15:0] lanes_g, rem;  // row blocks of group gi; row blocks from group gi on (registers)
   logic issuing;
   assign issuing = iss && gap == 0;
 
@@ -138,6 +137,8 @@ module mv_unit #(
         gap <= '0;
         fk <= '0;
         wa <= WAW'(ins.wbase);
+        rem <= 16'(ins.pb);
+        lanes_g <= 16'(ins.pb) >= 16'(P) ? 16'(P) : 16'(ins.pb);
         busy <= 1'b1;
         fft_go <= FFT && ins.fft;
         iss <= !(FFT && ins.fft);
@@ -155,6 +156,8 @@ module mv_unit #(
             gap <= lanes_g > kmax ? lanes_g - kmax : '0;
             if (gi + 1 == 16'(ir.g)) iss <= 1'b0;
             gi <= gi + 1;
+            rem <= rem - 16'(P);
+            lanes_g <= rem - 16'(P) >= 16'(P) ? 16'(P) : rem - 16'(P);
           end else k <= k + 1;
         end
         if (we && nwr + 1 == 16'(ir.pb)) begin
@@ -319,16 +322,16 @@ module mv_unit #(
   // hand: the held copies are loaded; the drain then issues one lane (output block) per cycle
   logic dact;
   logic [PW-1:0] dl;
-  logic [15:0] dgi, dleft;
+  logic [15:0] drem, dleft;  // row blocks not yet handed over; lanes left in this drain
   always_ff @(posedge clk) begin
     if (rst || start) begin
       dact <= 1'b0;
-      dgi <= '0;
+      drem <= 16'(ins.pb);
     end else if (hand) begin
       dact <= 1'b1;
       dl <= '0;
-      dleft <= 16'(ir.pb) - dgi * 16'(P) >= 16'(P) ? 16'(P) : 16'(ir.pb) - dgi * 16'(P);
-      dgi <= dgi + 1;
+      dleft <= drem >= 16'(P) ? 16'(P) : drem;
+      drem <= drem - 16'(P);
     end else if (dact) begin
       dl <= dl + 1;
       dleft <= dleft - 1;

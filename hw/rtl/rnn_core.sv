@@ -129,6 +129,7 @@ module rnn_core #(
   /* verilator lint_on UNUSEDSIGNAL */
 
   logic [AW-1:0] a_eff, b_eff, c_eff, d_eff;
+  logic [SAW:0] ra_lo, ra_hi, rb_lo, rb_hi, rc_lo, rc_hi;  // operand word ranges [lo, hi), for the hazard check
   always_ff @(posedge clk) begin
     if (cs == C_FETCH) cur <= prog[pc];
     if (cs == C_DEC) begin
@@ -136,6 +137,12 @@ module rnn_core #(
       b_eff <= eff(cur.b, cur.bmode, tst, lst);
       c_eff <= eff(cur.c, cur.cmode, tst, lst);
       d_eff <= eff(cur.dst, cur.dmode, tst, lst);
+      ra_lo <= (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst, lst)));
+      rb_lo <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst, lst)));
+      rc_lo <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst, lst)));
+      ra_hi <= (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst, lst))) + (SAW + 1)'(cur.n);
+      rb_hi <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst, lst))) + (SAW + 1)'(cur.n);
+      rc_hi <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst, lst))) + (SAW + 1)'(cur.n);
     end
   end
   logic final_pass;
@@ -150,18 +157,13 @@ module rnn_core #(
   logic [SAW:0] hz_lo, hz_hi;
   logic ew_idle, ew_hazard, ew_go;
   assign ew_idle = ew_cnt == 0;
-  function automatic logic hits(input logic [SAW:0] lo, input logic [SAW:0] n, input logic [SAW:0] hlo,
+  function automatic logic hits(input logic [SAW:0] lo, input logic [SAW:0] hi, input logic [SAW:0] hlo,
                                 input logic [SAW:0] hhi);
-    return lo < hhi && hlo < lo + n;
+    return lo < hhi && hlo < hi;
   endfunction
-  logic [SAW:0] wa_eff, wb_eff, wc_eff, wn;
-  assign wa_eff = (SAW + 1)'(word_of(a_eff));
-  assign wb_eff = (SAW + 1)'(word_of(b_eff));
-  assign wc_eff = (SAW + 1)'(word_of(c_eff));
-  assign wn = (SAW + 1)'(cur.n);
-  assign ew_hazard = hits(wa_eff, wn, hz_lo, hz_hi) ||
-                     (!cur.zb && cur.alu inside {ALU_ADD, ALU_MUL, ALU_MODRELU} && hits(wb_eff, wn, hz_lo, hz_hi)) ||
-                     (!cur.zc && cur.alu == ALU_ADD && hits(wc_eff, wn, hz_lo, hz_hi));
+  assign ew_hazard = hits(ra_lo, ra_hi, hz_lo, hz_hi) ||
+                     (!cur.zb && cur.alu inside {ALU_ADD, ALU_MUL, ALU_MODRELU} && hits(rb_lo, rb_hi, hz_lo, hz_hi)) ||
+                     (!cur.zc && cur.alu == ALU_ADD && hits(rc_lo, rc_hi, hz_lo, hz_hi));
   assign ew_go = ew_ready && (ew_cnt == 0 || (ew_cnt == 1 && !ew_hazard));
   always_ff @(posedge clk) begin
     if (rst) ew_cnt <= '0;
