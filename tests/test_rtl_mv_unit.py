@@ -88,28 +88,26 @@ def _case(rng, ctx, name: str, mode: str, q: int, pb: int, small: bool = False) 
     return dict(name=name, ins=ins, src=src, dst=dst, x=x.tolist(), want=want.tolist())
 
 
-def _cases(B: int, P: int, seed: int) -> tuple[list[dict], list[int]]:
+def _cases(B: int, P: int, fft: int, seed: int) -> tuple[list[dict], list[int]]:
     """Every mode, q in {1, 3}, a partial last row group (P > 1), a group shorter than its lanes (q = 1 < P),
-    small weights (a left shift); returns the cases and the weight memory words."""
+    small weights (a left shift); returns the cases and the weight memory words (laid out for a core with
+    or without the FFT path)."""
     rng = np.random.default_rng(seed)
-    ctx = SimpleNamespace(b=B, P=P, man={"quantization": {"weight_bits": BW}}, hw_fft=True, wwords=[])
+    ctx = SimpleNamespace(b=B, P=P, man={"quantization": {"weight_bits": BW}}, hw_fft=bool(fft), wwords=[])
     pb = 2 * P - 1 if P > 1 else 2
-    cases = [
-        _case(rng, ctx, f"{mode} q={q} pb={pb}", mode, q, pb)
-        for mode in ("direct", "dense", "fft")
-        for q in (1, 3)
-    ]
+    modes = ("direct", "dense", "fft") if fft else ("direct", "dense")
+    cases = [_case(rng, ctx, f"{mode} q={q} pb={pb}", mode, q, pb) for mode in modes for q in (1, 3)]
     cases.append(_case(rng, ctx, "direct small weights", "direct", 2, 1, small=True))
     cases.append(_case(rng, ctx, "dense one block", "dense", 1, 1))
     if P > 1:
-        cases.append(_case(rng, ctx, f"fft pb={P - 1} < P", "fft", 2, P - 1))
+        cases.append(_case(rng, ctx, f"{modes[-1]} pb={P - 1} < P", modes[-1], 2, P - 1))
     return cases, ctx.wwords
 
 
-def _run(tmp_path, B: int, P: int, check: bool = True, **tb) -> tuple[dict, dict, list]:
-    cases, wwords = _cases(B, P, seed=10 * B + P)
+def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tuple[dict, dict, list]:
+    cases, wwords = _cases(B, P, fft, seed=10 * B + P)
     assert len(wwords) <= WDEPTH
-    wmw = 2 * (B // 2 + 1) * BW
+    wmw = 2 * (B // 2 + 1) * BW if fft else B * BW  # mv_unit.sv WMW
     words = wwords + [0] * (WDEPTH - len(wwords))
     (tmp_path / "w.mem").write_text("\n".join(program.to_hex_lines(words, P * wmw)) + "\n")
     if "defect" in tb:  # a wrong expected output in one case
@@ -117,7 +115,7 @@ def _run(tmp_path, B: int, P: int, check: bool = True, **tb) -> tuple[dict, dict
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     p = dict(B=B, P=P, DW=DW, rl=RL, seed=P, cases=str(tmp_path / "cases.json"))
     p.update(tb, result=str(tmp_path / "result.json"))
-    params = dict(B=B, P=P, FFT=1, DIRECT=1, DENSE=1, DW=DW, BA=BA, BW=BW, BZMAX=BZMAX, G=G, AW=10)
+    params = dict(B=B, P=P, FFT=fft, DIRECT=1, DENSE=1, DW=DW, BA=BA, BW=BW, BZMAX=BZMAX, G=G, AW=10)
     params.update(WDEPTH=WDEPTH, QMAX=QMAX, RL=RL, W_INIT="w.mem")
     r = runner.run(
         runner.rtl_sources(SOURCES),
@@ -133,18 +131,19 @@ def _run(tmp_path, B: int, P: int, check: bool = True, **tb) -> tuple[dict, dict
 
 
 @pytest.mark.parametrize(
-    "B,P",
+    "B,P,fft",
     [
-        (8, 2),
-        (4, 1),
-        (4, 3),
-        pytest.param(8, 1, marks=pytest.mark.slow),
-        pytest.param(8, 3, marks=pytest.mark.slow),
-        pytest.param(16, 2, marks=pytest.mark.slow),
+        (8, 2, 1),
+        (4, 1, 1),
+        (4, 3, 1),
+        pytest.param(8, 1, 1, marks=pytest.mark.slow),
+        pytest.param(8, 3, 1, marks=pytest.mark.slow),
+        pytest.param(16, 2, 1, marks=pytest.mark.slow),
+        pytest.param(4, 2, 0, marks=pytest.mark.slow),  # no FFT path: b-word weight lanes
     ],
 )
-def test_mv_unit_instructions(tmp_path, B, P):
-    _, res, cases = _run(tmp_path, B, P)
+def test_mv_unit_instructions(tmp_path, B, P, fft):
+    _, res, cases = _run(tmp_path, B, P, fft)
     assert res["instructions"] == len(cases)
     assert not any(res[k] for k in ("values", "addresses", "done", "cycles"))
     want = [(np.array(c["want"]), fx.sat_bounds(c["ins"]["bits"])) for c in cases]
