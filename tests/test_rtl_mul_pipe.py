@@ -25,9 +25,9 @@ def _run(aw: int, bw: int, lat: int = LATENCY, check: bool = True) -> dict:
 @pytest.mark.parametrize(
     "aw,bw",
     [
-        (18, 18),  # one MULT18X18D
         (20, 21),  # the element-wise unit's (DW, DW + 1): top chunks of 3 and 4 bits (shift-and-add)
-        (35, 19),  # two 17-bit chunks + 1, 17 + 2
+        pytest.param(18, 18, marks=pytest.mark.slow),  # one MULT18X18D
+        pytest.param(35, 19, marks=pytest.mark.slow),  # two 17-bit chunks + 1, 17 + 2
         pytest.param(2, 30, marks=pytest.mark.slow),  # a narrow operand: all shift-and-add
         pytest.param(16, 20, marks=pytest.mark.slow),  # the FFT MAC's (BW, BA + m + 1)
         pytest.param(40, 36, marks=pytest.mark.slow),

@@ -134,8 +134,8 @@ def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tu
     "B,P,fft",
     [
         (8, 2, 1),
-        (4, 1, 1),
         (4, 3, 1),
+        pytest.param(4, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 3, 1, marks=pytest.mark.slow),
         pytest.param(16, 2, 1, marks=pytest.mark.slow),
