@@ -1,73 +1,80 @@
 """cocotb test of rnn_core running a whole model: AXI4-Stream in/out with random stalls, integer equality.
 
-Inputs come from $TB_PARAMS (JSON): vectors (npz path with x_int, lengths, y), lane/format info, stall
-probabilities, reset test; writes per-vector latencies and outputs to `result` (JSON path).
+The streams are cocotbext-axi's AxiStreamSource (s_axis) and AxiStreamSink (m_axis), one frame per sequence
+(TLAST on its last beat), with pause generators for the stall probabilities. Inputs come from $TB_PARAMS
+(JSON): vectors (npz path with x_int, lengths, y), lane/format info, stall probabilities, reset test; writes
+per-vector latencies (the cycle of the last output beat minus that of the last input beat) and outputs to
+`result` (JSON path).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 import cocotb
 import numpy as np
 import tbutil
-from cocotb.triggers import ClockCycles, FallingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, SimTimeoutError, with_timeout
+from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
+
+CLOCK_NS = 10  # tbutil.start's clock period
 
 
-def _beats(x_int, length, b, in_words):
-    """AXI beats (lane values, last) of one sequence: ceil(F/b) zero-padded words per step."""
+def _beats(x_int, length, b, in_words, BA):
+    """AXI beats (packed lane values) of one sequence: ceil(F/b) zero-padded words per step."""
     out = []
     F = x_int.shape[1]
     for t in range(length):
         v = np.zeros(in_words * b, dtype=np.int64)
         v[:F] = x_int[t]
-        for w in range(in_words):
-            out.append((v[w * b : (w + 1) * b], t == length - 1 and w == in_words - 1))
+        out += [tbutil.pack(v[w * b : (w + 1) * b], BA) for w in range(in_words)]
     return out
 
 
-class Port:
-    """Drives s_axis and m_axis at falling edges; transfers happen at the next rising edge."""
+class Streams:
+    """s_axis source and m_axis sink (cocotbext-axi, reset with the core), their stalls and a TLAST timer."""
 
     def __init__(self, dut, p):
         self.dut, self.p = dut, p
-        self.stall_in = tbutil.Stall(p["stall_in"], p["seed"])
-        self.stall_out = tbutil.Stall(p["stall_out"], p["seed"] + 1)
-        self.cycle = 0
+        self.s_bus = AxiStreamBus.from_prefix(dut, "s_axis")
+        self.m_bus = AxiStreamBus.from_prefix(dut, "m_axis")
+        self.source = AxiStreamSource(self.s_bus, dut.clk, dut.rst, byte_lanes=1)
+        self.sink = AxiStreamSink(self.m_bus, dut.clk, dut.rst, byte_lanes=1)
+        for end in (self.source, self.sink):
+            end.log.setLevel(logging.WARNING)  # not a line per frame
+        self.stall_source(p["seed"])
+        self.sink.set_pause_generator(tbutil.pauses(p["stall_out"], p["seed"] + 1))
+        self.log: dict = {}
+        cocotb.start_soon(tbutil.last_beats(dut.clk, {"in": self.s_bus, "out": self.m_bus}, self.log))
+
+    def stall_source(self, seed: int) -> None:
+        self.source.pause = False
+        self.source.set_pause_generator(tbutil.pauses(self.p["stall_in"], seed))
 
     async def run_sequence(self, beats, n_out_beats, max_cycles):
-        """Send beats, collect n_out_beats; returns (out words, lasts, in_last_cycle, out_last_cycle)."""
-        dut, p = self.dut, self.p
-        b = p["B"]
-        i = 0
-        outs, lasts = [], []
-        t_in = t_out = None
-        start = self.cycle
-        while len(outs) < n_out_beats:
+        """Send one sequence, receive its result frame; returns (out words, in_last_cycle, out_last_cycle)."""
+        p = self.p
+        await self.source.send(AxiStreamFrame(beats))
+        try:
+            frame = await with_timeout(self.sink.recv(), max_cycles * CLOCK_NS, "ns")
+        except SimTimeoutError:
+            raise AssertionError(f"timeout: no complete output frame after {max_cycles} cycles") from None
+        words = list(frame.tdata)
+        assert len(words) == n_out_beats, f"TLAST after {len(words)} output beats, not {n_out_beats}"
+        outs = [tbutil.unpack(w, p["BO"], p["B"]) for w in words]
+        return outs, self.log["in"][-1], self.log["out"][-1]
+
+    async def cut_sequence(self, beats, n_beats: int) -> None:
+        """Send the first n_beats of a sequence and hold the rest back (the source paused, not reset)."""
+        dut = self.dut
+        self.source.clear_pause_generator()
+        await self.source.send(AxiStreamFrame(beats))
+        sent = 0
+        while sent < n_beats:
             await FallingEdge(dut.clk)
-            self.cycle += 1
-            if self.cycle - start > max_cycles:
-                raise AssertionError(
-                    f"timeout: {len(outs)} of {n_out_beats} output beats after {max_cycles} cycles"
-                )
-            valid = i < len(beats) and not self.stall_in()
-            if valid:
-                dut.s_axis_tdata.value = tbutil.pack(beats[i][0], p["BA"])
-                dut.s_axis_tlast.value = int(beats[i][1])
-            dut.s_axis_tvalid.value = int(valid)
-            take_in = valid and int(dut.s_axis_tready.value)
-            ready = not self.stall_out()
-            dut.m_axis_tready.value = int(ready)
-            if ready and int(dut.m_axis_tvalid.value):
-                outs.append(tbutil.unpack(int(dut.m_axis_tdata.value), p["BO"], b))
-                lasts.append(int(dut.m_axis_tlast.value))
-                if lasts[-1]:
-                    t_out = self.cycle
-            if take_in:
-                if beats[i][1]:
-                    t_in = self.cycle
-                i += 1
-        return outs, lasts, t_in, t_out
+            sent += int(dut.s_axis_tvalid.value) and int(dut.s_axis_tready.value)
+        self.source.pause = True  # seen at the rising edge of this transfer: no further beat
 
 
 @cocotb.test()
@@ -76,41 +83,34 @@ async def model_matches_reference(dut):
     vec = np.load(p["vectors"])
     x_int, lengths, y = vec["x_int"], vec["lengths"], vec["y"]
     b, in_words, out_words, O = p["B"], p["in_words"], p["out_words"], p["O"]
-    dut.s_axis_tvalid.value = 0
-    dut.s_axis_tlast.value = 0
-    dut.s_axis_tdata.value = 0
-    dut.m_axis_tready.value = 0
+    dut.rst.value = 1
+    streams = Streams(dut, p)
     await tbutil.start(dut)
-    port = Port(dut, p)
     max_cycles = p.get("max_cycles", 2_000_000)
     if p.get("reset_test"):
         # start a sequence, cut it (input half sent or in the middle of the computation), reset, go on
-        beats = _beats(x_int[0], int(lengths[0]), b, in_words)
-        cut = beats[: max(1, len(beats) // 2)] if p["reset_test"] == "input" else beats
-        for data, last in cut:
-            await FallingEdge(dut.clk)
-            dut.s_axis_tdata.value = tbutil.pack(data, p["BA"])
-            dut.s_axis_tlast.value = int(last)
-            dut.s_axis_tvalid.value = 1
-            while not int(dut.s_axis_tready.value):
-                await FallingEdge(dut.clk)
-        await FallingEdge(dut.clk)
-        dut.s_axis_tvalid.value = 0
+        beats = _beats(x_int[0], int(lengths[0]), b, in_words, p["BA"])
+        if p["reset_test"] == "input":
+            await streams.cut_sequence(beats, max(1, len(beats) // 2))
+        else:
+            await streams.source.send(AxiStreamFrame(beats))
+            await streams.source.wait()
         await ClockCycles(dut.clk, p.get("reset_after", 7))
-        dut.rst.value = 1
+        dut.rst.value = 1  # the source and sink drop their frames with the core
         await ClockCycles(dut.clk, 2)
         dut.rst.value = 0
+        streams.stall_source(p["seed"] + 2)
+    out_before = streams.log.get("out_beats", 0)
     mismatches = 0
     lat, res = [], []
+    n_beats = 0
     for n in range(len(lengths)):
         L = int(lengths[n])
         steps = L if p["per_step"] else 1
-        outs, lasts, t_in, t_out = await port.run_sequence(
-            _beats(x_int[n], L, b, in_words), steps * out_words, max_cycles
+        n_beats += steps * out_words
+        outs, t_in, t_out = await streams.run_sequence(
+            _beats(x_int[n], L, b, in_words, p["BA"]), steps * out_words, max_cycles
         )
-        exp_last = [0] * (steps * out_words)
-        exp_last[-1] = 1
-        assert lasts == exp_last, f"vector {n}: TLAST pattern {lasts}"
         got = np.array(outs, dtype=np.int64).reshape(steps, out_words * b)[:, :O]
         want = y[n][:L] if p["per_step"] else y[n][None, :]
         ok = np.array_equal(got, want)
@@ -119,6 +119,9 @@ async def model_matches_reference(dut):
             dut._log.error("vector %d: rtl %s != reference %s", n, got.tolist(), want.tolist())
         lat.append(t_out - t_in)
         res.append(got.tolist())
+    await ClockCycles(dut.clk, 20)
+    extra = streams.log.get("out_beats", 0) - out_before - n_beats
     with open(p["result"], "w") as fh:
         json.dump({"latency": lat, "mismatches": mismatches, "outputs": res}, fh)
     assert mismatches == 0, f"{mismatches} of {len(lengths)} vectors differ"
+    assert extra == 0, f"{extra} output beats beyond the result frames"

@@ -8,7 +8,7 @@ import random
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
 
 def params() -> dict:
@@ -57,3 +57,78 @@ class Stall:
 
     def __call__(self) -> bool:
         return self.rng.random() < self.p
+
+
+def pauses(p: float, seed: int):
+    """Endless pause pattern for cocotbext-axi's set_pause_generator: paused with probability p each cycle."""
+    stall = Stall(p, seed)
+    while True:
+        yield stall()
+
+
+# rnn_core.sv runs an MV or EW instruction as FETCH, DECODE, EXEC (the unit's start cycle), then waits for the
+# unit's done (the instruction's last cycle): hw/cycles.instr_cycles = 2 + (done - start) + 1.
+CORE_CYCLES_AROUND_UNIT = 3
+
+
+def unit_cycles(ins: dict, P: int, b: int) -> int:
+    """Cycles from a unit's start pulse to its done pulse that hw/cycles.py counts for the instruction."""
+    from hw import cycles
+
+    return cycles.instr_cycles(ins, P, b) - CORE_CYCLES_AROUND_UNIT
+
+
+class Memory:
+    """Data memory model of a unit under test: words of `lanes` signed `width`-bit values by address (a dict).
+
+    Each read port (ra, rd) returns the word addressed `rl` cycles earlier (registered block RAM outputs, read
+    before the same cycle's write); the write port (we, waddr, wdata) is recorded with its cycle. Words never
+    written read as random values. Call step() once per cycle, at the falling edge."""
+
+    def __init__(self, lanes: int, width: int, rl: int, reads, write=None, seed: int = 0):
+        self.lanes, self.width, self.rl = lanes, width, rl
+        self.reads, self.write = reads, write
+        self.words: dict[int, list[int]] = {}
+        self.hist: list[list[list[int]]] = [[] for _ in reads]
+        self.writes: list[tuple[int, int]] = []  # (cycle, address)
+        self.cycle = 0
+        self.rng = random.Random(seed)
+
+    def word(self, addr: int) -> list[int]:
+        """The word at addr (a random one, kept, when it was never written)."""
+        if addr not in self.words:
+            lim = 1 << (self.width - 1)
+            self.words[addr] = [self.rng.randrange(-lim, lim) for _ in range(self.lanes)]
+        return self.words[addr]
+
+    def load(self, addr: int, words) -> None:
+        """Store consecutive words (lists of lane values) from addr."""
+        for k, w in enumerate(words):
+            self.words[addr + k] = [int(v) for v in w]
+
+    def step(self) -> None:
+        """One cycle: serve every read port, then take the write port's word."""
+        for (ra, rd), h in zip(self.reads, self.hist, strict=True):
+            h.append(self.word(int(ra.value)))
+            if len(h) > self.rl:
+                rd.value = pack(h.pop(0), self.width)
+        if self.write is not None and int(self.write[0].value):
+            addr = int(self.write[1].value)
+            self.words[addr] = unpack(int(self.write[2].value), self.width, self.lanes)
+            self.writes.append((self.cycle, addr))
+        self.cycle += 1
+
+
+async def last_beats(clk, buses: dict, log: dict) -> None:
+    """Record in log[name] the cycle (falling edges counted) of every TLAST transfer on each AXI4-Stream bus
+    and count all its transfers in log[name + "_beats"] (signals are stable mid-cycle; the transfer happens
+    at the next rising edge)."""
+    cycle = 0
+    while True:
+        await FallingEdge(clk)
+        cycle += 1
+        for name, bus in buses.items():
+            if int(bus.tvalid.value) and int(bus.tready.value):
+                log[name + "_beats"] = log.get(name + "_beats", 0) + 1
+                if int(bus.tlast.value):
+                    log.setdefault(name, []).append(cycle)
