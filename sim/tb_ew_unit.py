@@ -160,13 +160,13 @@ async def ew_unit_instructions(dut):
             continue
         if r["writes"] and r["writes"][-1][0] >= r["dones"][0]:
             errors["done"].append(f"{what}: a write at or after done ({r['writes'][-1][0]}, {r['dones'][0]})")
-        # hw/cycles.py: EW costs 4 + n + RL + LAT; the unit's part (tbutil.unit_cycles) is n + RL + LAT + 1
-        lat = cycles.EW_LAT["pwl" if ins["alu"] == "PWL" else "alu"]
-        model = n + cycles.RL + lat + 1 + p.get("cycle_offset", 0)
+        # hw/cycles.py: EW costs 4 + n + EW_LAT alone (EW_LAT = RL + the unit's 10 stages, every op); the
+        # unit's part (tbutil.unit_cycles) is n + EW_LAT + 1
+        model = n + cycles.EW_LAT + 1 + p.get("cycle_offset", 0)
         seen = r["dones"][0] - r["start"]
         if not seen == model == tbutil.unit_cycles(ins, 1, B):
             errors["cycles"].append(
-                f"{what}: start to done {seen}, n + RL + LAT + 1 = {model}, "
+                f"{what}: start to done {seen}, n + EW_LAT + 1 = {model}, "
                 f"instr_cycles - {tbutil.CORE_CYCLES_AROUND_UNIT} = {tbutil.unit_cycles(ins, 1, B)}"
             )
     with open(p["result"], "w") as fh:
