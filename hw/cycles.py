@@ -9,9 +9,9 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   the new one reads words the one in flight still has to write (the hardware hazard check: rnn_core.sv);
   MV, IN, OUT and HALT wait until no EW is in flight.
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
-  waits lanes - K cycles); a group's accumulators are handed to the drain RL + 4 cycles after its last term;
-  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 5 log2(b)
-  (fft: P' requant, IFFT, output requant). fft: the terms start 4 + 5 log2(b) cycles after the start (the
+  waits lanes - K cycles); a group's accumulators are handed to the drain RL + 5 cycles after its last term;
+  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 6 log2(b)
+  (fft: P' requant, IFFT, output requant). fft: the terms start 4 + 6 log2(b) cycles after the start (the
   first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
   LOOP, ENDLOOP, HALT: 2.
@@ -37,8 +37,8 @@ import math
 
 RL = 2  # data / weight memory read latency
 EW_LAT = RL + 10  # element-wise read -> write
-MV_SA = RL + 3  # issue -> accumulate stage
-FFT_STAGE = 5  # pipelined butterfly latency per FFT stage
+MV_SA = RL + 4  # issue -> accumulate stage
+FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
 
 
 def instr_cycles(ins: dict, P: int, b: int) -> int:

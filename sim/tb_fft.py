@@ -67,7 +67,7 @@ async def fft_matches_reference(dut):
             i += 1
         await RisingEdge(dut.clk)
     dut.in_valid.value = 0
-    for _ in range(5 * m + 6):  # the deepest pipeline (PIPE=2: 5 per stage, 3 for the output requant)
+    for _ in range(6 * m + 6):  # the deepest pipeline (PIPE=2: 6 per stage, 3 for the output requant)
         await RisingEdge(dut.clk)
     assert len(got) == n, f"{len(got)} outputs for {n} inputs"
     for k, (g_, e) in enumerate(zip(got, expect, strict=True)):

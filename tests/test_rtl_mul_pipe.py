@@ -1,4 +1,4 @@
-"""Pipelined multiplier (hw/rtl/mul_pipe.sv) on Verilator: exact signed products, one per cycle, latency 2,
+"""Pipelined multiplier (hw/rtl/mul_pipe.sv) on Verilator: exact signed products, one per cycle, latency 3,
 for operand widths of one chunk, several 17-bit chunks and chunks of at most SMALL bits (shift-and-add)."""
 
 import json
@@ -7,7 +7,7 @@ import pytest
 
 from sim import runner
 
-LATENCY = 2  # the module header's latency
+LATENCY = 3  # the module header's latency
 
 
 def _run(aw: int, bw: int, lat: int = LATENCY, check: bool = True) -> dict:

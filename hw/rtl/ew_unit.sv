@@ -5,8 +5,8 @@
 // last read (`ready`); the controller (rnn_core) checks that it reads nothing still in flight.  Every op
 // writes its word LAT = RL + 10 cycles after its read (one latency for all ops: writes stay in issue
 // order, one per cycle); `done` pulses once per instruction, the cycle after its last write.
-//   ALU: 1 operands (b negated or zeroed) | 2 sum, |a| + b, chunk products | 3 product | 4 requant input
-//        | 5 rounding shift | 6 rounding add | 7 saturate | 8-10 delay;  PWL: the 10 stages of pwl_act.
+//   ALU: 1 operands (b negated or zeroed) | 2-4 product (mul_pipe); sum, |a| + b | 5 requant input
+//        | 6 rounding shift | 7 rounding add | 8 saturate | 9-10 delay;  PWL: the 10 stages of pwl_act.
 module ew_unit #(
     parameter int B = 8,
     parameter int DW = 20,
@@ -134,12 +134,12 @@ module ew_unit #(
       vb1 <= ctl[S1].zb ? '0 : (ctl[S1].nb ? -(DW + 1)'(b) : (DW + 1)'(b));
       vc1 <= ctl[S1].zc ? '0 : (DW + 1)'(c);
     end
-    // 2-3: product (mul_pipe), sum, |a| + b with the sign of a; all kept to stage 3
-    logic signed [2*DW:0] prod3;
-    mul_pipe #(.AW(DW), .BW(DW + 1)) u_mul (.clk, .a(a1), .b(vb1), .y(prod3));
-    logic signed [DW-1:0] a2, a3;
-    logic signed [DW+1:0] s2, s3, m2, m3;  // a + b + c; |a| + b in [-2^(DW-1), 2^DW]
-    logic neg2, neg3, zero2, zero3;
+    // 2-4: product (mul_pipe), sum, |a| + b with the sign of a; all kept to stage 4
+    logic signed [2*DW:0] prod4;
+    mul_pipe #(.AW(DW), .BW(DW + 1)) u_mul (.clk, .a(a1), .b(vb1), .y(prod4));
+    logic signed [DW-1:0] a2, a3, a4;
+    logic signed [DW+1:0] s2, s3, s4, m2, m3, m4;  // a + b + c; |a| + b in [-2^(DW-1), 2^DW]
+    logic neg2, neg3, neg4, zero2, zero3, zero4;
     always_ff @(posedge clk) begin
       s2 <= (DW + 2)'(a1) + (DW + 2)'(vb1) + (DW + 2)'(vc1);
       m2 <= (a1 < 0 ? -(DW + 2)'(a1) : (DW + 2)'(a1)) + (DW + 2)'(vb1);
@@ -151,26 +151,30 @@ module ew_unit #(
       m3 <= m2 < 0 ? '0 : m2;
       neg3 <= neg2;
       zero3 <= zero2;
+      a4 <= a3;
+      s4 <= s3;
+      m4 <= m3;
+      neg4 <= neg3;
+      zero4 <= zero3;
     end
-    // 4: the requant's input for this word's op (the word in stage 3 is ctl[S1+3])
-    logic signed [XW-1:0] x4;
+    // 5: the requant's input for this word's op (the word in stage 4 is ctl[S1+4])
+    logic signed [XW-1:0] x5;
     always_ff @(posedge clk) begin
-      case (ctl[S1+3].alu)
-        ALU_MUL: x4 <= XW'(prod3);
-        ALU_REQ: x4 <= XW'(a3);
-        ALU_MODRELU: x4 <= neg3 ? -XW'(m3) : (zero3 ? '0 : XW'(m3));
-        default: x4 <= XW'(s3);  // ALU_ADD (ALU_PWL and unused codes take their result below)
+      case (ctl[S1+4].alu)
+        ALU_MUL: x5 <= XW'(prod4);
+        ALU_REQ: x5 <= XW'(a4);
+        ALU_MODRELU: x5 <= neg4 ? -XW'(m4) : (zero4 ? '0 : XW'(m4));
+        default: x5 <= XW'(s4);  // ALU_ADD (ALU_PWL and unused codes take their result below)
       endcase
     end
-    // 5-6: rounding shift, rounding add (registered in fxp_requant; sh, bits one cycle before x4);
-    // 7: saturation, registered here; 8-10: delay to the common latency
+    // 6-7: rounding shift, rounding add (registered in fxp_requant; sh, bits one cycle before x5);
+    // 8: saturation, registered here; 9-10: delay to the common latency
     fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(2)) u_requant (
-        .clk, .x(x4), .sh(ctl[S1+3].sh), .bits(ctl[S1+3].bits), .y(q)
+        .clk, .x(x5), .sh(ctl[S1+4].sh), .bits(ctl[S1+4].bits), .y(q)
     );
-    logic signed [DW-1:0] r7, r8, r9;
+    logic signed [DW-1:0] r8, r9;
     always_ff @(posedge clk) begin
-      r7 <= ctl[S1+6].alu > ALU_MODRELU ? '0 : q;
-      r8 <= r7;
+      r8 <= ctl[S1+7].alu > ALU_MODRELU ? '0 : q;
       r9 <= r8;
       res[l*DW+:DW] <= r9;
     end

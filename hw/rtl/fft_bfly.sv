@@ -1,6 +1,6 @@
 // One radix-2 DIT butterfly with a constant twiddle (wr, wi in (18, 16) fixed point), pipelined for ECP5:
 // a' = a + t, b' = a - t, t = (shr_round(wr br - wi bi, 16), shr_round(wr bi + wi br, 16)).
-// Latency LAT = 5, free running: 1 pre-add | 2-3 products (mul_pipe) | 4 sum and rounding | 5 butterfly.
+// Latency LAT = 6, free running: 1 pre-add | 2-4 products (mul_pipe) | 5 sum and rounding | 6 butterfly.
 // The same integers as fft_dit's combinational butterfly in every case: W = 1 and W = -/+j are exact
 // (|w| = 2^16), |wr| = |wi| shares one product per component (integer identities).
 module fft_bfly #(
@@ -26,9 +26,9 @@ module fft_bfly #(
   WR == 0 && (WI == 65536 || WI == -65536) ? 1 :  // W = -/+j
   WR == WI ? 2 : WR == -WI ? 3 : 4;
   localparam int PW = W + 1 + 18;  // product of an 18-bit twiddle and a W + 1-bit operand
-  logic signed [W-1:0] ar1, ai1, ar2, ai2, ar3, ai3, ar4, ai4;
+  logic signed [W-1:0] ar1, ai1, ar2, ai2, ar3, ai3, ar4, ai4, ar5, ai5;
   logic signed [W:0] u1, v1;  // 1: operands of the products (pre-added when |wr| = |wi|)
-  logic signed [W-1:0] tr4, ti4;
+  logic signed [W-1:0] tr5, ti5;
   always_ff @(posedge clk) begin
     ar1 <= ar;
     ai1 <= ai;
@@ -38,6 +38,8 @@ module fft_bfly #(
     ai3 <= ai2;
     ar4 <= ar3;
     ai4 <= ai3;
+    ar5 <= ar4;
+    ai5 <= ai4;
     case (KIND)
       2: begin  // wr (br - bi), wr (bi + br)
         u1 <= (W + 1)'(br) - (W + 1)'(bi);
@@ -54,7 +56,7 @@ module fft_bfly #(
     endcase
   end
   if (KIND == 0 || KIND == 1) begin : g_exact
-    logic signed [W-1:0] u2, v2, u3, v3;
+    logic signed [W-1:0] u2, v2, u3, v3, u4, v4;
     logic unused_top;
     assign unused_top = u1[W] ^ v1[W];
     always_ff @(posedge clk) begin
@@ -62,12 +64,14 @@ module fft_bfly #(
       v2 <= W'(v1);
       u3 <= u2;
       v3 <= v2;
+      u4 <= u3;
+      v4 <= v3;
       if (KIND == 0) begin
-        tr4 <= u3;
-        ti4 <= v3;
+        tr5 <= u4;
+        ti5 <= v4;
       end else begin  // -j (WI < 0): (bi, -br); +j: (-bi, br)
-        tr4 <= WI < 0 ? v3 : -v3;
-        ti4 <= WI < 0 ? -u3 : u3;
+        tr5 <= WI < 0 ? v4 : -v4;
+        ti5 <= WI < 0 ? -u4 : u4;
       end
     end
   end else if (KIND == 2 || KIND == 3) begin : g_shared
@@ -75,8 +79,8 @@ module fft_bfly #(
     mul_pipe #(.AW(18), .BW(W + 1)) u_mu (.clk, .a(18'(WR)), .b(u1), .y(pu));
     mul_pipe #(.AW(18), .BW(W + 1)) u_mv (.clk, .a(18'(WR)), .b(v1), .y(pv));
     always_ff @(posedge clk) begin
-      tr4 <= W'((pu + PW'(1 << 15)) >>> 16);
-      ti4 <= W'((pv + PW'(1 << 15)) >>> 16);
+      tr5 <= W'((pu + PW'(1 << 15)) >>> 16);
+      ti5 <= W'((pv + PW'(1 << 15)) >>> 16);
     end
   end else begin : g_general
     logic signed [PW-1:0] prr, pii, pri, pir;
@@ -85,14 +89,14 @@ module fft_bfly #(
     mul_pipe #(.AW(18), .BW(W + 1)) u_ri (.clk, .a(18'(WR)), .b(v1), .y(pri));
     mul_pipe #(.AW(18), .BW(W + 1)) u_ir (.clk, .a(18'(WI)), .b(u1), .y(pir));
     always_ff @(posedge clk) begin
-      tr4 <= W'(((PW + 1)'(prr) - (PW + 1)'(pii) + (PW + 1)'(1 << 15)) >>> 16);
-      ti4 <= W'(((PW + 1)'(pri) + (PW + 1)'(pir) + (PW + 1)'(1 << 15)) >>> 16);
+      tr5 <= W'(((PW + 1)'(prr) - (PW + 1)'(pii) + (PW + 1)'(1 << 15)) >>> 16);
+      ti5 <= W'(((PW + 1)'(pri) + (PW + 1)'(pir) + (PW + 1)'(1 << 15)) >>> 16);
     end
   end
   always_ff @(posedge clk) begin
-    xr <= ar4 + tr4;
-    xi <= ai4 + ti4;
-    yr <= ar4 - tr4;
-    yi <= ai4 - ti4;
+    xr <= ar5 + tr5;
+    xi <= ai5 + ti5;
+    yr <= ar5 - tr5;
+    yi <= ai5 - ti5;
   end
 endmodule

@@ -2,7 +2,7 @@
 // Input in natural order (bit reversal is done here); each stage rounds the twiddle product with
 // shr_round(., 16) and adds/subtracts without scaling.  INVERSE=1 uses conjugate twiddles.
 // One block per cycle; PIPE=1 puts a register after every stage (latency log2(B)), PIPE=0 is combinational,
-// PIPE=2 builds every stage from pipelined butterflies (fft_bfly, latency SLAT = 5 per stage) for ECP5 timing.
+// PIPE=2 builds every stage from pipelined butterflies (fft_bfly, latency 6 per stage) for ECP5 timing.
 module fft_dit #(
     parameter int B = 8,
     parameter int W = 24,
@@ -78,12 +78,12 @@ module fft_dit #(
           );
         end
       end
-      logic [4:0] vs;
+      logic [5:0] vs;
       always_ff @(posedge clk) begin
         if (rst) vs <= '0;
-        else vs <= {vs[3:0], pv};
+        else vs <= {vs[4:0], pv};
       end
-      assign qv = vs[4];
+      assign qv = vs[5];
     end else begin : g_flat
       logic signed [W-1:0] nre [B];  // butterfly outputs
       logic signed [W-1:0] nim [B];

@@ -1,7 +1,8 @@
-// Pipelined signed multiplier y = a * b (exact, AW + BW bits), latency 2, free running (no enable).
-// Built for the ECP5 MULT18X18D: b is cut into 17-bit unsigned chunks and a signed top chunk, and
-// a into the same when it is wider than 18 bits; each chunk product is registered (stage 1) and the
-// shifted chunk products are summed into a register (stage 2).  Chunk pairs where one chunk has at most
+// Pipelined signed multiplier y = a * b (exact, AW + BW bits), latency 3, free running (no enable).
+// Built for the ECP5 MULT18X18D: the operands are registered next to the multipliers (stage 1: the
+// source may fan out to many of them), b is cut into 17-bit unsigned chunks and a signed top chunk, and
+// a into the same when it is wider than 18 bits; each chunk product is registered (stage 2) and the
+// shifted chunk products are summed into a register (stage 3).  Chunk pairs where one chunk has at most
 // SMALL bits are shift-and-add in LUTs rather than a multiplier block.  a * b = sum_ij a_i b_j 2^(17(i+j)):
 // an integer identity, so the result equals the contract's product for every input.
 module mul_pipe #(
@@ -27,23 +28,29 @@ module mul_pipe #(
     return i < n - 1 ? C + 1 : w - C * (n - 1);  // low chunks: C bits + a 0 sign bit
   endfunction
 
+  logic signed [AW-1:0] aq;
+  logic signed [BW-1:0] bq;
+  always_ff @(posedge clk) begin
+    aq <= a;
+    bq <= b;
+  end
   logic signed [YW-1:0] pp [NA][NBC];
   for (genvar i = 0; i < NA; i++) begin : g_a
     localparam int WA = chunk_w(AW, NA, i);
     logic signed [WA-1:0] ca;
     if (i < NA - 1) begin : g_lo
-      assign ca = $signed({1'b0, a[i*C+:C]});
+      assign ca = $signed({1'b0, aq[i*C+:C]});
     end else begin : g_hi
-      assign ca = a[AW-1:i*C];
+      assign ca = aq[AW-1:i*C];
     end
     for (genvar j = 0; j < NBC; j++) begin : g_b
       localparam int WB = chunk_w(BW, NBC, j);
       logic signed [WB-1:0] cb;
       logic signed [WA+WB-1:0] prod;
       if (j < NBC - 1) begin : g_lo
-        assign cb = $signed({1'b0, b[j*C+:C]});
+        assign cb = $signed({1'b0, bq[j*C+:C]});
       end else begin : g_hi
-        assign cb = b[BW-1:j*C];
+        assign cb = bq[BW-1:j*C];
       end
       if (WB <= SMALL || WA <= SMALL) begin : g_shift_add
         // the narrow operand's bits select shifted copies of the wide one (its sign bit weighs -2^(w-1)),

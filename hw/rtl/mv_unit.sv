@@ -9,7 +9,7 @@
 // Matrix layout (generator): circulant word g*q + j; dense word (g*q + j)*b + r; from ins.wbase: the issue
 // order, so the weight address is a running count.
 // Pipelined for 100+ MHz on ECP5 (free-running stages, valid bits alongside):
-//   issue (addresses) | RL memory latency (data and weight memories, registered outputs) | 2 products
+//   issue (addresses) | RL memory latency (data and weight memories, registered outputs) | 3 products
 //   (mul_pipe) | 2 sums | accumulate.  Row groups issue back to back; the accumulators of a finished group are
 //   handed to the drain in the cycle the next group's first term arrives (a gap keeps the drain, one block
 //   per cycle, ahead when a group is shorter than P cycles).  Drain: lane select | requant (2) | saturate
@@ -70,7 +70,7 @@ module mv_unit #(
   localparam int SHL = 8;  // largest left shift of a matrix requant (program.py MV_SHL)
   localparam int PW = P > 1 ? $clog2(P) : 1;
   localparam int QW = QMAX > 1 ? $clog2(QMAX) : 1;
-  localparam int SA = RL + 3;  // the accumulate stage: RL memory, 2 products, 2 sums (t_*[SA])
+  localparam int SA = RL + 4;  // the accumulate stage: RL memory, 3 products, 2 sums (t_*[SA])
 
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t ir;
@@ -113,7 +113,7 @@ module mv_unit #(
     t_j1 <= QW'(j_iss);
   end
   // t_*[i] is high i + 1 cycles after the issue: data, weights and the spectrum arrive at t_*[RL-1], the
-  // products at RL + 1, the sums at RL + 3 = SA, where the accumulators take them.
+  // products at RL + 2, the sums at RL + 4 = SA, where the accumulators take them.
 
   // ---------------------------------------------------------------- control
   logic hand;  // the accumulators hold a finished group this cycle

@@ -1,7 +1,7 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
 // PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 10 stages for 100+ MHz on ECP5
-// (clamp | offset | segment shift | table read | table register | product (2, mul_pipe) | rounding shift |
-// add c0 | saturate); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
+// (clamp | offset | segment shift | table read | product (3, mul_pipe, whose input register takes the table
+// output) | rounding shift | add c0 | saturate); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
 // every z may have its own call (consecutive instructions overlap in the element-wise unit).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
@@ -85,8 +85,8 @@ module pwl_act #(
     end
     logic signed [UW-1:0] zc1, u2;
     logic [KW-1:0] k3;
-    logic [DDW-1:0] d3, d4, d5;
-    logic [EW-1:0] e4, e5;
+    logic [DDW-1:0] d3, d4;
+    logic [EW-1:0] e4;
     always_ff @(posedge clk) begin
       zc1 <= UW'(z) < rzn ? rzn : (UW'(z) > rzm1 ? rzm1 : UW'(z));  // 1: clamp
       u2 <= zc1 + rz1;  // 2: offset
@@ -96,18 +96,17 @@ module pwl_act #(
       /* verilator lint_on WIDTHTRUNC */
       e4 <= tab[tab_addr(ts[3], k3)];  // 4: table (block RAM read register)
       d4 <= d3;
-      e5 <= e4;  // 5: table output register
-      d5 <= d4;
     end
     logic signed [BA+1:0] c1;
     logic signed [BA+DDW+2:0] prod;  // 6-7: c1 * d
-    assign c1 = $signed(e5[EW-1:BA]);
-    mul_pipe #(.AW(BA + 2), .BW(DDW + 1)) u_mul (.clk, .a(c1), .b($signed({1'b0, d5})), .y(prod));
-    logic signed [BA-1:0] c0_6, c0_7, c0_8;
+    assign c1 = $signed(e4[EW-1:BA]);
+    mul_pipe #(.AW(BA + 2), .BW(DDW + 1)) u_mul (.clk, .a(c1), .b($signed({1'b0, d4})), .y(prod));  // 5-7
+    logic signed [BA-1:0] c0_5, c0_6, c0_7, c0_8;
     logic signed [PRW-1:0] h8;
     logic signed [PRW:0] v9;
     always_ff @(posedge clk) begin
-      c0_6 <= $signed(e5[BA-1:0]);
+      c0_5 <= $signed(e4[BA-1:0]);
+      c0_6 <= c0_5;
       c0_7 <= c0_6;
       h8 <= PRW'(prod) >>> shm1[7];  // 8: rounding shift (h = prod >>> (sh - 1))
       c0_8 <= c0_7;
