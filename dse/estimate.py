@@ -97,7 +97,9 @@ def _estimate(cfg: dict) -> dict:
     design = program.compile_artifact(art, b=b, P=P, T_max=T, E=E)
     mults = cycles.multipliers(design.params)
     return {
-        "cycles_per_step": cycles.sequence_cycles(design.prog, P, design.params["B"], 1, E, design.params["ST"])["per_step"],
+        "cycles_per_step": cycles.sequence_cycles(
+            design.prog, P, design.params["B"], 1, E, design.params["ST"]
+        )["per_step"],
         "multipliers": mults["total"],
         "bram36": memory_model(design.params, isa.WIDTH)["total"],
     }

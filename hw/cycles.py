@@ -139,7 +139,12 @@ def _replay(prog: list[dict], P: int, b: int, L: int, E: int, ST: int) -> int:
                     s = max(s, ews[-2]["idle"])  # at most one other in flight
             dst = _eff(ins, "dst", "dmode", t, L, ST) // E
             ews.append(
-                {"ready": s + ins["n"] + 1, "idle": s + instr_cycles(ins, P, b) - 2, "dst": dst, "n": ins["n"]}
+                {
+                    "ready": s + ins["n"] + 1,
+                    "idle": s + instr_cycles(ins, P, b) - 2,
+                    "dst": dst,
+                    "n": ins["n"],
+                }
             )
             T = s + 1
         elif op == "MV":

@@ -9,8 +9,8 @@ The estimate (one place; scripts/bench_hw.py uses the same memory model):
 - block RAM: every memory of rnn_core (three data-memory read copies, the weights P lanes wide, the program,
   one PWL table per element-wise lane) at its best DP16KD aspect ratio (ECP5) or RAMB36/RAMB18 (7-series,
   UG473); small memories that yosys puts in LUT RAM are counted as block RAM, so the figure is an upper bound;
-- LUT4: a line in the matrix-lane multipliers and the element-wise lanes, calibrated on synth_ecp5 runs of the
-  default core (LUT4_MODEL; its source says which runs).
+- LUT4 and FF: planes in the matrix-lane multipliers and the element-wise lanes through three synth_ecp5 runs
+  of the default core (CALIBRATION; its source says which runs).
 The margin (MARGIN = 15 %): every resource at most 85 % of the part, for the estimate's error (LUT4 is a
 calibrated line, MULT18 assumes the calibration core's widths) and because nextpnr's placer and router slow
 down and lose Fmax on a nearly full ECP5.
@@ -26,7 +26,7 @@ from hw import cycles
 log = logging.getLogger(__name__)
 
 # LFE5U-85F (ULX3S): /work/shared/REFERENCE.md, Lattice FPGA-DS-02012
-ECP5_85F = {"mult18": 156, "ebr": 208, "lut4": 83640}
+ECP5_85F = {"mult18": 156, "ebr": 208, "lut4": 83640, "ff": 83640}
 MARGIN = 0.15
 
 # RAMB36E1 / RAMB18E1 aspect ratios (depth, width) with the simple-dual-port widest ones (512 x 72, 512 x 36),
@@ -36,20 +36,37 @@ RAMB18_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 
 # ECP5 EBR (18 kbit): DP16KD true dual port, PDPW16KD 512 x 36 (Lattice FPGA-TN-02204, TN1264)
 EBR_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
 
-# MULT18X18D cells per hw.cycles multiplier, by unit: yosys synth_ecp5 (mul2dsp 18x18) of the default core
-# (LSTM 128, b=8 fft, 16-bit weights and activations) at P=1 and P=2, 2026-12-01: lane products 16 x 20 bits
-# (2 cells each), FFT butterflies 17 x 22-29 (2 cells, 6 products where hw.cycles counts 8), element-wise MUL
-# 18 x 19 (1 cell) and PWL slope 18 x 21 (2 cells); plus one cell for the weight-address product. Measured
-# 69 / 101 MULT18X18D = this model at P=1 / P=2 (docs/rtl.md "Resource estimate"). When P is not a power of
-# two, two more address products by P stay multiplications (tests/test_cycles_fit.py, slow: P=3).
-MULT18_PER_MULTIPLIER = {"matvec": 2.0, "fft": 1.5, "ew": 1.5}
-MULT18_FIXED = 1
-MULT18_ADDRESS_NOT_POW2 = 2
+# MULT18X18D cells per hw.cycles multiplier, by unit, for the pipelined RTL (mul_pipe: 17-bit chunks, chunks of
+# at most 4 bits in LUTs): yosys synth_ecp5 of the default core (LSTM 128, b=8 fft, 16-bit weights and
+# activations), 2026-12-01: lane products 16 x 20 bits (one cell: the 3-bit top chunk is shift-and-add), FFT
+# butterflies 18 x 22-29 (two cells when the top chunk is wider than 4 bits; 12 cells where hw.cycles counts
+# 8), element-wise MUL 18 x 19 and PWL slope 18 x 21 (one cell each). Measured 44 / 60 MULT18X18D = this model
+# at P=1 / P=2 (docs/rtl.md "Resource estimate"). Address products are running sums now (no cells).
+MULT18_PER_MULTIPLIER = {"matvec": 1.0, "fft": 1.5, "ew": 1.0}
+MULT18_FIXED = 0
+MULT18_ADDRESS_NOT_POW2 = 0
 # LUT4 = base + per_matvec_multiplier * matvec multipliers + per_ew_lane * E*b: the plane through yosys
-# synth_ecp5 of the default core at (P, E) = (1, 1), (2, 1), (1, 2): 19,611 / 22,393 / 28,636 LUT4
-# (2026-12-01; docs/rtl.md "Resource estimate" has the check at P=4). nextpnr packs about the same count
-# (22,735 at P=2).
-LUT4_MODEL = {"base": 7804.0, "per_matvec_multiplier": 139.1, "per_ew_lane": 1128.1}
+# synth_ecp5 of the default core at (P, E) = (1, 1), (2, 1), (1, 2), 2026-12-01, pipelined RTL before
+# mul_pipe's operand registers (about 36 flip-flops per multiplier more since); FF the same way.
+# (P, E) -> yosys synth_ecp5 counts of the default core (matrix lanes 20 multipliers each, 8 lanes per E)
+CALIBRATION = {
+    (1, 1): {"matvec": 20, "ew_lanes": 8, "lut4": 24040, "ff": 19856},
+    (2, 1): {"matvec": 40, "ew_lanes": 8, "lut4": 26637, "ff": 23325},
+    (1, 2): {"matvec": 20, "ew_lanes": 16, "lut4": 37171, "ff": 27534},
+}
+
+
+def _plane(key: str) -> dict:
+    """base + per_matvec_multiplier * matvec + per_ew_lane * ew_lanes through the three calibration runs."""
+    c11, c21, c12 = CALIBRATION[(1, 1)], CALIBRATION[(2, 1)], CALIBRATION[(1, 2)]
+    per_mv = (c21[key] - c11[key]) / (c21["matvec"] - c11["matvec"])
+    per_ew = (c12[key] - c11[key]) / (c12["ew_lanes"] - c11["ew_lanes"])
+    base = c11[key] - per_mv * c11["matvec"] - per_ew * c11["ew_lanes"]
+    return {"base": base, "per_matvec_multiplier": per_mv, "per_ew_lane": per_ew}
+
+
+LUT4_MODEL = _plane("lut4")
+FF_MODEL = _plane("ff")
 
 
 def bram36_for(depth: int, width: int) -> float:
@@ -95,7 +112,7 @@ def memory_model(params: dict, instruction_bits: int) -> dict:
 
 
 def estimate_ecp5(params: dict, instruction_bits: int) -> dict:
-    """{mult18, ebr, lut4} estimate of a core on the ECP5 (see the module docstring)."""
+    """{mult18, ebr, lut4, ff} estimate of a core on the ECP5 (see the module docstring)."""
     m = cycles.multipliers(params)
     folded = 4 * params["P"] if params["FFT"] else 0  # products of the real bins' zero imaginary part
     r = MULT18_PER_MULTIPLIER
@@ -103,10 +120,12 @@ def estimate_ecp5(params: dict, instruction_bits: int) -> dict:
     P = params["P"]
     mult18 += MULT18_ADDRESS_NOT_POW2 if P & (P - 1) else 0
     ebr = sum(c * ebr_for(d, w) for d, w, c in core_memories(params, instruction_bits).values())
-    lut = LUT4_MODEL
-    lut4 = lut["base"] + lut["per_matvec_multiplier"] * m["matvec"]
-    lut4 += lut["per_ew_lane"] * params.get("E", 1) * params["B"]
-    return {"mult18": int(math.ceil(mult18)), "ebr": int(ebr), "lut4": int(round(lut4))}
+    lanes = params.get("E", 1) * params["B"]
+    lut4, ff = (
+        mdl["base"] + mdl["per_matvec_multiplier"] * m["matvec"] + mdl["per_ew_lane"] * lanes
+        for mdl in (LUT4_MODEL, FF_MODEL)
+    )
+    return {"mult18": int(math.ceil(mult18)), "ebr": int(ebr), "lut4": int(round(lut4)), "ff": int(round(ff))}
 
 
 def fits(est: dict, capacity: dict = ECP5_85F, margin: float = MARGIN) -> bool:

@@ -42,12 +42,25 @@ def test_estimate_by_hand():
     r = fit.MULT18_PER_MULTIPLIER
     mult = (40 - 4 * 2) * r["matvec"] + 8 * r["fft"] + 16 * r["ew"] + fit.MULT18_FIXED
     ebr = 3 * 12 + 18 + fit.ebr_for(22, isa.WIDTH) + 8 * 1  # data memory, weights, program, PWL tables
-    lut = fit.LUT4_MODEL
-    lut4 = lut["base"] + lut["per_matvec_multiplier"] * 40 + lut["per_ew_lane"] * 8
-    assert fit.estimate_ecp5(p, isa.WIDTH) == {"mult18": int(-(-mult // 1)), "ebr": ebr, "lut4": round(lut4)}
-    # P=3 (not a power of two): one more lane and the two address products by P
+    lut4, ff = (
+        m["base"] + m["per_matvec_multiplier"] * 40 + m["per_ew_lane"] * 8
+        for m in (fit.LUT4_MODEL, fit.FF_MODEL)
+    )
+    want = {"mult18": int(-(-mult // 1)), "ebr": ebr, "lut4": round(lut4), "ff": round(ff)}
+    assert fit.estimate_ecp5(p, isa.WIDTH) == want
+    # P=3 (not a power of two): one more lane (addresses are running sums: no products by P)
     p3 = fit.estimate_ecp5(p | {"P": 3}, isa.WIDTH)["mult18"]
     assert p3 == int(-(-(mult + (20 - 4) * r["matvec"] + fit.MULT18_ADDRESS_NOT_POW2) // 1))
+
+
+def test_calibration_planes_reproduce_their_runs():
+    """The LUT4 / FF planes pass through the three synthesized calibration cores (the data in hw/fit.py)."""
+    for (P, E), c in fit.CALIBRATION.items():
+        for key, mdl in (("lut4", fit.LUT4_MODEL), ("ff", fit.FF_MODEL)):
+            got = (
+                mdl["base"] + mdl["per_matvec_multiplier"] * c["matvec"] + mdl["per_ew_lane"] * c["ew_lanes"]
+            )
+            assert round(got) == c[key], (P, E, key)
 
 
 def _art(tmp_path=None, name="fitcfg"):
@@ -57,7 +70,9 @@ def _art(tmp_path=None, name="fitcfg"):
 
 def _estimate(art, P, E=1):
     d = program.compile_artifact(art, b=8, P=P, T_max=6, E=E)
-    return fit.estimate_ecp5(d.params, isa.WIDTH), cycles.sequence_cycles(d.prog, P, 8, 1, E, d.params["ST"])["per_step"]
+    return fit.estimate_ecp5(d.params, isa.WIDTH), cycles.sequence_cycles(d.prog, P, 8, 1, E, d.params["ST"])[
+        "per_step"
+    ]
 
 
 def test_auto_picks_the_fastest_fitting_p():

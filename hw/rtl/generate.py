@@ -133,7 +133,9 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
         "per_step": design.per_step,
         "instruction_bits": isa.WIDTH,
         "multipliers": cycles.multipliers(design.params),
-        "cycles_per_step": cycles.sequence_cycles(prog, P, design.params["B"], 1, E, design.params["ST"])["per_step"],
+        "cycles_per_step": cycles.sequence_cycles(prog, P, design.params["B"], 1, E, design.params["ST"])[
+            "per_step"
+        ],
         "mac_utilization": cycles.mac_utilization(prog, design.params),
         "ew_words": E,
         "fit": chosen or {"P": P, "E": E, "note": "hardware.parallelism / ew_words as configured (not auto)"},

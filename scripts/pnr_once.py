@@ -1,0 +1,69 @@
+"""One ECP5 synthesis + place and route of a config's rtl stage at a given clock (a timing probe for RTL work,
+outside the make flow): prints Fmax and the critical path's start and end cells.
+
+    python -m scripts.pnr_once --config configs/default.yaml --mhz 100 --out build/pnr_probe
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from pathlib import Path
+
+from configs.schema import build_dir, load_config
+from hw.synth import design as design_mod
+from hw.synth import ecp5_board, nextpnr, yosys
+
+log = logging.getLogger("pnr_once")
+
+
+def critical_path(log_text: str) -> list[str]:
+    """Source/Sink cell names of the last critical path report for the design clock in a nextpnr log."""
+    blocks = re.split(r"Critical path report for clock ", log_text)
+    if len(blocks) < 2:
+        return []
+    lines = blocks[-1].split("Critical path report for cross-domain")[0].splitlines()
+    return [ln.strip() for ln in lines if re.search(r"(clk-to-q|setup|Source|Sink)", ln)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m scripts.pnr_once", description=__doc__)
+    ap.add_argument("--config", default="configs/default.yaml")
+    ap.add_argument("--mhz", type=float, default=100.0)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    cfg = load_config(args.config)
+    hw = cfg["hardware"]
+    out = Path(args.out) if args.out else build_dir(cfg) / "pnr_probe"
+    out.mkdir(parents=True, exist_ok=True)
+    d = design_mod.load_design(build_dir(cfg, "rtl"))
+    design_mod.discover_ports(d, out)
+    board = ecp5_board.write_top(d, out, args.mhz)
+    syn = yosys.synth_ecp5(d, board["top"], [Path(f) for f in board["files"]], out)
+    log.info("yosys: %s", syn.get("counts"))
+    pnr = nextpnr.place_route(
+        out / "ecp5.json",
+        Path(board["lpf"]),
+        out,
+        hw["ecp5_device"],
+        hw["ecp5_package"],
+        board["clock_mhz"],
+        seed=args.seed,
+    )
+    log.info(
+        "fmax %.2f MHz at %g MHz (met %s), %s s",
+        pnr.get("fmax_mhz") or 0,
+        args.mhz,
+        pnr.get("timing_met"),
+        pnr.get("seconds"),
+    )
+    for ln in critical_path((out / "nextpnr.log").read_text(errors="replace"))[:80]:
+        print(ln)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
