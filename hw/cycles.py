@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 
-
 RL = 2  # data / weight memory read latency
 EW_LAT = RL + 10  # element-wise read -> write
 MV_SA = RL + 4  # issue -> accumulate stage

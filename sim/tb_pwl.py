@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 import cocotb
-from cocotb.clock import Clock
 import numpy as np
 import tbutil
+from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
 from compress import fixedpoint as fx
