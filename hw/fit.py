@@ -36,12 +36,12 @@ RAMB18_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 
 # ECP5 EBR (18 kbit): DP16KD true dual port, PDPW16KD 512 x 36 (Lattice FPGA-TN-02204, TN1264)
 EBR_SHAPES = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)]
 
-# MULT18X18D cells per hw.cycles multiplier, by unit, for the pipelined RTL (mul_pipe: 17-bit chunks, chunks of
-# at most 4 bits in LUTs): yosys synth_ecp5 of the default core (LSTM 128, b=8 fft, 16-bit weights and
-# activations), 2026-12-01: lane products 16 x 20 bits (one cell: the 3-bit top chunk is shift-and-add),
-# FFT butterflies 18 x 22-29 (two cells when the top chunk is wider than 4 bits; 12 cells where hw.cycles counts
-# 8), element-wise MUL 18 x 19 and PWL slope 18 x 21 (one cell each). Measured 44 / 60 MULT18X18D = this model
-# at P=1 / P=2 (docs/rtl.md "Resource estimate"). Address products are running sums now (no cells).
+# MULT18X18D cells per hw.cycles multiplier, by unit, for the pipelined RTL (mul_pipe: 17-bit chunks,
+# chunks of at most 4 bits in LUTs): yosys synth_ecp5 of the default core (LSTM 128, b=8 fft, 16-bit weights
+# and activations), 2026-12-01: lane products 16 x 20 bits (one cell: the 3-bit top chunk is shift-and-add),
+# FFT butterflies 18 x 22-29 (two cells when the top chunk is wider than 4 bits; 12 cells where hw.cycles
+# counts 8), element-wise MUL 18 x 19 and PWL slope 18 x 21 (one cell each). Measured 44 / 60 MULT18X18D =
+# this model at P=1 / P=2 (docs/rtl.md "Resource estimate"). Address products are running sums (no cells).
 MULT18_PER_MULTIPLIER = {"matvec": 1.0, "fft": 1.5, "ew": 1.0}
 MULT18_FIXED = 0
 MULT18_ADDRESS_NOT_POW2 = 0
