@@ -99,8 +99,8 @@ def xilinx_script(fam: str, top: str, muls: str | None = None) -> str:
 
 
 def parse_mul_dump(text: str) -> list[dict]:
-    """$mul cells of a yosys `dump`: [{src, a, b (the operand signals), a_width, b_width, a_signed, b_signed,
-    y_width}]."""
+    """$mul cells of a yosys `dump`: [{src, a, b, y (the operand and product signals), a_width, b_width,
+    a_signed, b_signed, y_width}]."""
     muls, src, cur = [], None, None
     for line in text.splitlines():
         words = line.split()
@@ -110,7 +110,7 @@ def parse_mul_dump(text: str) -> list[dict]:
             cur = {"src": src}
         elif cur is not None and words[:1] == ["parameter"]:
             cur[words[1].lstrip("\\").lower()] = int(words[2])
-        elif cur is not None and words[:2] in (["connect", "\\A"], ["connect", "\\B"]):
+        elif cur is not None and words[:2] in (["connect", "\\A"], ["connect", "\\B"], ["connect", "\\Y"]):
             cur[words[1][1:].lower()] = " ".join(words[2:])
         elif cur is not None and words[:1] == ["end"]:
             muls.append({k: (bool(v) if k.endswith("signed") else v) for k, v in cur.items()})
