@@ -115,8 +115,8 @@ CLOSURE_MARGIN = 0.95  # the fallback clock: the best achieved Fmax less 5 %
 def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict, dict]:
     """ECP5 synthesis, place and route at hardware.ecp5_clock_mhz; when timing is missed, the other placement
     seeds (near misses only), then one rebuild at the best achieved Fmax less a margin (through the PLL): a
-    bitstream is only built for a clock it meets. Returns (board wrapper facts, ecp5 result whose `closure` lists every attempt
-    and says why the final clock was chosen)."""
+    bitstream is only built for a clock it meets. Returns (board wrapper facts, ecp5 result whose `closure`
+    lists every attempt and says why the final clock was chosen)."""
     attempts: list[dict] = []
     built: dict = {}
 
