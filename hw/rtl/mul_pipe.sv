@@ -68,10 +68,44 @@ module mul_pipe #(
           end
           prod = (term[0] + term[1]) + (term[2] + term[3]);
         end
+        always_ff @(posedge clk) pp[i][j] <= YW'(prod) <<< (C * (i + j));
       end else begin : g_mult
+`ifdef ECP5_MULT18
+        // ECP5 synthesis: one MULT18X18D with its input and output registers (the same two cycles as the
+        // operand and chunk-product registers of the generic code below), timed as registered by nextpnr
+        logic signed [17:0] da, db;
+        logic [35:0] dp;
+        if (i < NA - 1) begin : g_da_lo
+          assign da = $signed({1'b0, a[i*C+:C]});
+        end else begin : g_da_hi
+          assign da = 18'(a[AW-1:i*C]);
+        end
+        if (j < NBC - 1) begin : g_db_lo
+          assign db = $signed({1'b0, b[j*C+:C]});
+        end else begin : g_db_hi
+          assign db = 18'(b[BW-1:j*C]);
+        end
+        MULT18X18D #(.REG_INPUTA_CLK("CLK0"), .REG_INPUTB_CLK("CLK0"), .REG_OUTPUT_CLK("CLK0")) u_dsp (
+            .A0(da[0]), .A1(da[1]), .A2(da[2]), .A3(da[3]), .A4(da[4]), .A5(da[5]), .A6(da[6]), .A7(da[7]),
+            .A8(da[8]), .A9(da[9]), .A10(da[10]), .A11(da[11]), .A12(da[12]), .A13(da[13]), .A14(da[14]),
+            .A15(da[15]), .A16(da[16]), .A17(da[17]),
+            .B0(db[0]), .B1(db[1]), .B2(db[2]), .B3(db[3]), .B4(db[4]), .B5(db[5]), .B6(db[6]), .B7(db[7]),
+            .B8(db[8]), .B9(db[9]), .B10(db[10]), .B11(db[11]), .B12(db[12]), .B13(db[13]), .B14(db[14]),
+            .B15(db[15]), .B16(db[16]), .B17(db[17]),
+            .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0), .CLK0(clk), .CE0(1'b1), .RST0(1'b0),
+            .P0(dp[0]), .P1(dp[1]), .P2(dp[2]), .P3(dp[3]), .P4(dp[4]), .P5(dp[5]), .P6(dp[6]), .P7(dp[7]),
+            .P8(dp[8]), .P9(dp[9]), .P10(dp[10]), .P11(dp[11]), .P12(dp[12]), .P13(dp[13]), .P14(dp[14]),
+            .P15(dp[15]), .P16(dp[16]), .P17(dp[17]), .P18(dp[18]), .P19(dp[19]), .P20(dp[20]), .P21(dp[21]),
+            .P22(dp[22]), .P23(dp[23]), .P24(dp[24]), .P25(dp[25]), .P26(dp[26]), .P27(dp[27]), .P28(dp[28]),
+            .P29(dp[29]), .P30(dp[30]), .P31(dp[31]), .P32(dp[32]), .P33(dp[33]), .P34(dp[34]), .P35(dp[35])
+        );
+        assign prod = (WA + WB)'($signed(dp));
+        assign pp[i][j] = YW'(prod) <<< (C * (i + j));
+`else
         assign prod = ca * cb;
+        always_ff @(posedge clk) pp[i][j] <= YW'(prod) <<< (C * (i + j));
+`endif
       end
-      always_ff @(posedge clk) pp[i][j] <= YW'(prod) <<< (C * (i + j));
     end
   end
 

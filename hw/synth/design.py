@@ -100,11 +100,12 @@ def stage(design: Design, work: Path, extra: list[Path] = ()) -> list[str]:
     return names
 
 
-def read_cmd(names: list[str], top: str, wrapper: list[str] = ()) -> str:
+def read_cmd(names: list[str], top: str, wrapper: list[str] = (), defines: list[str] = ()) -> str:
     """Yosys commands: the design's sources through the slang SystemVerilog front end (elaborating `top`,
-    one thread: WASI), then the board wrapper files (plain SystemVerilog, may instantiate vendor primitives)
-    through yosys' own front end."""
-    cmds = [f"read_slang -j 1 -D SYNTHESIS --allow-use-before-declare {' '.join(names)} --top {top}"]
+    one thread: WASI; `defines` as -D), then the board wrapper files (plain SystemVerilog, may instantiate
+    vendor primitives) through yosys' own front end."""
+    d = "".join(f" -D {x}" for x in ["SYNTHESIS", *defines])
+    cmds = [f"read_slang -j 1{d} --allow-use-before-declare {' '.join(names)} --top {top}"]
     cmds += [f"read_verilog -sv {n}" for n in wrapper]
     return "; ".join(cmds)
 

@@ -238,14 +238,18 @@ def synth_xc7(design: Design, part: str, out: Path, timeout: float = 1800) -> di
     return result
 
 
+ECP5_MULT18_BB = Path(__file__).resolve().parent / "ecp5_mult18_bb.sv"
+
+
 def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, timeout: float = 1800) -> dict:
     """synth_ecp5 of `top` (board wrapper) over the design's sources + extra_files; writes ecp5.json."""
     netlist, stat_json = out / "ecp5.json", out / "stat_ecp5.json"
     muls, full_log = out / "muls_ecp5.txt", out / "yosys_ecp5.full.log"
     src = out / "src"
-    names = stage(design, src, extra_files)
-    n = len(design.files)
-    script = f"{read_cmd(names[:n], design.top, names[n:])}; hierarchy -top {top}; "
+    # the MULT18X18D black box goes with the design's sources: mul_pipe instantiates it under ECP5_MULT18
+    names = stage(design, src, [ECP5_MULT18_BB, *extra_files])
+    n = len(design.files) + 1
+    script = f"{read_cmd(names[:n], design.top, names[n:], ['ECP5_MULT18'])}; hierarchy -top {top}; "
     script += f"{ecp5_script(top, rel(netlist, src), rel(muls, src))}; "
     script += f"tee -q -o {rel(stat_json, src)} stat -json"
     (out / "ecp5.ys").write_text(script.replace("; ", "\n") + "\n")
