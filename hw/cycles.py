@@ -3,15 +3,15 @@
 The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
   unit's done pulse.
-- EW over n words (alone): 4 + n + RL + 10 (RL = 2 memory read latency, 10 the unit's pipeline, one latency
-  for every op). EW instructions overlap: the controller fetches the next instruction while an EW runs, and
+- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 11: registered address, RL = 2 memory read latency,
+  the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next instruction while an EW runs, and
   starts another EW as soon as the unit has issued the previous one's last read, unless two are in flight or
   the new one reads words the one in flight still has to write (the hardware hazard check: rnn_core.sv);
   MV, IN, OUT and HALT wait until no EW is in flight.
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
-  waits lanes - K cycles); a group's accumulators are handed to the drain RL + 5 cycles after its last term;
+  waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
   the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 6 log2(b)
-  (fft: P' requant, IFFT, output requant). fft: the terms start 4 + 6 log2(b) cycles after the start (the
+  (fft: P' requant, IFFT, output requant). fft: the terms start 5 + 6 log2(b) cycles after the start (the
   first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
   LOOP, ENDLOOP, HALT: 2.
@@ -35,8 +35,8 @@ from __future__ import annotations
 import math
 
 RL = 2  # data / weight memory read latency
-EW_LAT = RL + 10  # element-wise read -> write
-MV_SA = RL + 4  # issue -> accumulate stage
+EW_LAT = RL + 11  # element-wise issue -> write (registered address, RL, 10 stages)
+MV_SA = RL + 5  # issue -> accumulate stage (registered address, RL, 3 products, 2 sums)
 FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
 
 
@@ -59,7 +59,7 @@ def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
     K = q * b if ins.get("dense") else q
     fft = bool(ins.get("fft")) and not ins.get("dense")
     S = 2
-    t = S + 1 + (4 + FFT_STAGE * m if fft else 0)  # first issue cycle
+    t = S + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue cycle
     last_write = 0
     for gi in range(g):
         lanes = min(P, pb - gi * P)

@@ -3,8 +3,9 @@
 // pipeline for 100+ MHz on ECP5 in which every word carries its own control fields, so consecutive
 // instructions overlap: a new instruction may start (`start`) as soon as the previous one has issued its
 // last read (`ready`); the controller (rnn_core) checks that it reads nothing still in flight.  Every op
-// writes its word LAT = RL + 10 cycles after its read (one latency for all ops: writes stay in issue
-// order, one per cycle); `done` pulses once per instruction, the cycle after its last write.
+// writes its word LAT = RL + 11 cycles after its issue (registered read address, RL, 10 stages: one latency
+// for all ops, so writes stay in issue order, one per cycle); `done` pulses once per instruction, the cycle
+// after its last write.
 //   ALU: 1 operands (b negated or zeroed) | 2-4 product (mul_pipe); sum, |a| + b | 5 requant input
 //        | 6 rounding shift | 7 rounding add | 8 saturate | 9-10 delay;  PWL: the 10 stages of pwl_act.
 module ew_unit #(
@@ -45,8 +46,8 @@ module ew_unit #(
   end
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW + 1 bits), |a| + b, a + b + c
-  localparam int LAT = RL + 10;  // read -> write, every op
-  localparam int S1 = RL - 1;  // ctl index of the word whose read data is on rd
+  localparam int LAT = RL + 11;  // issue -> write, every op (registered read address, RL, 10 stages)
+  localparam int S1 = RL;  // ctl index of the word whose read data is on rd
 
   typedef struct packed {
     logic          v;
@@ -100,10 +101,10 @@ module ew_unit #(
       if (cnt + 1 == ir.n) busy <= 1'b0;
     end
   end
-  always_comb begin
-    ra[0] = ab + AW'(cnt);
-    ra[1] = bb + AW'(cnt);
-    ra[2] = cb + AW'(cnt);
+  always_ff @(posedge clk) begin  // registered read addresses (the data memory address is a register)
+    ra[0] <= ab + AW'(cnt);
+    ra[1] <= bb + AW'(cnt);
+    ra[2] <= cb + AW'(cnt);
   end
 
   // ctl[k]: the word issued k + 1 cycles ago
@@ -124,7 +125,7 @@ module ew_unit #(
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
-    // the PWL call fields one cycle before z (the word read one cycle later is ctl[S1-1])
+    // the PWL call fields one cycle before z (ctl[S1-1]: the word whose data arrives next cycle)
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
         .clk, .z(a), .tsel(ctl[S1-1].tsel), .seg(ctl[S1-1].seg), .rl(ctl[S1-1].rl), .sh(ctl[S1-1].sh), .y(p)
     );

@@ -9,8 +9,8 @@
 // Matrix layout (generator): circulant word g*q + j; dense word (g*q + j)*b + r; from ins.wbase: the issue
 // order, so the weight address is a running count.
 // Pipelined for 100+ MHz on ECP5 (free-running stages, valid bits alongside):
-//   issue (addresses) | RL memory latency (data and weight memories, registered outputs) | 3 products
-//   (mul_pipe) | 2 sums | accumulate.  Row groups issue back to back; the accumulators of a finished group are
+//   issue | address registers | RL memory latency (data and weight memories, registered outputs) |
+//   3 products (mul_pipe) | 2 sums | accumulate.  Row groups issue back to back; the accumulators of a finished group are
 //   handed to the drain in the cycle the next group's first term arrives (a gap keeps the drain, one block
 //   per cycle, ahead when a group is shorter than P cycles).  Drain: lane select | requant (2) | saturate
 //   [fft: P' requant, IFFT, output requant] | write.  fft: the MACs start as soon as the first input spectrum
@@ -70,7 +70,7 @@ module mv_unit #(
   localparam int SHL = 8;  // largest left shift of a matrix requant (program.py MV_SHL)
   localparam int PW = P > 1 ? $clog2(P) : 1;
   localparam int QW = QMAX > 1 ? $clog2(QMAX) : 1;
-  localparam int SA = RL + 4;  // the accumulate stage: RL memory, 3 products, 2 sums (t_*[SA])
+  localparam int SA = RL + 5;  // the accumulate stage: address register, RL memory, 3 products, 2 sums
 
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t ir;
@@ -94,12 +94,14 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- weight memory
   logic [P*WMW-1:0] wword;
-  rom_sync #(.W(P * WMW), .DEPTH(WDEPTH), .INIT(W_INIT), .OREG(1)) u_wmem (.clk, .raddr(wa), .rdata(wword));
+  logic [WAW-1:0] wa_q;  // registered weight address (data at RL + 1 after the issue, with the input block)
+  always_ff @(posedge clk) wa_q <= wa;
+  rom_sync #(.W(P * WMW), .DEPTH(WDEPTH), .INIT(W_INIT), .OREG(1)) u_wmem (.clk, .raddr(wa_q), .rdata(wword));
 
   // ---------------------------------------------------------------- term pipeline: valid / first / last / row
   logic [SA:0] t_v, t_first, t_last;
   logic [M-1:0] t_r [SA+1];
-  logic [QW-1:0] t_j1;  // spectrum index, one cycle after issue
+  logic [QW-1:0] t_j1, t_j2;  // spectrum index, one and two cycles after the issue
   always_ff @(posedge clk) begin
     if (rst) begin
       t_v <= '0;
@@ -111,9 +113,11 @@ module mv_unit #(
     t_r[0] <= M'(k);
     for (int i = 1; i <= SA; i++) t_r[i] <= t_r[i-1];
     t_j1 <= QW'(j_iss);
+    t_j2 <= t_j1;
   end
-  // t_*[i] is high i + 1 cycles after the issue: data, weights and the spectrum arrive at t_*[RL-1], the
-  // products at RL + 2, the sums at RL + 4 = SA, where the accumulators take them.
+  // t_*[i] is high i + 1 cycles after the issue: data, weights and the spectrum arrive at t_*[RL] (the read
+  // addresses are registered), the products at RL + 3, the sums at RL + 5 = SA, where the accumulators take
+  // them.
 
   // ---------------------------------------------------------------- control
   logic hand;  // the accumulators hold a finished group this cycle
@@ -174,14 +178,14 @@ module mv_unit #(
   logic fwd_v;
   logic [NB*WX-1:0] fft_re, fft_im;
   logic [B*BA-1:0] fft_x;
-  logic [RL-1:0] fx_v;  // fft input issued RL cycles ago
+  logic [RL:0] fx_v;  // fft input issued RL + 1 cycles ago (its data arrives now)
   always_ff @(posedge clk) begin
     if (rst) fx_v <= '0;
-    else fx_v <= {fx_v[RL-2:0], fft_go && fk < 16'(ir.n)};
+    else fx_v <= {fx_v[RL-1:0], fft_go && fk < 16'(ir.n)};
+    ra <= src + AW'(fft_go && fk < 16'(ir.n) ? fk : j_iss);  // registered read address
   end
   always_comb begin
     for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
-    ra = src + AW'(fft_go && fk < 16'(ir.n) ? fk : j_iss);
   end
 
   // ---------------------------------------------------------------- lanes: products, sums, accumulators
@@ -296,7 +300,7 @@ module mv_unit #(
     logic [15:0] xcnt_q;
     logic [2*NB*WX-1:0] xrd;
     fft_real #(.B(B), .WI(BA), .PIPE(2)) u_fft (
-        .clk, .rst, .in_valid(fx_v[RL-1]), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
+        .clk, .rst, .in_valid(fx_v[RL]), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
     );
     always_ff @(posedge clk) begin
       if (start) xcnt_q <= '0;
@@ -304,7 +308,7 @@ module mv_unit #(
         xs[QW'(xcnt_q)] <= {fft_im, fft_re};
         xcnt_q <= xcnt_q + 1;
       end
-      xrd <= xs[t_j1];  // read one cycle after the issue, registered: at RL
+      xrd <= xs[t_j2];  // read two cycles after the issue, registered: with the weights
     end
     assign xcur = xrd;
     assign xcnt = xcnt_q;
@@ -315,7 +319,7 @@ module mv_unit #(
     assign fft_im = '0;
     assign xcnt = '0;
     logic unused_fft;
-    assign unused_fft = ^{fwd_v, fft_re, fft_im, fft_x, fx_v, t_j1};
+    assign unused_fft = ^{fwd_v, fft_re, fft_im, fft_x, fx_v, t_j2};
   end
 
   // ---------------------------------------------------------------- drain
