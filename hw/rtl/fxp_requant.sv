@@ -42,7 +42,10 @@ module fxp_requant #(
     assign mlq = ml;
     assign rzq = rz;
   end else begin : g_cfg
-    always_ff @(posedge clk) begin
+    // keep: every instance its own copy (yosys would merge the identical registers of instances that share
+    // sh and bits, and one register would then drive every shifter: the routing of that fanout was the
+    // critical path on ECP5)
+    (* keep *) always_ff @(posedge clk) begin
       rsq <= rz ? '0 : rs - RW'(1);
       mlq <= ml;
       rzq <= rz;

@@ -30,7 +30,7 @@ module mul_pipe #(
 
   logic signed [AW-1:0] aq;
   logic signed [BW-1:0] bq;
-  always_ff @(posedge clk) begin
+  (* keep *) always_ff @(posedge clk) begin  // keep: the operand copy next to this multiplier (not merged)
     aq <= a;
     bq <= b;
   end

@@ -65,7 +65,7 @@ module pwl_act #(
     logic [6:0] shm1 [8];
     logic sh0 [9];
     logic [3:0] ts [4];
-    always_ff @(posedge clk) begin
+    (* keep *) always_ff @(posedge clk) begin  // keep: one copy per lane (see fxp_requant)
       rz <= UW'(1) << rl;
       rzm1 <= (UW'(1) << rl) - UW'(1);
       rzn <= -(UW'(1) << rl);
