@@ -40,9 +40,11 @@ def simulate(
     n_vectors: int | None = None,
     E: int = 1,
     b: int | None = None,
+    defines: dict | None = None,
 ) -> dict:
     """Compile an artifact and run its vectors through rnn_core; returns {vectors, mismatches, latency[],
-    outputs, build_s, sim_s, design} (the tests' path; `make sim` simulates rtl/'s folder: simulate_rtl)."""
+    outputs, build_s, sim_s, design} (the tests' path; `make sim` simulates rtl/'s folder: simulate_rtl).
+    `defines`: Verilog defines of the build (the tests' defect injections)."""
     vec = art.vectors
     T = int(vec["x_int"].shape[1])
     design = program.compile_artifact(art, b=b, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps, E=E)
@@ -67,6 +69,7 @@ def simulate(
         reset_test,
         waves,
         n_vectors,
+        defines,
     )
     r["design"] = design
     return r
@@ -103,7 +106,7 @@ def simulate_rtl(
     return r
 
 
-def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, waves, n_vectors) -> dict:
+def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, waves, n_vectors, defines=None):
     """One cocotb run of tb_model on a built top (core parameters p: B, BA, BO; io: stream shape)."""
     n = len(vec["lengths"]) if n_vectors is None else min(n_vectors, len(vec["lengths"]))
     np.savez(work / "vectors.npz", x_int=vec["x_int"][:n], lengths=vec["lengths"][:n], y=vec["y"][:n])
@@ -130,6 +133,7 @@ def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, wa
         waves=waves,
         test_dir=work,
         check=False,
+        defines=defines,
     )
     out = json.loads((work / "result.json").read_text()) if (work / "result.json").exists() else {}
     return {

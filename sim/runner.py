@@ -113,13 +113,14 @@ def run(
     testcase=None,
     test_dir: Path | None = None,
     check: bool = True,
+    defines: dict | None = None,
 ) -> dict:
     """Build (cached) and run cocotb test module sim/<module>.py; raise if a test fails.
 
     env is passed to the test through environment variables (e.g. a JSON file with the expected data).
     Returns timings {build_s, sim_s, build_dir, results}.
     """
-    runner, build_dir, build_s = build(sources, toplevel, parameters, waves)
+    runner, build_dir, build_s = build(sources, toplevel, parameters, waves, defines)
     test_dir = Path(test_dir or build_dir / "run").resolve()
     test_dir.mkdir(parents=True, exist_ok=True)
     results = test_dir / f"results_{module}.xml"

@@ -89,6 +89,15 @@ def test_cycle_check_catches_a_wrong_model(tmp_path, monkeypatch):
             _assert_cycles_exact(art, r)
 
 
+def test_overlap_needs_the_hazard_check(tmp_path):
+    """Injected defect: EW instructions overlapping without the hazard check (INJECT_NO_EW_HAZARD) read words
+    the one in flight has not yet written; the GRU step (an EW reading the previous EW's result) mismatches."""
+    cell, mode, kw = CASES["gru_fft"]
+    art = _art(cell, mode, **kw)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, E=E, defines={"INJECT_NO_EW_HAZARD": 1})
+    assert r["mismatches"] > 0
+
+
 def test_smallest_block_size_b2(tmp_path):
     """b = 2 (the smallest FFT: trivial twiddles only) through the whole core, bit-exact and cycle-exact."""
     art = _art("lstm", "fft", b=2, hidden=4, peepholes=True, projection=2, seed=2)
