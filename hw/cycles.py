@@ -4,8 +4,8 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
   unit's done pulse.
 - EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 11: registered address, RL = 2 memory read latency,
-  the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next instruction while an EW runs, and
-  starts another EW as soon as the unit has issued the previous one's last read, unless two are in flight or
+  the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next
+  instruction while an EW runs, and starts another EW as soon as the unit has issued the previous one's last read, unless two are in flight or
   the new one reads words the one in flight still has to write (the hardware hazard check: rnn_core.sv);
   MV, IN, OUT and HALT wait until no EW is in flight.
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
