@@ -138,6 +138,9 @@ SCHEMA: dict[str, Any] = {
         "finetune_epochs": _int(
             30, 0, doc="admm / imported circulant: most epochs of fine-tuning in circulant form"
         ),
+        "finetune_lr_scale": _num(
+            0.1, 0.0, 1.0, doc="fine-tuning learning rates: training.lr and orthogonal_lr times this"
+        ),
         "compress_head": _bool(True, doc="also compress the output head"),
     },
     "training": {

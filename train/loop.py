@@ -77,9 +77,10 @@ def build(cfg: dict, task: TaskData):
     return build_model(cfg, task.input_size, task.output_size)
 
 
-def make_optimizers(model, tcfg: dict) -> list[torch.optim.Optimizer]:
-    """Main optimizer on model.main_parameters(); RMSprop(orthogonal_lr) on the skew matrices when present."""
-    kind, lr = tcfg["optimizer"], tcfg["lr"]
+def make_optimizers(model, tcfg: dict, scale: float = 1.0) -> list[torch.optim.Optimizer]:
+    """Main optimizer on model.main_parameters(); RMSprop(orthogonal_lr) on the skew matrices when present;
+    both learning rates times `scale` (phase_lr_scale)."""
+    kind, lr = tcfg["optimizer"], tcfg["lr"] * scale
     main = model.main_parameters()
     if kind == "adam":
         opts = [torch.optim.Adam(main, lr=lr)]
@@ -89,7 +90,7 @@ def make_optimizers(model, tcfg: dict) -> list[torch.optim.Optimizer]:
         opts = [torch.optim.SGD(main, lr=lr)]
     ortho = model.orthogonal_parameters()
     if ortho:
-        opts.append(torch.optim.RMSprop(ortho, lr=tcfg["orthogonal_lr"]))
+        opts.append(torch.optim.RMSprop(ortho, lr=tcfg["orthogonal_lr"] * scale))
     return opts
 
 
@@ -353,6 +354,12 @@ def phase_epochs(cfg: dict, phase: str) -> int | None:
     return cfg["compression"]["finetune_epochs"] if phase == "finetune" else cfg["training"]["epochs"]
 
 
+def phase_lr_scale(cfg: dict, phase: str | None) -> float:
+    """Learning-rate factor of a phase: fine-tuning starts from a trained model and takes smaller steps
+    (compression.finetune_lr_scale); a fresh Adam at the full rate first knocks it off its optimum."""
+    return cfg["compression"]["finetune_lr_scale"] if phase == "finetune" else 1.0
+
+
 def improves(task: TaskData, metric: float, loss: float, best: dict | None) -> bool:
     """Model selection on validation: a better metric, or the same metric with a lower loss."""
     if best is None:
@@ -408,7 +415,7 @@ class Run:
             if self.phase == "admm":
                 self.admm = ADMM(self.model, self.ccfg)
                 self.admm.load_state_dict(ck["admm"])
-            self.opts = make_optimizers(self.model, self.tcfg)
+            self.opts = make_optimizers(self.model, self.tcfg, phase_lr_scale(self.cfg, self.phase))
             for opt, sd in zip(self.opts, ck["optimizers"], strict=True):
                 opt.load_state_dict(sd)
             torch.set_rng_state(ck["torch_rng"])
@@ -441,7 +448,7 @@ class Run:
                 )
         if phase == "finetune" or (phase == "train" and self.cfg["model"]["init"]):
             self.offer_best(st["epoch"] - 1, 0)  # starting from a trained model: it is a candidate too
-        self.opts = make_optimizers(self.model, self.tcfg)
+        self.opts = make_optimizers(self.model, self.tcfg, phase_lr_scale(self.cfg, phase))
 
     def offer_best(self, epoch: int, phase_epoch: int, rec: dict | None = None) -> None:
         """Keep the current model as the phase's best when its validation result improves on the best
