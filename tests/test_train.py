@@ -501,3 +501,29 @@ def test_best_validated_epoch_is_kept_and_min_steps_extends_small_data(tmp_path)
 def test_patience_stops_a_phase_without_validation_progress(tmp_path):
     m = train(tiny(training={"epochs": 30, "patience": 2, "lr": 0.0}), root=tmp_path)
     assert len(m["history"]) == 3  # lr 0: the first epoch stays the best, two more without progress
+
+
+def test_finetuning_runs_at_the_scaled_learning_rate_and_only_fine_tuning(tmp_path, monkeypatch):
+    """compression.finetune_lr_scale: the fine-tuning optimizers at lr * scale; the earlier phases at lr.
+    At scale 0 fine-tuning cannot move the projected model: every fine-tuning epoch validates the same."""
+    import train.loop as loop
+
+    made = []
+
+    def recording(model, tcfg, scale=1.0):
+        opts = make(model, tcfg, scale)
+        made.append([g["lr"] for o in opts for g in o.param_groups])
+        return opts
+
+    make = loop.make_optimizers
+    monkeypatch.setattr(loop, "make_optimizers", recording)
+    comp = {"mode": "admm", "finetune_epochs": 3, "admm_interval": 2, "tolerance": 0.5}
+    cfg = tiny(compression={**comp, "finetune_lr_scale": 0.25}, training={"epochs": 1, "lr": 0.004})
+    train(cfg, root=tmp_path / "a")
+    assert made[-1] == [pytest.approx(0.001)] and all(lrs == [0.004] for lrs in made[:-1]) and len(made) > 2
+    m = train(
+        tiny(compression={**comp, "finetune_lr_scale": 0.0}, training={"epochs": 1}), root=tmp_path / "b"
+    )
+    tuned = [h for h in m["history"] if h["phase"] == "finetune"]
+    assert len(tuned) == 3 and len({h["val_loss"] for h in tuned}) == 1
+    assert m["test_metric"] == m["acc_after_projection"] and m["val_metric"] == m["val_after_projection"]
