@@ -12,7 +12,8 @@ Read top to bottom: config hash -> ADMM state -> artifacts -> phases -> Run (one
   optimizer steps Z = project(W + U), U += W - Z (scaled form) and rho is adapted by residual balancing (or
   follows the geometric schedule), U rescaled by rho_old / rho_new; the phase ends once ||W - Z|| / ||W|| <
   compression.tolerance or after compression.admm_steps steps. Then model.convert_to_circulant() (hard
-  projection; the test metric right then is "acc_after_projection") and fine-tuning in circulant form.
+  projection; the test metric right then is "acc_after_projection") and fine-tuning in circulant form at
+  compression.finetune_lr_scale times the learning rates (the projected model is its epoch-0 candidate).
 
 Every epoch writes build/NAME/train/checkpoint.pt atomically (model, optimizers, ADMM Z/U/rho, phase, best
 model, RNG state, history). The batch order is a function of (seed, epoch) only, so a restarted run ends
