@@ -139,7 +139,11 @@ SCHEMA: dict[str, Any] = {
             30, 0, doc="admm / imported circulant: most epochs of fine-tuning in circulant form"
         ),
         "finetune_lr_scale": _num(
-            0.1, 0.0, 1.0, doc="fine-tuning learning rates: training.lr and orthogonal_lr times this"
+            0.1,
+            0.0,
+            1.0,
+            doc="fine-tuning learning rates (lr, orthogonal_lr) times this when the hard projection moved the"
+            " ADMM weights by less than tolerance (ADMM converged); otherwise the full rates",
         ),
         "compress_head": _bool(True, doc="also compress the output head"),
     },

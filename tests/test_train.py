@@ -503,9 +503,10 @@ def test_patience_stops_a_phase_without_validation_progress(tmp_path):
     assert len(m["history"]) == 3  # lr 0: the first epoch stays the best, two more without progress
 
 
-def test_finetuning_runs_at_the_scaled_learning_rate_and_only_fine_tuning(tmp_path, monkeypatch):
-    """compression.finetune_lr_scale: the fine-tuning optimizers at lr * scale; the earlier phases at lr.
-    At scale 0 fine-tuning cannot move the projected model: every fine-tuning epoch validates the same."""
+def test_finetuning_rate_is_scaled_only_after_a_converged_admm(tmp_path, monkeypatch):
+    """compression.finetune_lr_scale: fine-tuning at lr * scale when the hard projection moves the weights by
+    less than compression.tolerance, else at lr; the earlier phases at lr. At scale 0 fine-tuning cannot move
+    the projected model: every fine-tuning epoch validates the same."""
     import train.loop as loop
 
     made = []
@@ -518,9 +519,16 @@ def test_finetuning_runs_at_the_scaled_learning_rate_and_only_fine_tuning(tmp_pa
     make = loop.make_optimizers
     monkeypatch.setattr(loop, "make_optimizers", recording)
     comp = {"mode": "admm", "finetune_epochs": 3, "admm_interval": 2, "tolerance": 0.5}
-    cfg = tiny(compression={**comp, "finetune_lr_scale": 0.25}, training={"epochs": 1, "lr": 0.004})
-    train(cfg, root=tmp_path / "a")
+    lr = {"epochs": 1, "lr": 0.004}
+    m = train(tiny(compression={**comp, "finetune_lr_scale": 0.25}, training=lr), root=tmp_path / "a")
     assert made[-1] == [pytest.approx(0.001)] and all(lrs == [0.004] for lrs in made[:-1]) and len(made) > 2
+    assert (
+        m["projection_rel"] <= m["admm"][-1]["primal_rel"] * (1 + 1e-6) < 0.5
+        and m["finetune_lr_scale"] == 0.25
+    )
+    capped = {**comp, "finetune_lr_scale": 0.25, "tolerance": 1e-6, "admm_steps": 4}  # far from converged
+    m = train(tiny(compression=capped, training=lr), root=tmp_path / "c")
+    assert made[-1] == [0.004] and m["projection_rel"] > 1e-6 and m["finetune_lr_scale"] == 1.0
     m = train(
         tiny(compression={**comp, "finetune_lr_scale": 0.0}, training={"epochs": 1}), root=tmp_path / "b"
     )
