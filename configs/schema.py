@@ -138,6 +138,13 @@ SCHEMA: dict[str, Any] = {
         "finetune_epochs": _int(
             30, 0, doc="admm / imported circulant: most epochs of fine-tuning in circulant form"
         ),
+        "finetune_lr_scale": _num(
+            0.1,
+            0.0,
+            1.0,
+            doc="fine-tuning learning rates (lr, orthogonal_lr) times this when the hard projection moved the"
+            " ADMM weights by less than tolerance (ADMM converged); otherwise the full rates",
+        ),
         "compress_head": _bool(True, doc="also compress the output head"),
     },
     "training": {

@@ -175,6 +175,7 @@ def summarise_grid(runs: dict) -> list[dict]:
             row.update(after_projection_mean=statistics.mean(after), after_projection_std=spread(after))
             row["admm_steps"] = statistics.mean(m["admm_steps_run"] for m in ms)
             row["admm_final_rel"] = [m["admm"][-1]["primal_rel"] if m["admm"] else None for m in ms]
+            row["finetune_lr_scale"] = [m.get("finetune_lr_scale") for m in ms]
         rows.append(row)
     return rows
 

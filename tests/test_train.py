@@ -501,3 +501,37 @@ def test_best_validated_epoch_is_kept_and_min_steps_extends_small_data(tmp_path)
 def test_patience_stops_a_phase_without_validation_progress(tmp_path):
     m = train(tiny(training={"epochs": 30, "patience": 2, "lr": 0.0}), root=tmp_path)
     assert len(m["history"]) == 3  # lr 0: the first epoch stays the best, two more without progress
+
+
+def test_finetuning_rate_is_scaled_only_after_a_converged_admm(tmp_path, monkeypatch):
+    """compression.finetune_lr_scale: fine-tuning at lr * scale when the hard projection moves the weights by
+    less than compression.tolerance, else at lr; the earlier phases at lr. At scale 0 fine-tuning cannot move
+    the projected model: every fine-tuning epoch validates the same."""
+    import train.loop as loop
+
+    made = []
+
+    def recording(model, tcfg, scale=1.0):
+        opts = make(model, tcfg, scale)
+        made.append([g["lr"] for o in opts for g in o.param_groups])
+        return opts
+
+    make = loop.make_optimizers
+    monkeypatch.setattr(loop, "make_optimizers", recording)
+    comp = {"mode": "admm", "finetune_epochs": 3, "admm_interval": 2, "tolerance": 0.5}
+    lr = {"epochs": 1, "lr": 0.004}
+    m = train(tiny(compression={**comp, "finetune_lr_scale": 0.25}, training=lr), root=tmp_path / "a")
+    assert made[-1] == [pytest.approx(0.001)] and all(lrs == [0.004] for lrs in made[:-1]) and len(made) > 2
+    assert (
+        m["projection_rel"] <= m["admm"][-1]["primal_rel"] * (1 + 1e-6) < 0.5
+        and m["finetune_lr_scale"] == 0.25
+    )
+    capped = {**comp, "finetune_lr_scale": 0.25, "tolerance": 1e-6, "admm_steps": 4}  # far from converged
+    m = train(tiny(compression=capped, training=lr), root=tmp_path / "c")
+    assert made[-1] == [0.004] and m["projection_rel"] > 1e-6 and m["finetune_lr_scale"] == 1.0
+    m = train(
+        tiny(compression={**comp, "finetune_lr_scale": 0.0}, training={"epochs": 1}), root=tmp_path / "b"
+    )
+    tuned = [h for h in m["history"] if h["phase"] == "finetune"]
+    assert len(tuned) == 3 and len({h["val_loss"] for h in tuned}) == 1
+    assert m["test_metric"] == m["acc_after_projection"] and m["val_metric"] == m["val_after_projection"]

@@ -12,7 +12,9 @@ Read top to bottom: config hash -> ADMM state -> artifacts -> phases -> Run (one
   optimizer steps Z = project(W + U), U += W - Z (scaled form) and rho is adapted by residual balancing (or
   follows the geometric schedule), U rescaled by rho_old / rho_new; the phase ends once ||W - Z|| / ||W|| <
   compression.tolerance or after compression.admm_steps steps. Then model.convert_to_circulant() (hard
-  projection; the test metric right then is "acc_after_projection") and fine-tuning in circulant form.
+  projection; the test metric right then is "acc_after_projection") and fine-tuning in circulant form at
+  compression.finetune_lr_scale times the learning rates when the projection moved the weights by less than
+  compression.tolerance, else at the full rates (the projected model is its epoch-0 candidate).
 
 Every epoch writes build/NAME/train/checkpoint.pt atomically (model, optimizers, ADMM Z/U/rho, phase, best
 model, RNG state, history). The batch order is a function of (seed, epoch) only, so a restarted run ends
@@ -77,9 +79,10 @@ def build(cfg: dict, task: TaskData):
     return build_model(cfg, task.input_size, task.output_size)
 
 
-def make_optimizers(model, tcfg: dict) -> list[torch.optim.Optimizer]:
-    """Main optimizer on model.main_parameters(); RMSprop(orthogonal_lr) on the skew matrices when present."""
-    kind, lr = tcfg["optimizer"], tcfg["lr"]
+def make_optimizers(model, tcfg: dict, scale: float = 1.0) -> list[torch.optim.Optimizer]:
+    """Main optimizer on model.main_parameters(); RMSprop(orthogonal_lr) on the skew matrices when present;
+    both learning rates times `scale` (phase_lr_scale)."""
+    kind, lr = tcfg["optimizer"], tcfg["lr"] * scale
     main = model.main_parameters()
     if kind == "adam":
         opts = [torch.optim.Adam(main, lr=lr)]
@@ -89,7 +92,7 @@ def make_optimizers(model, tcfg: dict) -> list[torch.optim.Optimizer]:
         opts = [torch.optim.SGD(main, lr=lr)]
     ortho = model.orthogonal_parameters()
     if ortho:
-        opts.append(torch.optim.RMSprop(ortho, lr=tcfg["orthogonal_lr"]))
+        opts.append(torch.optim.RMSprop(ortho, lr=tcfg["orthogonal_lr"] * scale))
     return opts
 
 
@@ -353,6 +356,32 @@ def phase_epochs(cfg: dict, phase: str) -> int | None:
     return cfg["compression"]["finetune_epochs"] if phase == "finetune" else cfg["training"]["epochs"]
 
 
+def phase_lr_scale(cfg: dict, phase: str | None, projection_rel: float | None) -> float:
+    """Learning-rate factor of a phase. Fine-tuning a model that the hard projection moved by less than
+    compression.tolerance (ADMM converged) is a small correction: compression.finetune_lr_scale (a fresh Adam
+    at the full rate knocks such a model off its optimum). A larger move (ADMM stopped at admm_steps) or an
+    unknown one (imported circulant, projected on loading) is repaired at the full rate."""
+    tol = cfg["compression"]["tolerance"]
+    if phase == "finetune" and projection_rel is not None and projection_rel < tol:
+        return cfg["compression"]["finetune_lr_scale"]
+    return 1.0
+
+
+@torch.no_grad()
+def projection_distance(model) -> float | None:
+    """||W - P(W)|| / ||W|| over the ADMM target layers (None without any): how far the hard projection
+    onto block-circulant form moves them."""
+    from train.circulant import project_block_circulant
+
+    res2 = w2 = 0.0
+    layers = model.admm_layers()
+    for m in layers.values():
+        w = m.dense_weight()
+        res2 += float((w - project_block_circulant(w, m.block_size)).pow(2).sum())
+        w2 += float(w.pow(2).sum())
+    return math.sqrt(res2 / max(w2, 1e-30)) if layers else None
+
+
 def improves(task: TaskData, metric: float, loss: float, best: dict | None) -> bool:
     """Model selection on validation: a better metric, or the same metric with a lower loss."""
     if best is None:
@@ -375,6 +404,7 @@ class Run:
         self.model = build(cfg, task)
         self.state = {"epoch": 0, "iterations": 0, "train_seconds": 0.0, "history": [], "evals": []}
         self.state.update(stopped_by=None, acc_after_projection=None, val_after_projection=None)
+        self.state["projection_rel"] = None
         self.state.update(phase_index=0, phase_epoch=0, phase_start_iteration=0, best=None, admm_log=[])
         self.state["phase_results"] = []
         self.state["init"] = init_model(cfg, self.model)
@@ -408,7 +438,8 @@ class Run:
             if self.phase == "admm":
                 self.admm = ADMM(self.model, self.ccfg)
                 self.admm.load_state_dict(ck["admm"])
-            self.opts = make_optimizers(self.model, self.tcfg)
+            scale = phase_lr_scale(self.cfg, self.phase, self.state.get("projection_rel"))
+            self.opts = make_optimizers(self.model, self.tcfg, scale)
             for opt, sd in zip(self.opts, ck["optimizers"], strict=True):
                 opt.load_state_dict(sd)
             torch.set_rng_state(ck["torch_rng"])
@@ -428,6 +459,7 @@ class Run:
         if phase == "admm":
             self.admm = ADMM(self.model, self.ccfg)
         if phase == "finetune" and not self.converted:
+            st["projection_rel"] = projection_distance(self.model)
             self.model.convert_to_circulant()
             self.converted = True
             if self.ccfg["mode"] == "admm":
@@ -441,7 +473,13 @@ class Run:
                 )
         if phase == "finetune" or (phase == "train" and self.cfg["model"]["init"]):
             self.offer_best(st["epoch"] - 1, 0)  # starting from a trained model: it is a candidate too
-        self.opts = make_optimizers(self.model, self.tcfg)
+        scale = phase_lr_scale(self.cfg, phase, st["projection_rel"])
+        if phase == "finetune":
+            st["finetune_lr_scale"] = scale
+            log.info(
+                "fine-tuning at %g x the learning rates (projection moved %s)", scale, st["projection_rel"]
+            )
+        self.opts = make_optimizers(self.model, self.tcfg, scale)
 
     def offer_best(self, epoch: int, phase_epoch: int, rec: dict | None = None) -> None:
         """Keep the current model as the phase's best when its validation result improves on the best
@@ -677,6 +715,7 @@ def finish(cfg, task, run: Run, out_dir: Path, chash: str) -> dict:
         "output_size": task.output_size,
         "config_hash": chash,
         "init": state["init"],
+        "finetune_lr_scale": state.get("finetune_lr_scale"),
         "phases": state["phase_results"],
         "history": state["history"],
     }
@@ -685,6 +724,7 @@ def finish(cfg, task, run: Run, out_dir: Path, chash: str) -> dict:
     if ccfg["mode"] == "admm":
         metrics["acc_after_projection"] = state["acc_after_projection"]
         metrics["val_after_projection"] = state["val_after_projection"]
+        metrics["projection_rel"] = state["projection_rel"]
         metrics["admm"] = state["admm_log"]
         metrics["admm_steps_run"] = state["admm_log"][-1]["step"] if state["admm_log"] else 0
     sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
