@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
+from configs.schema import load_config
 from hw import uart_protocol
 from hw.synth import ecp5_board
 from hw.synth.design import load_design
@@ -301,7 +302,8 @@ def test_deploy_simulation_exit_codes(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "simulation" in out and "0 mismatches" in out and "not installed" in out
     info = json.loads((root / "build/standin/deploy/deploy.json").read_text())
-    assert info["run"]["clks_per_bit"] == 217 and info["run"]["fifo_depth"] == 1024  # 25 MHz / 115200 baud
+    mhz = load_config(str(cfg))["hardware"]["ecp5_clock_mhz"]  # the board clock the deploy simulates
+    assert info["run"]["clks_per_bit"] == round(mhz * 1e6 / 115200) and info["run"]["fifo_depth"] == 1024
 
     vec = dict(np.load(root / "build/standin/compress/vectors.npz"))
     vec["y"][1, 2] += 1
@@ -376,16 +378,19 @@ def deploy_real(monkeypatch) -> tuple[int, dict, object]:
 
 
 def test_deploy_real_board_top_matches_integer_reference(monkeypatch):
-    """The generated board top around the real rnn_core with the bitstream's divisor (25 MHz / 115200 baud =
-    217 clocks per bit) and reset polarity (rnn_top's rst is active high: driven by !rst_n); the answers,
+    """The generated board top around the real rnn_core with the bitstream's divisor (the board clock,
+    hardware.ecp5_clock_mhz, / 115200 baud) and reset polarity (rnn_top's rst is active high: driven by !rst_n); the answers,
     lane by lane, equal compress.reference.run_int."""
     from compress import reference
 
     code, run, art = deploy_real(monkeypatch)
     assert code == 0 and run["passed"], run["error"]
-    assert run["clks_per_bit"] == 217 and run["reset"] == ".rst(!rst_n)," and run["fifo_depth"] == 1024
+    cpb = round(
+        load_config(str(WORK / "real" / "configs" / "tiny.yaml"))["hardware"]["ecp5_clock_mhz"] * 1e6 / 115200
+    )
+    assert run["clks_per_bit"] == cpb and run["reset"] == ".rst(!rst_n)," and run["fifo_depth"] == 1024
     top = (Path(run["work"]) / "ecp5_top.sv").read_text()
-    assert ".CLKS_PER_BIT(217)" in top and ".rst(!rst_n)" in top
+    assert f".CLKS_PER_BIT({cpb})" in top and ".rst(!rst_n)" in top
     vec = art.vectors
     y = reference.run_int(art, vec["x"], vec["lengths"])["y"]
     B, BO = 4, 16

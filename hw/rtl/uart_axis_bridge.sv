@@ -82,21 +82,25 @@ module uart_axis_bridge #(
   // ---------------------------------------------------------------- input FIFO (inferred RAM)
   logic [IN_W:0] fifo_mem[FIFO_DEPTH];
   logic [AW:0] wr_ptr, rd_ptr;
-  logic [IN_W:0] head;
-  logic head_valid;
+  logic [IN_W:0] head, ob;  // FIFO read register (block RAM), then the output register (fabric: timing)
+  logic head_valid, ob_valid;
   wire fifo_empty = (wr_ptr == rd_ptr);
   wire fifo_full = (wr_ptr[AW] != rd_ptr[AW]) && (wr_ptr[AW-1:0] == rd_ptr[AW-1:0]);
-  wire pop = !fifo_empty && (!head_valid || (m_axis_tvalid && m_axis_tready));
+  wire take = m_axis_tvalid && m_axis_tready;
+  wire advance = head_valid && (!ob_valid || take);  // head moves to the output register
+  wire pop = !fifo_empty && (!head_valid || advance);
 
   always_ff @(posedge clk) begin
     if (push && !fifo_full) fifo_mem[wr_ptr[AW-1:0]] <= push_word;
     if (pop) head <= fifo_mem[rd_ptr[AW-1:0]];
+    if (advance) ob <= head;
   end
   always_ff @(posedge clk or negedge rst_n) begin
     if (!rst_n) begin
       wr_ptr <= '0;
       rd_ptr <= '0;
       head_valid <= 1'b0;
+      ob_valid <= 1'b0;
       overflow <= 1'b0;
     end else begin
       if (push) begin
@@ -106,14 +110,15 @@ module uart_axis_bridge #(
       if (pop) begin
         rd_ptr <= rd_ptr + 1'b1;
         head_valid <= 1'b1;
-      end else if (m_axis_tvalid && m_axis_tready) head_valid <= 1'b0;
+      end else if (advance) head_valid <= 1'b0;
+      if (advance) ob_valid <= 1'b1;
+      else if (take) ob_valid <= 1'b0;
     end
   end
-  assign m_axis_tvalid = head_valid;
-  assign m_axis_tdata = head[IN_W-1:0];
-  assign m_axis_tlast = head[IN_W];
+  assign m_axis_tvalid = ob_valid;
+  assign m_axis_tdata = ob[IN_W-1:0];
+  assign m_axis_tlast = ob[IN_W];
 
-  // ---------------------------------------------------------------- serialise output words
   logic [7:0] tx_data;
   logic tx_valid, tx_ready;
   uart_tx #(.CLKS_PER_BIT(CLKS_PER_BIT)) u_tx (
