@@ -5,8 +5,9 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   unit's done pulse.
 - EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 11: registered address, RL = 2 memory read latency,
   the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next
-  instruction while an EW runs, and starts another EW as soon as the unit has issued the previous one's last read, unless two are in flight or
-  the new one reads words the one in flight still has to write (the hardware hazard check: rnn_core.sv);
+  instruction while an EW runs, and starts another EW as soon as the unit has issued the previous one's last
+  read, unless two are in flight or the new one reads words the one in flight still has to write (the
+  hardware hazard check: rnn_core.sv);
   MV, IN, OUT and HALT wait until no EW is in flight.
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
