@@ -85,28 +85,10 @@ def instructions(rng, p: dict, tables: list) -> list[dict]:
 
 async def run_one(dut, mem, ins: dict, bases: dict) -> dict:
     """Start one instruction, run to its done pulse (and a few cycles after); the cycles and writes seen."""
-    dut.ins.value = isa.encode(ins)
     for k in ("a", "b", "c", "d"):
         getattr(dut, f"{k}_base").value = bases[k]
-    dut.start.value = 1
-    first_write = len(mem.writes)
-    start = mem.cycle
-    mem.step()
-    await FallingEdge(dut.clk)
-    dut.start.value = 0
-    dones = []
-    limit = start + ins["n"] + 40
-    while mem.cycle < limit and not dones:
-        if int(dut.done.value):
-            dones.append(mem.cycle)
-        mem.step()
-        await FallingEdge(dut.clk)
-    for _ in range(GAP + 4):  # no write and no second done after done
-        if int(dut.done.value):
-            dones.append(mem.cycle)
-        mem.step()
-        await FallingEdge(dut.clk)
-    return {"start": start, "dones": dones, "writes": mem.writes[first_write:]}
+    # after done: no write and no second done
+    return await tbutil.run_unit_instruction(dut, mem, isa.encode(ins), ins["n"] + 40, GAP + 4)
 
 
 @cocotb.test()

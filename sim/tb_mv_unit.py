@@ -24,27 +24,10 @@ GAP = 2  # idle cycles between done and the next start: rnn_core's FETCH and DEC
 
 async def run_one(dut, mem, ins: dict, src: int, dst: int, limit: int) -> dict:
     """Start one instruction, run to its done pulse (and a few cycles after); the cycles and writes seen."""
-    dut.ins.value = isa.encode(ins)
     dut.src_base.value = src
     dut.dst_base.value = dst
-    dut.start.value = 1
-    first_write = len(mem.writes)
-    start = mem.cycle
-    mem.step()
-    await FallingEdge(dut.clk)
-    dut.start.value = 0
-    dones = []
-    while mem.cycle < start + limit and not dones:
-        if int(dut.done.value):
-            dones.append(mem.cycle)
-        mem.step()
-        await FallingEdge(dut.clk)
-    for _ in range(GAP + 4):  # no write and no second done after done
-        if int(dut.done.value):
-            dones.append(mem.cycle)
-        mem.step()
-        await FallingEdge(dut.clk)
-    return {"start": start, "dones": dones, "writes": mem.writes[first_write:]}
+    # after done: no write and no second done
+    return await tbutil.run_unit_instruction(dut, mem, isa.encode(ins), limit, GAP + 4)
 
 
 @cocotb.test()

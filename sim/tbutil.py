@@ -132,3 +132,30 @@ async def last_beats(clk, buses: dict, log: dict) -> None:
                 log[name + "_beats"] = log.get(name + "_beats", 0) + 1
                 if int(bus.tlast.value):
                     log.setdefault(name, []).append(cycle)
+
+
+async def run_unit_instruction(dut, mem, ins_word: int, limit: int, after: int) -> dict:
+    """Pulse `start` with an encoded instruction (base addresses already on the ports), clock the memory model
+    until the unit's done pulse (at most `limit` cycles), then `after` more cycles (no write and no second
+    done may follow). Returns {start (cycle), dones (cycles), writes (those of this instruction)}."""
+    from cocotb.triggers import FallingEdge
+
+    dut.ins.value = ins_word
+    dut.start.value = 1
+    first_write = len(mem.writes)
+    start = mem.cycle
+    mem.step()
+    await FallingEdge(dut.clk)
+    dut.start.value = 0
+    dones = []
+    while mem.cycle < start + limit and not dones:
+        if int(dut.done.value):
+            dones.append(mem.cycle)
+        mem.step()
+        await FallingEdge(dut.clk)
+    for _ in range(after):
+        if int(dut.done.value):
+            dones.append(mem.cycle)
+        mem.step()
+        await FallingEdge(dut.clk)
+    return {"start": start, "dones": dones, "writes": mem.writes[first_write:]}

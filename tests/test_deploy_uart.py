@@ -379,8 +379,8 @@ def deploy_real(monkeypatch) -> tuple[int, dict, object]:
 
 def test_deploy_real_board_top_matches_integer_reference(monkeypatch):
     """The generated board top around the real rnn_core with the bitstream's divisor (the board clock,
-    hardware.ecp5_clock_mhz, / 115200 baud) and reset polarity (rnn_top's rst is active high: driven by !rst_n); the answers,
-    lane by lane, equal compress.reference.run_int."""
+    hardware.ecp5_clock_mhz, / 115200 baud) and reset polarity (rnn_top's rst is active high: driven by
+    !rst_n); the answers, lane by lane, equal compress.reference.run_int."""
     from compress import reference
 
     code, run, art = deploy_real(monkeypatch)
