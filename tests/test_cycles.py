@@ -28,10 +28,14 @@ def test_fft_program_by_hand():
     """b=8 fft, P=2: an MV of 3 row blocks x 2 input blocks (two row groups, the second half empty) + an EW
     over 4 words + ENDLOOP; the head MV after the loop counts in neither numerator nor denominator."""
     prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
-    # MV: fetch, 2 + log2(8) + 1 input-FFT cycles -> first MAC cycle 7; group 0 hands over at 7 + 2 + 1 = 10,
-    # drains 2 lanes + 1 + 3 (IFFT) -> free at 16; group 1 MACs from 11, hands over at max(14, 16) = 16,
-    # drain 1 + 1 + 3 -> 21; + 2 = 23. EW: 4 + 4 = 8. ENDLOOP: 1.
-    cyc = 23 + 8 + 1
+    # Pipelined core (hw/cycles.py rules; cycle 0 = the MV's fetch): start at 2; input FFTs issue from 3 and the
+    # first term issues at 3 + 5 + 6 log2(8) = 26. Group 0 (2 terms, 2 lanes): last term 27, hand-over
+    # 27 + (RL + 5) + 1 = 35, writes from 35 + 8 + 6*3 = 61 to 62; group 1 (1 lane) issues at 28-29, hands
+    # over at 37, writes at 63; the MV ends 2 after its last write: 65 cycles, 63 after its start.
+    # EW over 4 words: 4 + 4 + (RL + 11) = 21 alone; it starts 2 after its fetch and is idle 19 after its
+    # start. The controller fetches ENDLOOP right after the EW starts (2 cycles), the next MV waits for the
+    # EW to be idle: one step = 63 (MV) + 2 (EW fetch, decode) + 19 (EW to idle) = 84 from MV start to MV start.
+    cyc = 63 + 2 + 19
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)
@@ -49,9 +53,10 @@ def test_direct_and_dense_by_hand():
         dict(op="MV", n=3, g=2, pb=2, dense=0, fft=0),
         dict(op="MV", n=2, g=1, pb=1, dense=1, fft=0),
     )
-    # circulant: t=1; g0 hands at 1+3+1 = 5, free 5+1+1 = 7; g1 from 6, hands at max(10, 7) = 10, free 12;
-    # + 2 = 14. dense (K = 2*4 = 8 rows): hands at 1+8+1 = 10, free 12, + 2 = 14. ENDLOOP 1.
-    cyc = 14 + 14 + 1
+    # circulant (K = 3): first term at 3, g0 last term 5, hand-over 5 + (RL + 5) + 1 = 13, write 13 + 5 = 18;
+    # g1 terms 6-8, hand-over 16, write 21; ends at 23. dense (K = 2*4 = 8 rows): terms 3-10, hand-over 18,
+    # write 23, ends at 25. ENDLOOP 2 (no EW: nothing waits).
+    cyc = 23 + 25 + 2
     useful = 2 * 3 * 16 + 1 * 2 * 16
     mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
     u = cycles.mac_utilization(prog, params)
