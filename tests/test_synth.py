@@ -349,7 +349,8 @@ def test_missed_ecp5_timing_is_closed_at_a_lower_clock(monkeypatch, capsys, tmp_
         tried = [(a["clock_mhz"], a["seed"], a["met"]) for a in closure["attempts"][:-1]]
         assert tried == seeds, closure
         last = closure["attempts"][-1]  # the PLL's nearest output at or below 0.95 x achieved
-        assert last["met"] and 0.85 * achieved < last["clock_mhz"] < achieved  # the PLL rounds near 0.95 x
+        # the PLL output at or below 0.95 x achieved (its grid is coarse at low clocks: 12.5 for 14.25)
+        assert last["met"] and 0.75 * achieved < last["clock_mhz"] <= 0.95 * achieved
         assert r["board"]["clock_mhz"] == closure["clock_mhz"] == r["ecp5"]["pnr"]["target_mhz"]
         said = "missed with seeds [1, 2]" if len(seeds) == 2 else "missed with seeds [1]"
         assert said in closure["why"] and "ECP5 clock" in (out / "summary.md").read_text()

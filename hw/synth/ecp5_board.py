@@ -72,16 +72,29 @@ endmodule
 
 
 def make_pll(clock_mhz: float, out: Path) -> tuple[str, float]:
-    """Instantiate an EHXPLLL from 25 MHz to clock_mhz (yowasp-ecppll); returns (SV text, achieved MHz)."""
+    """Instantiate an EHXPLLL from 25 MHz to at most clock_mhz (yowasp-ecppll picks the nearest output, which
+    may lie above: then a lower one is asked for, so a clock chosen under a measured Fmax stays under it);
+    returns (SV text, achieved MHz)."""
     if abs(clock_mhz - BOARD_CLOCK_MHZ) < 1e-9:
         return "  assign clk = clk_25mhz;\n  assign locked = 1'b1;", BOARD_CLOCK_MHZ
     pll_file = out / "ecp5_pll.v"
+    ask = clock_mhz
+    for _ in range(40):
+        achieved = _ecppll(ask, pll_file, out)
+        if achieved <= clock_mhz + 1e-6:
+            break
+        ask -= 0.25
+    return "  ecp5_pll u_pll (.clkin(clk_25mhz), .clkout0(clk), .locked(locked));", achieved
+
+
+def _ecppll(mhz: float, pll_file: Path, out: Path) -> float:
+    """One yowasp-ecppll run asking for `mhz`; the output frequency it reports."""
     args = [
         "yowasp-ecppll",
         "-i",
         str(BOARD_CLOCK_MHZ),
         "-o",
-        f"{clock_mhz:g}",
+        f"{mhz:g}",
         "-n",
         "ecp5_pll",
         "-f",
@@ -89,8 +102,7 @@ def make_pll(clock_mhz: float, out: Path) -> tuple[str, float]:
     ]
     run_tool(args, out / "ecppll.log", cwd=out, timeout=120)
     m = re.search(r"clkout0 frequency:\s*([0-9.]+)", (out / "ecppll.log").read_text())
-    achieved = float(m.group(1)) if m else clock_mhz
-    return "  ecp5_pll u_pll (.clkin(clk_25mhz), .clkout0(clk), .locked(locked));", achieved
+    return float(m.group(1)) if m else mhz
 
 
 def uart_divisor(clock_mhz: float, baud: int = BAUD) -> int:
