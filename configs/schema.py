@@ -203,7 +203,7 @@ SCHEMA: dict[str, Any] = {
         "clock_mhz": _num(100.0, 1.0, 1000.0, doc="target clock for synthesis"),
         "xilinx_part": _str("xc7vx690tffg1761-2", doc="7-series part (ADM-7V3 board of C-LSTM/E-RNN)"),
         "ecp5_clock_mhz": _num(
-            75.0,
+            60.0,
             1.0,
             400.0,
             doc="clock of the ULX3S board build (25: the board oscillator, else an EHXPLLL; "
