@@ -1,0 +1,71 @@
+// AXI4-Stream clock-domain crossing by a toggle handshake (one word in flight): for streams far slower than
+// either clock, such as the UART bridge (board clock) <-> the core (PLL clock).  The source side registers a
+// word {tlast, tdata} and toggles req; the destination sees req through two flip-flops, takes the word into
+// its output register (the source holds it unchanged until then) and toggles ack back, also through two
+// flip-flops; the source then accepts the next word.  Every signal that crosses is a register that is stable
+// while it is sampled (data) or a single toggle bit behind a two-flip-flop synchroniser (req, ack): the
+// crossing paths need no timing relation between the clocks.  A word costs about 3 destination cycles + 3
+// source cycles.  Each side has its own reset (active high, synchronous to its clock).
+module axis_cdc #(
+    parameter int W = 8
+) (
+    input  logic         s_clk,
+    input  logic         s_rst,
+    input  logic [W-1:0] s_axis_tdata,
+    input  logic         s_axis_tvalid,
+    output logic         s_axis_tready,
+    input  logic         s_axis_tlast,
+    input  logic         m_clk,
+    input  logic         m_rst,
+    output logic [W-1:0] m_axis_tdata,
+    output logic         m_axis_tvalid,
+    input  logic         m_axis_tready,
+    output logic         m_axis_tlast
+);
+  // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
+  if (W < 1) begin : g_param_check0
+    $error("axis_cdc: W must be at least 1 (got %0d)", W);
+  end
+
+  // ---------------------------------------------------------------- source domain
+  logic [W:0] hold;  // {tlast, tdata}, stable while a word is in flight
+  logic req, busy;
+  (* keep *) logic ack_s1, ack_s2;  // ack synchronised to s_clk
+  logic ack;  // destination domain
+  assign s_axis_tready = !busy;
+  always_ff @(posedge s_clk) begin
+    ack_s1 <= ack;
+    ack_s2 <= ack_s1;
+    if (s_rst) begin
+      req <= 1'b0;
+      busy <= 1'b0;
+    end else if (!busy) begin
+      if (s_axis_tvalid) begin
+        hold <= {s_axis_tlast, s_axis_tdata};
+        req <= !req;
+        busy <= 1'b1;
+      end
+    end else if (ack_s2 == req) busy <= 1'b0;
+  end
+
+  // ---------------------------------------------------------------- destination domain
+  (* keep *) logic req_m1, req_m2;  // req synchronised to m_clk
+  logic [W:0] out;
+  always_ff @(posedge m_clk) begin
+    req_m1 <= req;
+    req_m2 <= req_m1;
+    if (m_rst) begin
+      ack <= 1'b0;
+      m_axis_tvalid <= 1'b0;
+    end else begin
+      if (m_axis_tvalid && m_axis_tready) m_axis_tvalid <= 1'b0;
+      if (req_m2 != ack && (!m_axis_tvalid || m_axis_tready)) begin
+        out <= hold;
+        m_axis_tvalid <= 1'b1;
+        ack <= req_m2;
+      end
+    end
+  end
+  assign m_axis_tdata = out[W-1:0];
+  assign m_axis_tlast = out[W];
+endmodule
