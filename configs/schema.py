@@ -203,12 +203,11 @@ SCHEMA: dict[str, Any] = {
         "clock_mhz": _num(100.0, 1.0, 1000.0, doc="target clock for synthesis"),
         "xilinx_part": _str("xc7vx690tffg1761-2", doc="7-series part (ADM-7V3 board of C-LSTM/E-RNN)"),
         "ecp5_clock_mhz": _num(
-            60.0,
+            100.0,
             1.0,
             400.0,
-            doc="clock of the ULX3S board build (25: the board oscillator, else an EHXPLLL; "
-            "make synth lowers it "
-            "when nextpnr misses it)",
+            doc="target clock of the ULX3S board build (25: the board oscillator, else an EHXPLLL; when "
+            "nextpnr misses it, make synth sets the PLL of the routed design just under its Fmax)",
         ),
         "ecp5_device": _str("85k", doc="nextpnr-ecp5 device flag"),
         "ecp5_package": _str("CABGA381", doc="ECP5 package (ULX3S)"),

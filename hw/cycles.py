@@ -2,7 +2,7 @@
 
 The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
-  unit's done pulse.
+  unit's done pulse; the matrix unit registers its start (it begins one cycle after it).
 - EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 11: registered address, RL = 2 memory read latency,
   the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next
   instruction while an EW runs, and starts another EW as soon as the unit has issued the previous one's last
@@ -55,11 +55,12 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
 
 
 def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
-    """MV: fetch, decode, start (cycle S = 2), the issue of every row group, its drain, done."""
+    """MV: fetch, decode, start (cycle 2, registered by the unit: S = 3), the issue of every row group, its
+    drain, done."""
     q, g, pb = ins["n"], ins["g"], ins["pb"]
     K = q * b if ins.get("dense") else q
     fft = bool(ins.get("fft")) and not ins.get("dense")
-    S = 2
+    S = 3
     t = S + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue cycle
     last_write = 0
     for gi in range(g):

@@ -185,7 +185,8 @@ def fpga_rows(cfg: dict, synth: dict | None, cycles: dict | None, model_name: st
         if pe:
             vals["power_w"] = pe["total_w"]
             labs["power_w"] = ESTIMATED
-        note = "clock = min(board clock, nextpnr Fmax); includes the UART bridge; power = model"
+        note = "clock = min(the bitstream's design clock, nextpnr Fmax); includes the UART bridge; "
+        note += "power = model"
         if not pnr.get("timing_met"):
             note += f"; timing target {pnr['target_mhz']:g} MHz NOT met"
         rows.append(_row("this design (ECP5 LFE5U-85F)", model_name, vals, labs, note))
@@ -411,6 +412,8 @@ def resources_md(synth: dict | None) -> str:
             f"\nFmax {fmt(pnr['fmax_mhz'])} MHz (measured, nextpnr) for a target of "
             f"{fmt(pnr['target_mhz'])} MHz: timing {met}. Bitstream: `{e.get('bitstream')}`."
         )
+        if e.get("closure"):
+            lines.append(f"ECP5 clock {fmt(e['closure']['clock_mhz'])} MHz: {e['closure']['why']}.")
     elif pnr.get("does_not_fit"):
         lines.append(f"\n**ECP5: does not fit: {pnr['does_not_fit']}.**")
     elif pnr.get("timed_out"):

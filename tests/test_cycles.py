@@ -28,14 +28,15 @@ def test_fft_program_by_hand():
     """b=8 fft, P=2: an MV of 3 row blocks x 2 input blocks (two row groups, the second half empty) + an EW
     over 4 words + ENDLOOP; the head MV after the loop counts in neither numerator nor denominator."""
     prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
-    # Pipelined core (hw/cycles.py rules; cycle 0 = the MV's fetch): start at 2; input FFTs issue from 3 and the
-    # first term issues at 3 + 5 + 6 log2(8) = 26. Group 0 (2 terms, 2 lanes): last term 27, hand-over
-    # 27 + (RL + 5) + 1 = 35, writes from 35 + 8 + 6*3 = 61 to 62; group 1 (1 lane) issues at 28-29, hands
-    # over at 37, writes at 63; the MV ends 2 after its last write: 65 cycles, 63 after its start.
+    # Pipelined core (hw/cycles.py rules; cycle 0 = the MV's fetch): start at 2, registered by the unit, which
+    # begins at 3; input FFTs issue from 4 and the first term issues at 4 + 5 + 6 log2(8) = 27. Group 0 (2
+    # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 8 + 6*3 = 62 to 63;
+    # group 1 (1 lane) issues at 29-30, hands over at 38, writes at 64; the MV ends 2 after its last write: 66
+    # cycles, 64 after its start.
     # EW over 4 words: 4 + 4 + (RL + 11) = 21 alone; it starts 2 after its fetch and is idle 19 after its
     # start. The controller fetches ENDLOOP right after the EW starts (2 cycles), the next MV waits for the
-    # EW to be idle: one step = 63 (MV) + 2 (EW fetch, decode) + 19 (EW to idle) = 84 from MV start to MV start.
-    cyc = 63 + 2 + 19
+    # EW to be idle: one step = 64 (MV) + 2 (EW fetch, decode) + 19 (EW to idle) = 85 from MV start to MV start.
+    cyc = 64 + 2 + 19
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)
@@ -53,10 +54,11 @@ def test_direct_and_dense_by_hand():
         dict(op="MV", n=3, g=2, pb=2, dense=0, fft=0),
         dict(op="MV", n=2, g=1, pb=1, dense=1, fft=0),
     )
-    # circulant (K = 3): first term at 3, g0 last term 5, hand-over 5 + (RL + 5) + 1 = 13, write 13 + 5 = 18;
-    # g1 terms 6-8, hand-over 16, write 21; ends at 23. dense (K = 2*4 = 8 rows): terms 3-10, hand-over 18,
-    # write 23, ends at 25. ENDLOOP 2 (no EW: nothing waits).
-    cyc = 23 + 25 + 2
+    # the unit begins one cycle after its start (2): circulant (K = 3): first term at 4, g0 last term 6,
+    # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 5 = 19; g1 terms 7-9, hand-over 17, write 22; ends at 24.
+    # dense (K = 2*4 = 8 rows): terms 4-11, hand-over 19, write 24, ends at 26. ENDLOOP 2 (no EW: nothing
+    # waits).
+    cyc = 24 + 26 + 2
     useful = 2 * 3 * 16 + 1 * 2 * 16
     mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
     u = cycles.mac_utilization(prog, params)

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 import yaml
 
-from configs.schema import load_config
 from hw import uart_protocol
 from hw.synth import ecp5_board
 from hw.synth.design import load_design
@@ -193,7 +192,7 @@ def test_uart_bridge_mutant_that_keeps_junk_fails(monkeypatch):
     mutant_dir = WORK / "mutant_bridge"
     mutant_dir.mkdir(parents=True, exist_ok=True)
     (mutant_dir / "uart_axis_bridge.sv").write_text(src.replace(tag_check, "if (1'b1) begin"))
-    files = [*ecp5_board.BRIDGE_FILES[:2], mutant_dir / "uart_axis_bridge.sv"]
+    files = [mutant_dir / f.name if f.name == "uart_axis_bridge.sv" else f for f in ecp5_board.BRIDGE_FILES]
     monkeypatch.setattr(ecp5_board, "BRIDGE_FILES", files)
     from scripts.deploy import simulate_uart
 
@@ -302,8 +301,8 @@ def test_deploy_simulation_exit_codes(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "simulation" in out and "0 mismatches" in out and "not installed" in out
     info = json.loads((root / "build/standin/deploy/deploy.json").read_text())
-    mhz = load_config(str(cfg))["hardware"]["ecp5_clock_mhz"]  # the board clock the deploy simulates
-    assert info["run"]["clks_per_bit"] == round(mhz * 1e6 / 115200) and info["run"]["fifo_depth"] == 1024
+    # the bridge runs on the 25 MHz board clock whatever the design clock: 25e6 / 115200 baud
+    assert info["run"]["clks_per_bit"] == round(25e6 / 115200) and info["run"]["fifo_depth"] == 1024
 
     vec = dict(np.load(root / "build/standin/compress/vectors.npz"))
     vec["y"][1, 2] += 1
@@ -385,12 +384,10 @@ def test_deploy_real_board_top_matches_integer_reference(monkeypatch):
 
     code, run, art = deploy_real(monkeypatch)
     assert code == 0 and run["passed"], run["error"]
-    cpb = round(
-        load_config(str(WORK / "real" / "configs" / "tiny.yaml"))["hardware"]["ecp5_clock_mhz"] * 1e6 / 115200
-    )
-    assert run["clks_per_bit"] == cpb and run["reset"] == ".rst(!rst_n)," and run["fifo_depth"] == 1024
+    cpb = round(25e6 / 115200)  # the bridge's divisor: it runs on the 25 MHz board clock
+    assert run["clks_per_bit"] == cpb and run["reset"] == ".rst(!rst_n_dut)," and run["fifo_depth"] == 1024
     top = (Path(run["work"]) / "ecp5_top.sv").read_text()
-    assert f".CLKS_PER_BIT({cpb})" in top and ".rst(!rst_n)" in top
+    assert f".CLKS_PER_BIT({cpb})" in top and ".rst(!rst_n_dut)" in top
     vec = art.vectors
     y = reference.run_int(art, vec["x"], vec["lengths"])["y"]
     B, BO = 4, 16
@@ -404,7 +401,7 @@ def test_deploy_real_board_top_with_wrong_reset_polarity_fails(monkeypatch):
 
     def flipped(design):
         name, high = design.reset
-        return f".{name}({'rst_n' if high else '!rst_n'}),"
+        return f".{name}({'rst_n_dut' if high else '!rst_n_dut'}),"
 
     monkeypatch.setattr(ecp5_board, "reset_connection", flipped)
     code, run, _ = deploy_real(monkeypatch)
@@ -417,9 +414,9 @@ def test_board_top_reset_connection():
     from hw.synth.design import Design
 
     d = Design(top="t", files=[], mem_files=[], ports={"clk": {}, "rst": {}})
-    assert ecp5_board.reset_connection(d) == ".rst(!rst_n),"
+    assert ecp5_board.reset_connection(d) == ".rst(!rst_n_dut),"
     d.ports = {"clk": {}, "aresetn": {}}
-    assert ecp5_board.reset_connection(d) == ".aresetn(rst_n),"
+    assert ecp5_board.reset_connection(d) == ".aresetn(rst_n_dut),"
     d.ports = {"clk": {}}
     assert ecp5_board.reset_connection(d) == ""
     assert ecp5_board.uart_divisor(25.0) == 217 and ecp5_board.uart_divisor(50.0) == 434

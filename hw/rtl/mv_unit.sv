@@ -120,6 +120,10 @@ module mv_unit #(
   // them.
 
   // ---------------------------------------------------------------- control
+  // start is registered (go): the controller's start decision fans out to the unit's instruction and control
+  // registers from a flip-flop of its own (ins, src_base and dst_base are held by the controller meanwhile)
+  logic go;
+  always_ff @(posedge clk) go <= start && !rst;
   logic hand;  // the accumulators hold a finished group this cycle
   logic [15:0] nwr;  // output blocks written
   always_ff @(posedge clk) begin
@@ -130,7 +134,7 @@ module mv_unit #(
       done <= 1'b0;
     end else begin
       done <= 1'b0;
-      if (start) begin
+      if (go) begin
         ir <= ins;
         src <= src_base;
         fft_mode <= FFT && ins.fft;
@@ -303,7 +307,7 @@ module mv_unit #(
         .clk, .rst, .in_valid(fx_v[RL]), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
     );
     always_ff @(posedge clk) begin
-      if (start) xcnt_q <= '0;
+      if (go) xcnt_q <= '0;
       if (fwd_v) begin
         xs[QW'(xcnt_q)] <= {fft_im, fft_re};
         xcnt_q <= xcnt_q + 1;
@@ -328,7 +332,7 @@ module mv_unit #(
   logic [PW-1:0] dl;
   logic [15:0] drem, dleft;  // row blocks not yet handed over; lanes left in this drain
   always_ff @(posedge clk) begin
-    if (rst || start) begin
+    if (rst || go) begin
       dact <= 1'b0;
       drem <= 16'(ins.pb);
     end else if (hand) begin
@@ -402,11 +406,11 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- write: output blocks in order
   always_ff @(posedge clk) begin
-    if (start) nwr <= '0;
+    if (go) nwr <= '0;
     else if (we) nwr <= nwr + 1;
   end
   assign we = busy && (fft_mode ? iv_w : dv[2]);
   assign waddr = dst_q + AW'(nwr);
   assign wdata = fft_mode ? ifft_y : mac_yq;
-  always_ff @(posedge clk) if (start) dst_q <= dst_base;
+  always_ff @(posedge clk) if (go) dst_q <= dst_base;
 endmodule

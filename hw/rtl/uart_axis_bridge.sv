@@ -50,14 +50,14 @@ module uart_axis_bridge #(
   /* verilator lint_on UNUSEDSIGNAL */
   wire [IN_BYTES*8-1:0] assembled = rx_cat[(IN_BYTES+1)*8-1:8];  // bytes arrive LSB first
 
+  // control under reset; the data registers (in_shreg, push_word) are not reset: a word is fully assembled
+  // before it is pushed (fewer loads on the reset net)
   always_ff @(posedge clk or negedge rst_n) begin
     if (!rst_n) begin
       in_word <= 1'b0;
       in_last <= 1'b0;
       in_cnt <= '0;
-      in_shreg <= '0;
       push <= 1'b0;
-      push_word <= '0;
     end else begin
       push <= 1'b0;
       if (rx_valid) begin
@@ -68,14 +68,18 @@ module uart_axis_bridge #(
             in_cnt <= '0;
           end
         end else begin
-          in_shreg <= assembled;
           if (in_cnt == ($clog2(IN_BYTES + 1))'(IN_BYTES - 1)) begin
             in_word <= 1'b0;
             push <= 1'b1;
-            push_word <= {in_last, assembled[IN_W-1:0]};
           end else in_cnt <= in_cnt + 1'b1;
         end
       end
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (rx_valid && in_word) begin
+      in_shreg <= assembled;
+      if (in_cnt == ($clog2(IN_BYTES + 1))'(IN_BYTES - 1)) push_word <= {in_last, assembled[IN_W-1:0]};
     end
   end
 
@@ -136,17 +140,19 @@ module uart_axis_bridge #(
     if (!rst_n) begin
       out_busy <= 1'b0;
       out_cnt <= '0;
-      out_shreg <= '0;
     end else if (!out_busy) begin
       if (s_axis_tvalid) begin
         out_busy <= 1'b1;
         out_cnt <= ($clog2(OUT_BYTES + 2))'(OUT_BYTES + 1);
-        out_shreg <= {(OUT_BYTES * 8)'($signed(s_axis_tdata)), (s_axis_tlast ? 8'h5B : 8'h5A)};
       end
     end else if (tx_ready) begin  // uart_tx takes the byte this cycle
-      out_shreg <= out_shreg >> 8;
       out_cnt <= out_cnt - 1'b1;
       if (out_cnt == 1) out_busy <= 1'b0;
     end
+  end
+  always_ff @(posedge clk) begin  // data, not reset: loaded before it is sent
+    if (!out_busy && s_axis_tvalid)
+      out_shreg <= {(OUT_BYTES * 8)'($signed(s_axis_tdata)), (s_axis_tlast ? 8'h5B : 8'h5A)};
+    else if (out_busy && tx_ready) out_shreg <= out_shreg >> 8;
   end
 endmodule

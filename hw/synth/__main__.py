@@ -106,17 +106,16 @@ def synthesize(cfg: dict, config_path: str, args) -> dict:
     return estimate_power(cfg, out, result, activity)
 
 
-SEEDS = (1, 2)  # placement seeds tried at the configured clock before lowering it
-SEED_RETRY_WITHIN = 0.9  # another seed only for a near miss (Fmax >= 90 % of the clock): seeds move Fmax by a
-# few per cent, and every nextpnr run of the default core takes minutes of the make all budget
-CLOSURE_MARGIN = 0.95  # the fallback clock: the best achieved Fmax less 5 %
+CLOSURE_MARGIN = 0.98  # a missed clock becomes the routed design's Fmax less 2 % (the PLL output at or below)
 
 
 def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict, dict]:
-    """ECP5 synthesis, place and route at hardware.ecp5_clock_mhz; when timing is missed, the other placement
-    seeds (near misses only), then one rebuild at the best achieved Fmax less a margin (through the PLL): a
-    bitstream is only built for a clock it meets. Returns (board wrapper facts, ecp5 result whose `closure`
-    lists every attempt and says why the final clock was chosen)."""
+    """ECP5 synthesis, place and route at hardware.ecp5_clock_mhz. When timing is missed, the PLL of the
+    routed design is retuned to its Fmax less a margin: the bridge runs on the board clock, so only the PLL's
+    words of the text configuration change and nextpnr's analysis of the same placement and routing holds
+    (one P&R). Only if that cannot be done (no PLL, an unexpected configuration) is the design rebuilt at the
+    lower clock. A bitstream is only built for a clock it meets. Returns (board wrapper facts, ecp5 result
+    whose `closure` lists every attempt and says why the final clock was chosen)."""
     attempts: list[dict] = []
     built: dict = {}
 
@@ -125,7 +124,7 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
         built["synth"] = yosys.synth_ecp5(design, board["top"], [Path(f) for f in board["files"]], ecp5_dir)
         return board
 
-    def route(board: dict, seed: int) -> dict:
+    def route(board: dict) -> dict:
         pnr = nextpnr.place_route(
             ecp5_dir / "ecp5.json",
             Path(board["lpf"]),
@@ -134,35 +133,63 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
             hw["ecp5_package"],
             board["clock_mhz"],
             timeout=timeout,
-            seed=seed,
         )
         met = bool(pnr.get("timing_met"))
-        attempts.append(dict(clock_mhz=board["clock_mhz"], seed=seed, fmax_mhz=pnr.get("fmax_mhz"), met=met))
+        attempts.append(dict(clock_mhz=board["clock_mhz"], fmax_mhz=pnr.get("fmax_mhz"), met=met, how="P&R"))
         return pnr
 
     target = hw["ecp5_clock_mhz"]
     board = build(target)
-    pnr = route(board, SEEDS[0])
-    for seed in SEEDS[1:]:
-        if pnr.get("timing_met") or not _retryable(pnr) or pnr["fmax_mhz"] < SEED_RETRY_WITHIN * target:
-            break
-        log.warning("ecp5: timing missed at %g MHz: placement seed %d", target, seed)
-        pnr = route(board, seed)
+    pnr = route(board)
     why = f"hardware.ecp5_clock_mhz ({target:g} MHz), met"
-    best = max((a["fmax_mhz"] for a in attempts if a["fmax_mhz"]), default=None)
-    if not pnr.get("timing_met") and _retryable(pnr) and best:
-        clock = math.floor(best * CLOSURE_MARGIN * 10) / 10
-        seeds = [a["seed"] for a in attempts]
-        log.warning("ecp5: %g MHz missed with seeds %s: rebuilding at %.1f MHz", target, seeds, clock)
-        board = build(clock)
-        pnr = route(board, SEEDS[0])
+    if pnr.get("timing_met") or not _retryable(pnr):
+        return board, _closed(built, pnr, attempts, board, why)
+    fmax = pnr["fmax_mhz"]
+    clock = math.floor(fmax * CLOSURE_MARGIN * 10) / 10
+    try:
+        board, pnr = retune(board, pnr, ecp5_dir, clock)
+        attempts.append(dict(clock_mhz=board["clock_mhz"], fmax_mhz=fmax, met=pnr["timing_met"], how="PLL"))
         why = (
-            f"{target:g} MHz missed with seeds {seeds} (best Fmax {best:.2f} MHz): rebuilt at "
-            f"{CLOSURE_MARGIN:g} x that Fmax through the PLL ({'met' if pnr.get('timing_met') else 'missed'})"
+            f"{target:g} MHz missed (Fmax {fmax:.2f} MHz): the PLL of the same routed design set to "
+            f"{board['clock_mhz']:g} MHz (at most {CLOSURE_MARGIN:g} x Fmax; only its configuration words "
+            "change)"
         )
+    except ecp5_board.PllRetuneError as exc:
+        log.warning("ecp5: %g MHz missed, PLL not retuned (%s): rebuilding at %.1f MHz", target, exc, clock)
+        board = build(clock)
+        pnr = route(board)
+        why = (
+            f"{target:g} MHz missed (Fmax {fmax:.2f} MHz): rebuilt at {clock:g} MHz "
+            f"({'met' if pnr.get('timing_met') else 'missed'})"
+        )
+    return board, _closed(built, pnr, attempts, board, why)
+
+
+def retune(board: dict, pnr: dict, ecp5_dir: Path, clock: float) -> tuple[dict, dict]:
+    """The routed design at a PLL output of at most `clock` MHz: ecp5_pll.v rewritten, the PLL words of the
+    text configuration patched (ecp5_board.retune_pll), timing judged against the new clock (nextpnr's
+    figures)."""
+    pll_file = ecp5_dir / "ecp5_pll.v"
+    top = (ecp5_dir / "ecp5_top.sv").read_text()
+    if "ecp5_pll u_pll" not in top or not pll_file.exists() or not pnr.get("textcfg"):
+        raise ecp5_board.PllRetuneError("the design clock is the board clock (no PLL)")
+    old = pll_file.read_text()
+    _, achieved = ecp5_board.make_pll(clock, ecp5_dir)
+    try:
+        ecp5_board.retune_pll(Path(pnr["textcfg"]), old, pll_file.read_text())
+    except ecp5_board.PllRetuneError:
+        pll_file.write_text(old)
+        raise
+    report = json.loads((ecp5_dir / "nextpnr_report.json").read_text())
+    new = dict(nextpnr.parse_report(report, achieved), seconds=pnr.get("seconds"), textcfg=pnr["textcfg"])
+    new["routed_at_mhz"] = board["clock_mhz"]
+    return dict(board, clock_mhz=achieved), new
+
+
+def _closed(built: dict, pnr: dict, attempts: list[dict], board: dict, why: str) -> dict:
     e = dict(built["synth"], pnr=pnr, label="measured (nextpnr place and route)")
     e["closure"] = {"attempts": attempts, "clock_mhz": board["clock_mhz"], "why": why}
-    return board, e
+    return e
 
 
 def _retryable(pnr: dict) -> bool:
@@ -238,7 +265,7 @@ def summary(r: dict) -> str:
                 f"| {e['label']} |"
             )
         if e.get("closure"):
-            n = len(e["closure"]["attempts"])
+            n = sum(a.get("how", "P&R") == "P&R" for a in e["closure"]["attempts"])
             lines.append(
                 f"| ECP5 clock | {e['closure']['clock_mhz']:g} MHz: {e['closure']['why']} ({n} P&R runs) | |"
             )

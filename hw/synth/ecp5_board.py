@@ -14,7 +14,7 @@ from hw.synth.design import Design
 from hw.synth.tools import run_tool
 
 RTL_LIB = Path(__file__).resolve().parents[1] / "rtl"
-BRIDGE_FILES = [RTL_LIB / "uart_rx.sv", RTL_LIB / "uart_tx.sv", RTL_LIB / "uart_axis_bridge.sv"]
+BRIDGE_FILES = [RTL_LIB / f for f in ("uart_rx.sv", "uart_tx.sv", "uart_axis_bridge.sv", "axis_cdc.sv")]
 BOARD_CLOCK_MHZ = 25.0
 BAUD = 115200
 LED_PINS = ["B2", "C2", "C1", "D2", "D1", "E2", "E1", "H3"]
@@ -35,26 +35,53 @@ module ecp5_top (
   assign locked = 1'b1;
 `endif
 
-  // power-on reset: held for 16 cycles after the PLL locks
-  logic [4:0] por = '0;
-  logic rst_n;
-  always_ff @(posedge clk) if (!locked) por <= '0; else if (!por[4]) por <= por + 1'b1;
-  assign rst_n = por[4];
+  // Two clock domains: the UART bridge runs on the 25 MHz board clock (its baud divisor does not depend on
+  // the design clock), the design on clk; axis_cdc crosses both streams.  Power-on resets: held 16 cycles
+  // (the design's after the PLL locks), each from a flip-flop of its own.
+  logic [4:0] por = '0, por25 = '0;
+  (* keep *) logic rst_n_dut = 1'b0;  // the design (clk)
+  (* keep *) logic rst_cdc = 1'b1;  // the crossings' design-clock sides (clk, active high)
+  (* keep *) logic rst_n = 1'b0;  // the bridge (clk_25mhz)
+  (* keep *) logic rst25 = 1'b1;  // the crossings' board-clock sides (clk_25mhz, active high)
+  always_ff @(posedge clk) begin
+    if (!locked) por <= '0;
+    else if (!por[4]) por <= por + 1'b1;
+    rst_n_dut <= por[4];
+    rst_cdc <= !por[4];
+  end
+  always_ff @(posedge clk_25mhz) begin
+    if (!por25[4]) por25 <= por25 + 1'b1;
+    rst_n <= por25[4];
+    rst25 <= !por25[4];
+  end
 
-  logic [{in_w}-1:0] in_tdata;
-  logic in_tvalid, in_tready, in_tlast;
-  logic [{out_w}-1:0] out_tdata;
-  logic out_tvalid, out_tready, out_tlast;
+  logic [{in_w}-1:0] in_tdata, u_in_tdata;
+  logic in_tvalid, in_tready, in_tlast, u_in_tvalid, u_in_tready, u_in_tlast;
+  logic [{out_w}-1:0] out_tdata, u_out_tdata;
+  logic out_tvalid, out_tready, out_tlast, u_out_tvalid, u_out_tready, u_out_tlast;
   logic overflow;
 
   uart_axis_bridge #(
       .IN_W({in_w}), .OUT_W({out_w}), .CLKS_PER_BIT({cpb}), .FIFO_DEPTH({fifo})
   ) u_bridge (
-      .clk, .rst_n, .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
-      .m_axis_tdata(in_tdata), .m_axis_tvalid(in_tvalid), .m_axis_tready(in_tready), .m_axis_tlast(in_tlast),
-      .s_axis_tdata(out_tdata), .s_axis_tvalid(out_tvalid), .s_axis_tready(out_tready),
-      .s_axis_tlast(out_tlast),
+      .clk(clk_25mhz), .rst_n, .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
+      .m_axis_tdata(u_in_tdata), .m_axis_tvalid(u_in_tvalid), .m_axis_tready(u_in_tready),
+      .m_axis_tlast(u_in_tlast),
+      .s_axis_tdata(u_out_tdata), .s_axis_tvalid(u_out_tvalid), .s_axis_tready(u_out_tready),
+      .s_axis_tlast(u_out_tlast),
       .overflow
+  );
+  axis_cdc #(.W({in_w})) u_cdc_in (
+      .s_clk(clk_25mhz), .s_rst(rst25), .s_axis_tdata(u_in_tdata), .s_axis_tvalid(u_in_tvalid),
+      .s_axis_tready(u_in_tready), .s_axis_tlast(u_in_tlast),
+      .m_clk(clk), .m_rst(rst_cdc), .m_axis_tdata(in_tdata), .m_axis_tvalid(in_tvalid),
+      .m_axis_tready(in_tready), .m_axis_tlast(in_tlast)
+  );
+  axis_cdc #(.W({out_w})) u_cdc_out (
+      .s_clk(clk), .s_rst(rst_cdc), .s_axis_tdata(out_tdata), .s_axis_tvalid(out_tvalid),
+      .s_axis_tready(out_tready), .s_axis_tlast(out_tlast),
+      .m_clk(clk_25mhz), .m_rst(rst25), .m_axis_tdata(u_out_tdata), .m_axis_tvalid(u_out_tvalid),
+      .m_axis_tready(u_out_tready), .m_axis_tlast(u_out_tlast)
   );
 
   {top} u_dut (
@@ -105,17 +132,71 @@ def _ecppll(mhz: float, pll_file: Path, out: Path) -> float:
     return float(m.group(1)) if m else mhz
 
 
+# EHXPLLL settings as nextpnr writes them into the text configuration (its ECP5 bitstream writer): the value
+# less `offset`, in `bits` binary digits, as the word of that name in the PLL's tile group ("word: CLKOP_DIV
+# 0001001" for CLKOP_DIV 10)
+PLL_WORDS = {
+    "CLKI_DIV": (1, 7),
+    "CLKFB_DIV": (1, 7),
+    "CLKOP_DIV": (1, 7),
+    "CLKOP_CPHASE": (0, 7),
+    "CLKOP_FPHASE": (0, 3),
+    "ICP_CURRENT": (0, 5),
+    "LPF_RESISTOR": (0, 7),
+    "MFG_ENABLE_FILTEROPAMP": (0, 1),
+    "MFG_GMCREF_SEL": (0, 2),
+}
+
+
+class PllRetuneError(RuntimeError):
+    """The routed design's PLL configuration is not the one expected, or the new PLL differs in more than the
+    words PLL_WORDS names: the clock cannot be changed without a new place and route."""
+
+
+def pll_settings(text: str) -> dict[str, str]:
+    """The EHXPLLL parameters (.NAME(value)) and attributes ((* NAME="value" *)) of an ecppll module."""
+    vals = dict(re.findall(r'\(\*\s*(\w+)="([^"]*)"\s*\*\)', text))
+    block = text[text.index("EHXPLLL #(") : text.index(") pll_i")]
+    vals.update(re.findall(r"\.(\w+)\(([^()]*)\)", block))
+    return vals
+
+
+def _pll_word(name: str, value: str) -> str:
+    offset, bits = PLL_WORDS[name]
+    return f"word: {name} {int(value) - offset:0{bits}b}\n"
+
+
+def retune_pll(textcfg: Path, old_pll: str, new_pll: str) -> None:
+    """Rewrite the PLL words of a routed design's text configuration from the ecppll module old_pll (the one
+    it was built with: every word must be found exactly once, as nextpnr wrote it) to new_pll; nothing else
+    changes, so the placement, the routing and nextpnr's timing analysis of them stay valid."""
+    old, new = pll_settings(old_pll), pll_settings(new_pll)
+    fixed = {k for k in old.keys() | new.keys() if k not in PLL_WORDS and not k.startswith("FREQUENCY_PIN")}
+    differ = sorted(k for k in fixed if old.get(k) != new.get(k))
+    if differ:
+        raise PllRetuneError(f"the new PLL differs in more than its dividers: {differ}")
+    text = textcfg.read_text()
+    for name in PLL_WORDS:
+        was, now = _pll_word(name, old[name]), _pll_word(name, new[name])
+        if text.count(was) != 1:
+            raise PllRetuneError(f"{textcfg}: '{was.strip()}' found {text.count(was)} times (expected once)")
+        text = text.replace(was, now)
+    tmp = textcfg.with_suffix(".retune.tmp")
+    tmp.write_text(text)
+    tmp.replace(textcfg)
+
+
 def uart_divisor(clock_mhz: float, baud: int = BAUD) -> int:
     """UART divisor of the bridge: design clock cycles per bit at `baud` (at least 4)."""
     return max(4, round(clock_mhz * 1e6 / baud))
 
 
 def reset_connection(design: Design) -> str:
-    """Port connection of the design's reset to the active-low power-on reset rst_n ("" without a reset)."""
+    """Port connection of the design's reset to the active-low power-on reset rst_n_dut ("" without one)."""
     if not design.reset:
         return ""
     name, active_high = design.reset
-    return f".{name}({'!rst_n' if active_high else 'rst_n'}),"
+    return f".{name}({'!rst_n_dut' if active_high else 'rst_n_dut'}),"
 
 
 def write_top(
@@ -129,7 +210,7 @@ def write_top(
     """Write ecp5_top.sv (+ ecp5_pll.v when a PLL is needed) and ulx3s.lpf; returns the wrapper's facts."""
     out.mkdir(parents=True, exist_ok=True)
     pll, achieved = make_pll(clock_mhz, out)
-    cpb = clks_per_bit or uart_divisor(achieved, baud)
+    cpb = clks_per_bit or uart_divisor(BOARD_CLOCK_MHZ, baud)  # the bridge runs on the board clock
     text = TEMPLATE.format(
         top=design.top,
         pll=pll,
