@@ -177,7 +177,7 @@ def test_uart_bridge_detects_dropped_byte():
 def test_uart_bridge_flags_fifo_overflow():
     """Injected defect: the host sends without waiting for answers; one-word sequences arrive faster than
     their four-word answers leave, the 2-word FIFO overflows and the testbench must say so."""
-    cases = standin_cases((1,) * 8, seed=5)
+    cases = standin_cases((1,) * 16, seed=5)  # the crossings (axis_cdc) buffer a few words too
     r = simulate_standin(cases, back_to_back=True)
     assert r["overflow"] and not r["passed"]
     assert "bridge FIFO overflow" in r["error"]
