@@ -9,8 +9,9 @@ at the falling edge of each side's clock) record every transfer; after the strea
 $TB_PARAMS (JSON): W, s_ps, m_ps (clock periods in ps), m_phase_ps (delay of m_clk's first edge), same (one
 clock drives both sides: s_ps, no m_phase_ps), n (words), max_frame (longest frame), seed, stall_in,
 stall_out (probability that a pause starts), burst_in, burst_out (longest pause, cycles), rst_first ("s" or
-"m": the side released from reset first), quiet (idle cycles after the stream), result (JSON path written
-with the verdict).
+"m": the side released from reset first), quiet (idle cycles after the stream), reset_alone (sides, "s" or
+"m", whose reset is then pulsed alone, the other side running, each followed by a short frame), result
+(JSON path written with the verdict).
 """
 
 from __future__ import annotations
@@ -167,18 +168,48 @@ class Bench:
         cocotb.start_soon(transfers(dut.m_clk, dut.m_rst, *m, self.m_log, count_in_reset=True))
         return await release_resets(dut, p["rst_first"], self.s_log)
 
-    async def drain(self, n: int, limit_m_cycles: int) -> bool:
-        """Run until n words came out, or the source is done and m_axis_tvalid stayed low for `quiet`
-        destination cycles (nothing left in flight), or limit_m_cycles pass; False if the limit stopped it."""
-        idle = 0
+    async def drain(self, n: int, limit_m_cycles: int, n_in: int | None = None) -> bool:
+        """Run until n words came out, or the source is done (n_in words taken, default n) and m_axis_tvalid
+        stayed low for `quiet` destination cycles (nothing left in flight), or limit_m_cycles pass; False if
+        the limit stopped it."""
+        idle, n_in = 0, n if n_in is None else n_in
         for _ in range(limit_m_cycles):
             if len(self.m_log) >= n:
                 return True
             idle = 0 if int(self.dut.m_axis_tvalid.value) else idle + 1
-            if self.source.idle() and len(self.s_log) >= n and idle > self.p["quiet"]:
+            if self.source.idle() and len(self.s_log) >= n_in and idle > self.p["quiet"]:
                 return True
             await FallingEdge(self.dut.m_clk)
         return False
+
+    async def idle_both(self) -> None:
+        """`quiet` cycles of the destination clock, then of the source clock."""
+        await ClockCycles(self.dut.m_clk, self.p["quiet"])
+        await ClockCycles(self.dut.s_clk, self.p["quiet"])
+
+    async def reset_one_side(self, side: str, frame: list[int], limit_m_cycles: int) -> list[str]:
+        """With the crossing idle, pulse one side's reset alone: nothing may come out of it; then `frame`
+        must cross whole. Returns the reasons it did not."""
+        dut = self.dut
+        clk, rst = (dut.s_clk, dut.s_rst) if side == "s" else (dut.m_clk, dut.m_rst)
+        n0 = len(self.m_log)
+        await FallingEdge(clk)
+        rst.value = 1
+        await ClockCycles(clk, RST_CYCLES[0])
+        await FallingEdge(clk)
+        rst.value = 0
+        await self.idle_both()
+        errors = []
+        if len(self.m_log) > n0:
+            extra = ", ".join(f"0x{d:x}/tlast {t}" for d, t in self.m_log[n0:])
+            errors.append(f"spurious words after a reset of the {side} side alone: {extra}")
+        n1, s1 = len(self.m_log), len(self.s_log)
+        await self.source.send(AxiStreamFrame(frame))
+        if not await self.drain(n1 + len(frame), limit_m_cycles, s1 + len(frame)):
+            errors.append(f"timeout after the reset of the {side} side alone")
+        await self.idle_both()
+        want = [(d, int(i == len(frame) - 1)) for i, d in enumerate(frame)]
+        return errors + compare(want, self.m_log[n1:], f"after the reset of the {side} side alone")
 
 
 @cocotb.test()
@@ -194,8 +225,7 @@ async def axis_cdc_delivers_every_word_once_in_order(dut):
     per_word = 8 * slow / (1 - busy)  # ~6 cycles a word, stalls on top
     finished = await bench.drain(len(sent), int(len(sent) * per_word * 4) + 1000)
     n_out = len(bench.m_log)
-    await ClockCycles(dut.m_clk, p["quiet"])  # the stream has ended: nothing may follow
-    await ClockCycles(dut.s_clk, p["quiet"])
+    await bench.idle_both()  # the stream has ended: nothing may follow
     errors = [] if finished else [f"timeout: {len(bench.m_log)} of {len(sent)} words after the cycle limit"]
     if early > 1:
         errors.append(f"the source handed over {early} words while the destination was in reset (1 fits)")
@@ -210,6 +240,9 @@ async def axis_cdc_delivers_every_word_once_in_order(dut):
         errors.append(f"sink frames: {len(got_frames)} received, {len(frames)} sent, or their words differ")
     if int(dut.m_axis_tvalid.value) or not int(dut.s_axis_tready.value):
         errors.append("not idle after the stream (m_axis_tvalid high or s_axis_tready low)")
+    for side in p.get("reset_alone", []):  # two rounds each: after an odd and an even number of words
+        for frame in ([sent[0][0]], [d for d, _ in sent[1:4]]):
+            errors += await bench.reset_one_side(side, frame, int(len(frame) * per_word * 4) + 1000)
     result = {"errors": errors, "sent": len(sent), "received": len(bench.m_log), "frames": len(frames)}
     result["before_m_release"] = early
     result["sim_ns"] = get_sim_time("ns")
