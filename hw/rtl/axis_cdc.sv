@@ -5,7 +5,9 @@
 // flip-flops; the source then accepts the next word.  Every signal that crosses is a register that is stable
 // while it is sampled (data) or a single toggle bit behind a two-flip-flop synchroniser (req, ack): the
 // crossing paths need no timing relation between the clocks.  A word costs about 3 destination cycles + 3
-// source cycles.  Each side has its own reset (active high, synchronous to its clock).
+// source cycles.  Each side has its own reset (active high, synchronous to its clock); reset both sides
+// together (the releases may differ): req and ack both reset to 0, so a reset of one side alone after an odd
+// number of words makes the destination emit the last word again (tests/test_rtl_axis_cdc.py, xfail).
 module axis_cdc #(
     parameter int W = 8
 ) (

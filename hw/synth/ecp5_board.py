@@ -49,10 +49,14 @@ module ecp5_top (
     rst_n_dut <= por[4];
     rst_cdc <= !por[4];
   end
+  // axis_cdc wants both sides reset together: a design-clock reset (the PLL lost its lock) is synchronised
+  // into the board clock and resets the bridge and the crossings' board-clock sides as well
+  (* keep *) logic [1:0] rst_cdc_25 = 2'b11;
   always_ff @(posedge clk_25mhz) begin
     if (!por25[4]) por25 <= por25 + 1'b1;
-    rst_n <= por25[4];
-    rst25 <= !por25[4];
+    rst_cdc_25 <= {{rst_cdc_25[0], rst_cdc}};
+    rst_n <= por25[4] && !rst_cdc_25[1];
+    rst25 <= !por25[4] || rst_cdc_25[1];
   end
 
   logic [{in_w}-1:0] in_tdata, u_in_tdata;
