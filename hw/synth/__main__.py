@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 import time
@@ -145,7 +144,7 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
     if pnr.get("timing_met") or not _retryable(pnr):
         return board, _closed(built, pnr, attempts, board, why)
     fmax = pnr["fmax_mhz"]
-    clock = math.floor(fmax * CLOSURE_MARGIN * 10) / 10
+    clock = fmax * CLOSURE_MARGIN
     try:
         board, pnr = retune(board, pnr, ecp5_dir, clock)
         attempts.append(dict(clock_mhz=board["clock_mhz"], fmax_mhz=fmax, met=pnr["timing_met"], how="PLL"))
@@ -159,7 +158,7 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
         board = build(clock)
         pnr = route(board)
         why = (
-            f"{target:g} MHz missed (Fmax {fmax:.2f} MHz): rebuilt at {clock:g} MHz "
+            f"{target:g} MHz missed (Fmax {fmax:.2f} MHz): rebuilt at {board['clock_mhz']:g} MHz "
             f"({'met' if pnr.get('timing_met') else 'missed'})"
         )
     return board, _closed(built, pnr, attempts, board, why)
