@@ -25,7 +25,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 P_WRITE = 0.7  # a write in this fraction of the random cycles
-P_COLLIDE = 0.35  # raddr = this cycle's waddr
+P_COLLIDE = 0.4  # raddr = this cycle's waddr
 P_AFTER = 0.2  # raddr = the previous cycle's waddr
 
 
@@ -82,6 +82,7 @@ def stimulus(p: dict, rng: random.Random) -> tuple[list[Cycle], int]:
 
 
 def drive(dut, c: Cycle) -> None:
+    """Put one cycle's inputs on the ports."""
     dut.we.value = c.we
     dut.wbe.value = c.wbe
     dut.waddr.value = c.waddr
@@ -122,7 +123,8 @@ def verdict(p: dict, cycles: list[Cycle], n_init: int, got: list[int | None]) ->
         if g != want:
             kind = "init" if k < n_init else "collision" if hit else "read"
             out["init_errors"] += kind == "init"
-            out["errors"].append({"cycle": k, "kind": kind, "raddr": c.raddr, "got": g, "want": want, "old": old})
+            err = {"cycle": k, "kind": kind, "raddr": c.raddr, "got": g, "want": want, "old": old}
+            out["errors"].append(err)
     return out
 
 

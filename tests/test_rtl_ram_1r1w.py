@@ -93,7 +93,7 @@ def test_ram_1r1w_matches_model(tmp_path, w, nbe, depth, oreg):
     assert v["errors"] == [], _summary(v)
     # the stimulus did what it is for: every INIT word, many collisions, partial ones where segments exist
     assert v["init_reads"] == depth and v["reads"] == depth + N, _summary(v)
-    assert v["collisions"] >= N // 5 and v["writes"] >= N // 2, _summary(v)
+    assert v["collisions"] >= N // 8 and v["writes"] >= N // 3, _summary(v)
     if nbe > 1:
         assert v["partial_collisions"] >= N // 20 and v["partial_writes"] >= N // 5, _summary(v)
 
@@ -128,7 +128,7 @@ def _mutant(name: str, old: str, new: str) -> list[Path]:
 
 NO_INVERSION = ("no_inversion", "assign rword = mem[raddr] ^ wmask;", "assign rword = mem[raddr];")
 ALL_SEGMENTS = ("all_segments", "if (we && wbe[i]) mem[waddr]", "if (we) mem[waddr]")
-NO_INIT = ("no_init", "if (INIT != \"\") $readmemh(INIT, mem);", "")
+NO_INIT = ("no_init", 'if (INIT != "") $readmemh(INIT, mem);', "")
 
 
 def test_mutant_without_collision_inversion_is_detected(tmp_path):
