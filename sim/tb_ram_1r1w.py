@@ -1,0 +1,145 @@
+"""cocotb test of ram_1r1w (hw/rtl/ram_1r1w.sv) against a Python model of the memory.
+
+First every address is read once, in a random order, with no write (we = 0, the other write inputs random):
+the words of the INIT file must come back. Then `n` cycles of random traffic: a write with random segment
+enables (none, some, all) most cycles and a read every cycle, its address biased to the write address of the
+same cycle (a collision when some segment is written) and of the cycle before (read right after write).
+
+Every read must return, exactly `rl` cycles after its address was presented, the model's word at that address
+before the write of the same edge; in a collision (same address, same edge, some segment written) the stored
+word XOR-inverted in the segments written (the simulation's visible undefined read).
+
+$TB_PARAMS (JSON): W, NBE, DEPTH, rl (read latency the check expects), init (the INIT file's words), n
+(random cycles), seed, result (JSON path written with the verdict).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+import cocotb
+import tbutil
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge
+
+P_WRITE = 0.7  # a write in this fraction of the random cycles
+P_COLLIDE = 0.4  # raddr = this cycle's waddr
+P_AFTER = 0.2  # raddr = the previous cycle's waddr
+
+
+@dataclass
+class Cycle:
+    """The inputs of one clock edge."""
+
+    we: int
+    wbe: int
+    waddr: int
+    wdata: int
+    raddr: int
+
+
+class Model:
+    """The memory: words by address, segment-enabled writes, reads before the same edge's write."""
+
+    def __init__(self, width: int, nbe: int, words: list[int]):
+        self.seg = width // nbe
+        self.nbe = nbe
+        self.words = list(words)
+
+    def mask(self, wbe: int) -> int:
+        """The bits of the segments enabled in wbe."""
+        full = (1 << self.seg) - 1
+        return sum(full << (i * self.seg) for i in range(self.nbe) if wbe >> i & 1)
+
+    def step(self, c: Cycle) -> tuple[int, int, int]:
+        """One edge: (expected read, stored word, collision mask), then the write."""
+        old = self.words[c.raddr]
+        hit = self.mask(c.wbe) if c.we and c.raddr == c.waddr else 0
+        if c.we:
+            m = self.mask(c.wbe)
+            self.words[c.waddr] = (self.words[c.waddr] & ~m) | (c.wdata & m)
+        return old ^ hit, old, hit
+
+
+def stimulus(p: dict, rng: random.Random) -> tuple[list[Cycle], int]:
+    """The read-back of the INIT contents (no write), then the random cycles; returns (cycles, init count)."""
+    W, NBE, DEPTH = p["W"], p["NBE"], p["DEPTH"]
+    order = list(range(DEPTH))
+    rng.shuffle(order)
+    cycles = [Cycle(0, rng.randrange(1 << NBE), rng.randrange(DEPTH), rng.getrandbits(W), a) for a in order]
+    prev = rng.randrange(DEPTH)
+    for _ in range(p["n"]):
+        we = int(rng.random() < P_WRITE)
+        wbe = (1 << NBE) - 1 if rng.random() < 0.3 else rng.randrange(1 << NBE)
+        waddr = rng.randrange(DEPTH)
+        r = rng.random()
+        raddr = waddr if r < P_COLLIDE else prev if r < P_COLLIDE + P_AFTER else rng.randrange(DEPTH)
+        cycles.append(Cycle(we, wbe, waddr, rng.getrandbits(W), raddr))
+        prev = waddr
+    return cycles, DEPTH
+
+
+def drive(dut, c: Cycle) -> None:
+    """Put one cycle's inputs on the ports."""
+    dut.we.value = c.we
+    dut.wbe.value = c.wbe
+    dut.waddr.value = c.waddr
+    dut.wdata.value = c.wdata
+    dut.raddr.value = c.raddr
+
+
+def sample(dut) -> int | None:
+    """rdata as an integer, None while it holds X or Z."""
+    v = dut.rdata.value
+    return int(v) if v.is_resolvable else None
+
+
+async def run_cycles(dut, cycles: list[Cycle], rl: int) -> list[int | None]:
+    """Drive one cycle's inputs per falling edge; the read of cycle k is sampled rl falling edges later."""
+    idle = Cycle(0, 0, 0, 0, 0)
+    got = []
+    for k in range(len(cycles) + rl - 1):
+        drive(dut, cycles[k] if k < len(cycles) else idle)
+        await FallingEdge(dut.clk)
+        if k >= rl - 1:
+            got.append(sample(dut))
+    return got
+
+
+def verdict(p: dict, cycles: list[Cycle], n_init: int, got: list[int | None]) -> dict:
+    """Compare every read with the model; count what the stimulus exercised."""
+    model = Model(p["W"], p["NBE"], p["init"])
+    full = model.mask((1 << p["NBE"]) - 1)
+    out = {"errors": [], "reads": len(got), "init_reads": n_init, "init_errors": 0, "collisions": 0}
+    out.update(partial_collisions=0, writes=0, partial_writes=0)
+    for k, (c, g) in enumerate(zip(cycles, got, strict=True)):
+        want, old, hit = model.step(c)
+        out["collisions"] += bool(hit)
+        out["partial_collisions"] += bool(hit) and hit != full
+        out["writes"] += bool(c.we and c.wbe)
+        out["partial_writes"] += bool(c.we and c.wbe) and model.mask(c.wbe) != full
+        if g != want:
+            kind = "init" if k < n_init else "collision" if hit else "read"
+            out["init_errors"] += kind == "init"
+            err = {"cycle": k, "kind": kind, "raddr": c.raddr, "got": g, "want": want, "old": old}
+            out["errors"].append(err)
+    return out
+
+
+@cocotb.test()
+async def ram_1r1w_matches_model(dut):
+    p = tbutil.params()
+    rng = random.Random(p["seed"])
+    cycles, n_init = stimulus(p, rng)
+    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    drive(dut, Cycle(0, 0, 0, 0, 0))
+    await FallingEdge(dut.clk)
+    got = await run_cycles(dut, cycles, p["rl"])
+    v = verdict(p, cycles, n_init, got)
+    with open(p["result"], "w") as f:
+        json.dump(v, f)
+    if v["errors"]:
+        e = v["errors"][0]
+        raise AssertionError(f"{len(v['errors'])} of {v['reads']} reads wrong, first {e}")
