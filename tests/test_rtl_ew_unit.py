@@ -47,7 +47,7 @@ def _run(tmp_path, B: int, DW: int, check: bool = True, **tb) -> tuple[dict, dic
     "B,DW",
     [
         (8, 20),
-        (16, 18),
+        pytest.param(16, 18, marks=pytest.mark.slow),
         pytest.param(8, 18, marks=pytest.mark.slow),
         pytest.param(16, 20, marks=pytest.mark.slow),
     ],

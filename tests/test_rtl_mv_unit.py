@@ -123,7 +123,7 @@ def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tu
 @pytest.mark.parametrize(
     "B,P,fft",
     [
-        (8, 2, 1),
+        pytest.param(8, 2, 1, marks=pytest.mark.slow),  # b=8, P=2: the core's model tests run it too
         (4, 3, 1),
         pytest.param(4, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 1, 1, marks=pytest.mark.slow),

@@ -131,6 +131,7 @@ ALL_SEGMENTS = ("all_segments", "if (we && wbe[i]) mem[waddr]", "if (we) mem[wad
 NO_INIT = ("no_init", 'if (INIT != "") $readmemh(INIT, mem);', "")
 
 
+@pytest.mark.slow
 def test_mutant_without_collision_inversion_is_detected(tmp_path):
     """Injected defect: collisions return the stored word; exactly the collision reads fail, with old data."""
     v = _run(tmp_path, *FAST, sources=_mutant(*NO_INVERSION))
