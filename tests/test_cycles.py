@@ -35,7 +35,7 @@ def test_fft_program_by_hand():
     # cycles, 64 after its start.
     # EW over 4 words: 4 + 4 + (RL + 11) = 21 alone; it starts 2 after its fetch and is idle 19 after its
     # start. The controller fetches ENDLOOP right after the EW starts (2 cycles), the next MV waits for the
-    # EW to be idle: one step = 64 (MV) + 2 (EW fetch, decode) + 19 (EW to idle) = 85 from MV start to MV start.
+    # EW to be idle: one step = 64 (MV) + 2 (EW fetch, decode) + 19 (EW to idle) = 85, MV start to MV start.
     cyc = 64 + 2 + 19
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)

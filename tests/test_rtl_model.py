@@ -90,8 +90,9 @@ def test_cycle_check_catches_a_wrong_model(tmp_path, monkeypatch):
 
 
 def test_overlap_needs_the_hazard_check(tmp_path):
-    """Injected defect: EW instructions overlapping without the hazard check (INJECT_NO_EW_HAZARD) read words
-    the one in flight has not yet written; the GRU step (an EW reading the previous EW's result) mismatches."""
+    """Injected defect: EW instructions overlapping without the hazard check (INJECT_NO_EW_HAZARD) read
+    words the one in flight has not yet written; the GRU step (an EW reading the previous EW's result)
+    mismatches."""
     cell, mode, kw = CASES["gru_fft"]
     art = _art(cell, mode, **kw)
     r = simulate(art, P=2, work=tmp_path, caps=CAPS, E=E, defines={"INJECT_NO_EW_HAZARD": 1})
