@@ -3,12 +3,15 @@
 // A read of a word in the cycle it is written is undefined (no_rw_check: yosys adds no collision logic
 // between the block RAM output and its register, which used to put two LUTs and a long route on that path);
 // the simulation returns such a read inverted in the segments written, so a test that consumes one fails.
+// WREG: the write port is registered inside (each instance its own registers, beside its block RAMs): a word
+// is written one cycle after it is presented.
 module ram_1r1w #(
     parameter int W = 32,
     parameter int NBE = 1,
     parameter int DEPTH = 256,
     parameter string INIT = "",
     parameter bit OREG = 0,  // 1: registered output (block RAM output register), read latency 2
+    parameter bit WREG = 0,  // 1: registered write port, write latency 1
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
@@ -21,15 +24,35 @@ module ram_1r1w #(
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
   if (DEPTH < 2 || W < 1 || NBE < 1 || W % NBE != 0) begin : g_param_check0
-    $error("ram_1r1w: DEPTH >= 2 and W a multiple of NBE (DEPTH %0d)", DEPTH);
+    $error("ram_1r1w: DEPTH >= 2 and W a multiple of NBE (DEPTH %0d, W %0d, NBE %0d)", DEPTH, W, NBE);
   end
   (* no_rw_check *) logic [W-1:0] mem [DEPTH];
   initial begin
     if (INIT != "") $readmemh(INIT, mem);
   end
+  logic          m_we;  // the write the memory takes at this edge
+  logic [NBE-1:0] m_wbe;
+  logic [AW-1:0] m_waddr;
+  logic [W-1:0]  m_wdata;
+  if (WREG) begin : g_wreg
+    (* keep *) logic q_we;
+    (* keep *) logic [NBE-1:0] q_wbe;
+    (* keep *) logic [AW-1:0] q_waddr;
+    (* keep *) logic [W-1:0] q_wdata;
+    initial q_we = 1'b0;
+    always_ff @(posedge clk) begin
+      q_we <= we;
+      q_wbe <= wbe;
+      q_waddr <= waddr;
+      q_wdata <= wdata;
+    end
+    assign {m_we, m_wbe, m_waddr, m_wdata} = {q_we, q_wbe, q_waddr, q_wdata};
+  end else begin : g_wdirect
+    assign {m_we, m_wbe, m_waddr, m_wdata} = {we, wbe, waddr, wdata};
+  end
   always_ff @(posedge clk) begin
     for (int i = 0; i < NBE; i++)
-      if (we && wbe[i]) mem[waddr][i*(W/NBE)+:(W/NBE)] <= wdata[i*(W/NBE)+:(W/NBE)];
+      if (m_we && m_wbe[i]) mem[m_waddr][i*(W/NBE)+:(W/NBE)] <= m_wdata[i*(W/NBE)+:(W/NBE)];
   end
   logic [W-1:0] rword;  // the word read at this clock edge
 `ifdef SYNTHESIS
@@ -37,7 +60,7 @@ module ram_1r1w #(
 `else
   logic [W-1:0] wmask;
   always_comb begin
-    for (int i = 0; i < NBE; i++) wmask[i*(W/NBE)+:(W/NBE)] = {(W / NBE){we && wbe[i] && waddr == raddr}};
+    for (int i = 0; i < NBE; i++) wmask[i*(W/NBE)+:(W/NBE)] = {(W / NBE){m_we && m_wbe[i] && m_waddr == raddr}};
   end
   assign rword = mem[raddr] ^ wmask;
 `endif

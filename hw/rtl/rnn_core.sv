@@ -78,6 +78,9 @@ module rnn_core #(
   instr_t cur;  // the instruction register, loaded in C_FETCH
 
   // ---------------------------------------------------------------- data memory (3 read copies)
+  // the write port is registered in each copy (WREG): a word lands one cycle after a unit presents it; the
+  // controller never reads a word that soon (in simulation a read at the write's edge returns inverted data,
+  // an earlier one stale data: the bit-exact tests fail either way)
   // words of E blocks; the element-wise unit reads/writes whole words, the matrix-vector unit and the streams
   // one block (partial write with block enables)
   logic           dm_we;
@@ -87,7 +90,7 @@ module rnn_core #(
   logic [SAW-1:0] dm_ra [3];
   logic [SW-1:0]  dm_rd [3];
   for (genvar i = 0; i < 3; i++) begin : g_dm
-    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT), .OREG(1)) u_dm (
+    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT), .OREG(1), .WREG(1)) u_dm (
         .clk, .we(dm_we), .wbe(dm_wbe), .waddr(dm_waddr), .wdata(dm_wdata), .raddr(dm_ra[i]), .rdata(dm_rd[i])
     );
   end
