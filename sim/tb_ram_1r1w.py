@@ -43,10 +43,12 @@ class Cycle:
 class Model:
     """The memory: words by address, segment-enabled writes, reads before the same edge's write."""
 
-    def __init__(self, width: int, nbe: int, words: list[int]):
+    def __init__(self, width: int, nbe: int, words: list[int], wreg: int = 0):
         self.seg = width // nbe
         self.nbe = nbe
         self.words = list(words)
+        self.wreg = wreg  # 1: the write presented in a cycle lands at the next edge (WREG)
+        self.pending = Cycle(0, 0, 0, 0, 0)
 
     def mask(self, wbe: int) -> int:
         """The bits of the segments enabled in wbe."""
@@ -54,12 +56,15 @@ class Model:
         return sum(full << (i * self.seg) for i in range(self.nbe) if wbe >> i & 1)
 
     def step(self, c: Cycle) -> tuple[int, int, int]:
-        """One edge: (expected read, stored word, collision mask), then the write."""
+        """One edge: (expected read, stored word, collision mask), then the write (with WREG: the previous
+        cycle's)."""
+        w = self.pending if self.wreg else c
+        self.pending = c
         old = self.words[c.raddr]
-        hit = self.mask(c.wbe) if c.we and c.raddr == c.waddr else 0
-        if c.we:
-            m = self.mask(c.wbe)
-            self.words[c.waddr] = (self.words[c.waddr] & ~m) | (c.wdata & m)
+        hit = self.mask(w.wbe) if w.we and c.raddr == w.waddr else 0
+        if w.we:
+            m = self.mask(w.wbe)
+            self.words[w.waddr] = (self.words[w.waddr] & ~m) | (w.wdata & m)
         return old ^ hit, old, hit
 
 
@@ -75,7 +80,8 @@ def stimulus(p: dict, rng: random.Random) -> tuple[list[Cycle], int]:
         wbe = (1 << NBE) - 1 if rng.random() < 0.3 else rng.randrange(1 << NBE)
         waddr = rng.randrange(DEPTH)
         r = rng.random()
-        raddr = waddr if r < P_COLLIDE else prev if r < P_COLLIDE + P_AFTER else rng.randrange(DEPTH)
+        hit, after = (prev, waddr) if p.get("wreg") else (waddr, prev)  # WREG: the previous write lands now
+        raddr = hit if r < P_COLLIDE else after if r < P_COLLIDE + P_AFTER else rng.randrange(DEPTH)
         cycles.append(Cycle(we, wbe, waddr, rng.getrandbits(W), raddr))
         prev = waddr
     return cycles, DEPTH
@@ -110,7 +116,7 @@ async def run_cycles(dut, cycles: list[Cycle], rl: int) -> list[int | None]:
 
 def verdict(p: dict, cycles: list[Cycle], n_init: int, got: list[int | None]) -> dict:
     """Compare every read with the model; count what the stimulus exercised."""
-    model = Model(p["W"], p["NBE"], p["init"])
+    model = Model(p["W"], p["NBE"], p["init"], p.get("wreg", 0))
     full = model.mask((1 << p["NBE"]) - 1)
     out = {"errors": [], "reads": len(got), "init_reads": n_init, "init_errors": 0, "collisions": 0}
     out.update(partial_collisions=0, writes=0, partial_writes=0)

@@ -1,7 +1,8 @@
 """Simple dual-port RAM (hw/rtl/ram_1r1w.sv) on Verilator against a Python model: the INIT file read back
 before any write, random segment-enabled writes and a read every cycle, each read exactly RL = 1 + OREG cycles
 after its address, and same-edge collisions returned inverted in the segments written (the simulation's
-visible undefined read). The fast slice is one build (W=40, NBE=2, DEPTH=64, OREG=1).
+visible undefined read); with WREG a write lands one edge after it is presented. The fast slice is one build
+(W=40, NBE=2, DEPTH=64, OREG=1, WREG=1: the core's data memory).
 
 Each check comes with its injected defect: a testbench expecting another latency, a testbench expecting other
 INIT contents (both on the fast build), a module without the collision inversion (collisions then read the
@@ -21,7 +22,7 @@ from sim import runner
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "test_ram_1r1w"
 SOURCE = runner.RTL_DIR / "ram_1r1w.sv"
-FAST = (40, 2, 64, 1)  # (W, NBE, DEPTH, OREG)
+FAST = (40, 2, 64, 1)  # (W, NBE, DEPTH, OREG), with WREG = 1 unless a test says otherwise
 N = 400  # random cycles after the INIT read-back
 
 
@@ -42,9 +43,9 @@ def init_file(w: int, depth: int) -> Path:
     return path
 
 
-def _run(tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, seed=1) -> dict:
+def _run(tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, seed=1, wreg=1) -> dict:
     """Build (cached) and run the testbench; returns its verdict."""
-    result = tmp_path / f"ram_{w}_{nbe}_{depth}_{oreg}_{seed}.json"
+    result = tmp_path / f"ram_{w}_{nbe}_{depth}_{oreg}_{wreg}_{seed}.json"
     p = {
         "W": w,
         "NBE": nbe,
@@ -52,10 +53,12 @@ def _run(tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, 
         "rl": 1 + oreg if rl is None else rl,  # the module header: latency 1, 2 with OREG
         "init": init_words(w, depth) if init is None else init,
         "n": N,
+        "wreg": wreg,
         "seed": seed * 1000 + w + nbe + depth,
         "result": str(result),
     }
-    params = {"W": w, "NBE": nbe, "DEPTH": depth, "OREG": oreg, "INIT": str(init_file(w, depth))}
+    params = {"W": w, "NBE": nbe, "DEPTH": depth, "OREG": oreg, "WREG": wreg}
+    params["INIT"] = str(init_file(w, depth))
     r = runner.run(
         sources or [SOURCE],
         "ram_1r1w",
@@ -76,20 +79,21 @@ def _summary(v: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "w,nbe,depth,oreg",
+    "w,nbe,depth,oreg,wreg",
     [
-        FAST,
-        pytest.param(40, 2, 64, 0, marks=pytest.mark.slow),  # the fast slice without the output register
-        pytest.param(32, 1, 256, 0, marks=pytest.mark.slow),  # the module defaults: one segment
-        pytest.param(32, 1, 16, 1, marks=pytest.mark.slow),
-        pytest.param(64, 4, 32, 1, marks=pytest.mark.slow),
-        pytest.param(72, 4, 128, 0, marks=pytest.mark.slow),
-        pytest.param(8, 8, 2, 1, marks=pytest.mark.slow),  # 1-bit segments, the smallest depth (AW = 1)
-        pytest.param(21, 3, 40, 1, marks=pytest.mark.slow),  # a depth that is no power of two
+        (*FAST, 1),
+        pytest.param(*FAST, 0, marks=pytest.mark.slow),  # the write port straight to the memory
+        pytest.param(40, 2, 64, 0, 1, marks=pytest.mark.slow),  # the fast slice without the output register
+        pytest.param(32, 1, 256, 0, 0, marks=pytest.mark.slow),  # the module defaults: one segment
+        pytest.param(32, 1, 16, 1, 1, marks=pytest.mark.slow),
+        pytest.param(64, 4, 32, 1, 0, marks=pytest.mark.slow),
+        pytest.param(72, 4, 128, 0, 1, marks=pytest.mark.slow),
+        pytest.param(8, 8, 2, 1, 0, marks=pytest.mark.slow),  # 1-bit segments, the smallest depth (AW = 1)
+        pytest.param(21, 3, 40, 1, 1, marks=pytest.mark.slow),  # a depth that is no power of two
     ],
 )
-def test_ram_1r1w_matches_model(tmp_path, w, nbe, depth, oreg):
-    v = _run(tmp_path, w, nbe, depth, oreg)
+def test_ram_1r1w_matches_model(tmp_path, w, nbe, depth, oreg, wreg):
+    v = _run(tmp_path, w, nbe, depth, oreg, wreg=wreg)
     assert v["errors"] == [], _summary(v)
     # the stimulus did what it is for: every INIT word, many collisions, partial ones where segments exist
     assert v["init_reads"] == depth and v["reads"] == depth + N, _summary(v)
@@ -127,7 +131,7 @@ def _mutant(name: str, old: str, new: str) -> list[Path]:
 
 
 NO_INVERSION = ("no_inversion", "assign rword = mem[raddr] ^ wmask;", "assign rword = mem[raddr];")
-ALL_SEGMENTS = ("all_segments", "if (we && wbe[i]) mem[waddr]", "if (we) mem[waddr]")
+ALL_SEGMENTS = ("all_segments", "if (m_we && m_wbe[i]) mem[m_waddr]", "if (m_we) mem[m_waddr]")
 NO_INIT = ("no_init", 'if (INIT != "") $readmemh(INIT, mem);', "")
 
 
