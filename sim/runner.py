@@ -44,6 +44,17 @@ def rtl_sources(names: list[str]) -> list[Path]:
     return [RTL_DIR / f"{n}.sv" for n in names]
 
 
+def mutant(source: Path, folder: Path, old: str, new: str) -> Path:
+    """A copy of an RTL source in `folder` with `old` (which must occur exactly once) replaced by `new`: an
+    injected defect for a test to catch."""
+    src = Path(source).read_text()
+    assert src.count(old) == 1, f"{source}: the mutated text {old!r} is no longer there once"
+    path = Path(folder) / Path(source).name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(src.replace(old, new))
+    return path
+
+
 def _digest(sources, toplevel, parameters, waves, defines) -> str:
     h = hashlib.sha256()
     for s in sources:

@@ -98,12 +98,7 @@ def test_reset_of_one_side_alone_emits_nothing(tmp_path, side):
 
 def _mutant(name: str, old: str, new: str) -> list[Path]:
     """A copy of axis_cdc.sv with `old` (which must occur exactly once) replaced by `new`."""
-    src = SOURCE.read_text()
-    assert src.count(old) == 1, f"{SOURCE}: the mutated text {old!r} is no longer there once"
-    path = WORK / name / "axis_cdc.sv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(src.replace(old, new))
-    return [path]
+    return [runner.mutant(SOURCE, WORK / name, old, new)]
 
 
 ROOM_CHECK = ("no_room_check", "req_m2 != ack && (!m_axis_tvalid || m_axis_tready)", "req_m2 != ack")

@@ -122,12 +122,7 @@ def test_wrong_init_contents_are_detected(tmp_path):
 
 def _mutant(name: str, old: str, new: str) -> list[Path]:
     """A copy of ram_1r1w.sv with `old` (which must occur exactly once) replaced by `new`."""
-    src = SOURCE.read_text()
-    assert src.count(old) == 1, f"{SOURCE}: the mutated text {old!r} is no longer there once"
-    path = WORK / name / "ram_1r1w.sv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(src.replace(old, new))
-    return [path]
+    return [runner.mutant(SOURCE, WORK / name, old, new)]
 
 
 NO_INVERSION = ("no_inversion", "assign rword = mem[raddr] ^ wmask;", "assign rword = mem[raddr];")
