@@ -200,6 +200,13 @@ SCHEMA: dict[str, Any] = {
             doc="RTL element-wise unit: b-lane words per cycle (power of two); auto: chosen with P "
             "(hw/fit.py)",
         ),
+        "batch": _int(
+            1,
+            1,
+            2,
+            doc="RTL core: sequences per program run (2: their steps interleaved, one's element-wise work "
+            "under the other's matrix work; the host sends and receives them in pairs); last-step heads only",
+        ),
         "clock_mhz": _num(100.0, 1.0, 1000.0, doc="target clock for synthesis"),
         "xilinx_part": _str("xc7vx690tffg1761-2", doc="7-series part (ADM-7V3 board of C-LSTM/E-RNN)"),
         "ecp5_clock_mhz": _num(

@@ -73,32 +73,60 @@ def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
     return last_write + 2
 
 
-def unrolled(prog: list[dict], L: int) -> list[tuple[dict, int]]:
-    """The instructions the core executes after the sequence's IN for L steps, each with the loop counter t it
-    runs at: each LOOP body repeated L times (t up, or down for a reverse loop), up to the first HALT."""
-    start = next((k + 1 for k, ins in enumerate(prog) if ins["op"] == "IN"), len(prog))
-    out: list[tuple[dict, int]] = []
+ZB_WORD = 1 << 15  # address bit 15: the matrix-output bank (every MV writes there)
+
+
+def batch_size(prog: list[dict]) -> int:
+    """Sequences a program takes at a time (1 + the largest `seq` field)."""
+    return 1 + max((int(i.get("seq", 0)) for i in prog), default=0)
+
+
+def batch_groups(n: int, batch: int) -> list[list[int]]:
+    """Indices of n sequences as a batch-`batch` core takes them: consecutive groups; a short last group is
+    filled with its own last sequence (the host sends it twice and keeps one result)."""
+    out = [list(range(k, min(k + batch, n))) for k in range(0, n, batch)]
+    if out and len(out[-1]) < batch:
+        out[-1] += [out[-1][-1]] * (batch - len(out[-1]))
+    return out
+
+
+def _lengths(prog: list[dict], L) -> tuple[int, ...]:
+    return tuple(int(x) for x in L) if isinstance(L, (tuple, list)) else (int(L),) * batch_size(prog)
+
+
+def unrolled(prog: list[dict], L) -> list[tuple[dict, int, int, bool]]:
+    """The instructions the core executes after the last IN for sequences of L steps (an int: every
+    sequence of the batch; or one length per sequence), each as (ins, t, L of its sequence, runs): every LOOP
+    body repeated max(L) + lag times; t is its sequence's loop counter at lag 0 (pass p: p, or L - 1 - p in
+    a reverse loop); an instruction runs unless it is in a loop and 0 <= p - lag < L fails (then it is skipped)."""
+    Ls = _lengths(prog, L)
+    start = 1 + max((k for k, ins in enumerate(prog) if ins["op"] == "IN"), default=-1)
+    out: list[tuple[dict, int, int, bool]] = []
     body: list[dict] | None = None
-    t, reverse = 0, False
+    t = [0] * len(Ls)
+    reverse, lag = False, 0
     for ins in prog[start:]:
         op = ins["op"]
         if op == "HALT":
             break
+        s = int(ins.get("seq", 0))
         if op == "LOOP":
-            reverse = bool(ins.get("last", 0) & 1)
-            t = L - 1 if reverse else 0
-            out.append((ins, t))
+            reverse, lag = bool(ins.get("last", 0) & 1), int(ins.get("lag", 0))
+            out.append((ins, t[s], Ls[s], True))
             body = []
         elif body is not None:
             body.append(ins)
             if op == "ENDLOOP":
-                steps = range(L - 1, -1, -1) if reverse else range(L)
-                for tt in steps:
-                    out.extend((i, tt) for i in body)
-                t = 0 if reverse else L - 1
+                passes = max(Ls) + lag
+                for p in range(passes):
+                    t = [Lq - 1 - p if reverse else p for Lq in Ls]
+                    for i in body:
+                        q, lg = int(i.get("seq", 0)), int(i.get("lag", 0))
+                        run = i["op"] not in ("MV", "EW", "OUT") or 0 <= p - lg < Ls[q]
+                        out.append((i, t[q], Ls[q], run))
                 body = None
         else:
-            out.append((ins, t))
+            out.append((ins, t[s], Ls[s], True))
     return out
 
 
@@ -119,39 +147,59 @@ def _reads(ins: dict, t: int, L: int, E: int, ST: int) -> list[int]:
     return out
 
 
-def _replay(prog: list[dict], P: int, b: int, L: int, E: int, ST: int) -> int:
+def _hits(lo: int, hi: int, hlo: int, hhi: int) -> bool:
+    return lo < hhi and hlo < hi
+
+
+def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
     """Cycle (from the one after the last input beat) at which the last OUT ends: the controller's rules."""
     T = 0  # fetch cycle of the next instruction
-    ews: list[dict] = []  # started EWs: start, ready (next start allowed), idle (no longer in flight), words
+    ews: list[dict] = []  # started EWs: ready (next start allowed), idle (no longer in flight), dst, n
+    mv = {"free": 0, "src": (0, 0), "dst": (0, 0)}  # the last MV: free = first cycle with the unit idle
     end = T
-    for ins, t in unrolled(prog, L):
+    for ins, t, Lq, run in unrolled(prog, L):
         op = ins["op"]
+        if not run:  # skipped at decode
+            T += 2
+            continue
         idle = ews[-1]["idle"] if ews else 0
         if op == "EW":
             s = T + 2
+            n = ins["n"]
+            reads = _reads(ins, t, Lq, E, ST)
+            dst = _eff(ins, "dst", "dmode", t, Lq, ST) // E
             if ews:
                 last = ews[-1]
                 s = max(s, last["ready"])
-                n = ins["n"]
                 lo, hi = last["dst"], last["dst"] + last["n"]
-                if any(r < hi and lo < r + n for r in _reads(ins, t, L, E, ST)):
+                if any(_hits(r, r + n, lo, hi) for r in reads):
                     s = max(s, last["idle"])  # hazard: wait until nothing is in flight
                 elif len(ews) > 1:
                     s = max(s, ews[-2]["idle"])  # at most one other in flight
-            dst = _eff(ins, "dst", "dmode", t, L, ST) // E
-            ews.append(
-                {
-                    "ready": s + ins["n"] + 1,
-                    "idle": s + instr_cycles(ins, P, b) - 2,
-                    "dst": dst,
-                    "n": ins["n"],
-                }
-            )
+            if (
+                any(_hits(r, r + n, *mv["dst"]) for r in reads)
+                or _hits(dst, dst + n, *mv["src"])
+                or dst >= ZB_WORD // E
+            ):
+                s = max(s, mv["free"])  # reads the running MV's output, writes its input or its bank
+            ews.append({"ready": s + n + 1, "idle": s + instr_cycles(ins, P, b) - 2, "dst": dst, "n": n})
             T = s + 1
         elif op == "MV":
-            T = max(T + 2, idle) + instr_cycles(ins, P, b) - 2
+            s = max(T + 2, mv["free"], ews[-1]["ready"] if ews else 0)
+            a = _eff(ins, "a", "amode", t, Lq, ST)
+            d = _eff(ins, "dst", "dmode", t, Lq, ST)
+            src = (a // E, (a + ins["n"] - 1) // E + 1)
+            for e in ews[-2:]:  # an EW in flight that writes the MV's input or the matrix-output bank
+                if _hits(e["dst"], e["dst"] + e["n"], *src) or e["dst"] >= ZB_WORD // E:
+                    s = max(s, e["idle"])
+            mv = {
+                "free": s + instr_cycles(ins, P, b) - 2,
+                "src": src,
+                "dst": (d // E, (d + ins["pb"] - 1) // E + 1),
+            }
+            T = s + 1
         elif op in ("OUT", "IN", "HALT"):
-            T = max(T + 1, idle) + instr_cycles(ins, P, b) - 1
+            T = max(T + 1, idle, mv["free"]) + instr_cycles(ins, P, b) - 1
             if op == "OUT":
                 end = T
         else:
@@ -159,21 +207,25 @@ def _replay(prog: list[dict], P: int, b: int, L: int, E: int, ST: int) -> int:
     return end
 
 
-def sequence_cycles(prog: list[dict], P: int, b: int, L: int, E: int = 1, ST: int = 1) -> dict:
-    """Cycles from the last input beat to the last output beat for a sequence of L steps (the last output beat
-    leaves in the last cycle of the last OUT instruction; what follows it is not counted), on a core with P
-    matrix lanes, E element-wise words per cycle and sequence stride ST.
+def sequence_cycles(prog: list[dict], P: int, b: int, L, E: int = 1, ST: int = 1) -> dict:
+    """Cycles from the last input beat to the last output beat for sequences of L steps (an int, or one
+    length per sequence of a batch program; the last output beat leaves in the last cycle of the last OUT
+    instruction;
+    what follows it is not counted), on a core with P matrix lanes, E element-wise words per cycle and
+    sequence stride ST.
 
-    Returns {total, per_step}: per_step = the cycles one more step adds in the steady state."""
+    Returns {total, per_step, batch}: per_step = the cycles one more step (of every sequence of the batch)
+    adds in the steady state."""
     total = _replay(prog, P, b, L, E, ST)
     per_step = _replay(prog, P, b, 3, E, ST) - _replay(prog, P, b, 2, E, ST)
-    return {"total": total, "per_step": per_step}
+    return {"total": total, "per_step": per_step, "batch": batch_size(prog)}
 
 
 def cycle_errors(prog: list[dict], P: int, b: int, lengths, latencies, E: int = 1, ST: int = 1) -> list[int]:
-    """Simulated minus modelled cycles per sequence (stall-free simulation); all 0 when the model is exact."""
+    """Simulated minus modelled cycles per sequence (or per batch group: lengths then holds one tuple of
+    lengths per group; stall-free simulation); all 0 when the model is exact."""
     return [
-        int(lat) - sequence_cycles(prog, P, b, int(L), E, ST)["total"]
+        int(lat) - sequence_cycles(prog, P, b, L if isinstance(L, (tuple, list)) else int(L), E, ST)["total"]
         for L, lat in zip(lengths, latencies, strict=True)
     ]
 

@@ -6,7 +6,8 @@ The estimate (one place; scripts/bench_hw.py uses the same memory model):
   MULT18X18D cells at the ratio measured by yosys synth_ecp5 on the default core (MULT18_PER_MULTIPLIER:
   operands wider than 18 bits take two cells), less the 4 FFT real-bin imaginary products per lane that yosys
   folds (the input block is real); other widths than the calibration core's (16-bit) make it approximate;
-- block RAM: every memory of rnn_core (three data-memory read copies, the weights P lanes wide, the program,
+- block RAM: every memory of rnn_core (four read copies of the data memory and of the matrix-output bank, the
+  weights P lanes wide, the program,
   one PWL table per element-wise lane) at its best DP16KD aspect ratio (ECP5) or RAMB36/RAMB18 (7-series,
   UG473); small memories that yosys puts in LUT RAM are counted as block RAM, so the figure is an upper bound;
 - LUT4 and FF: planes in the matrix-lane multipliers and the element-wise lanes through three synth_ecp5 runs
@@ -87,7 +88,12 @@ def core_memories(params: dict, instruction_bits: int) -> dict[str, tuple[int, i
     nb = b // 2 + 1
     wmw = 2 * nb * params["BW"] if params["FFT"] else b * params["BW"]
     mems = {
-        "data memory (3 read copies)": (math.ceil(params["DM_DEPTH"] / E), E * b * params["DW"], 3),
+        "data memory (4 read copies)": (math.ceil(params["DM_DEPTH"] / E), E * b * params["DW"], 4),
+        "matrix-output bank (4 read copies)": (
+            math.ceil(params.get("ZB_DEPTH", 2 * E) / E),
+            E * b * params["DW"],
+            4,
+        ),
         "weights": (params["WDEPTH"], P * wmw, 1),
         "program": (params["PROG_DEPTH"], instruction_bits, 1),
     }
@@ -133,7 +139,9 @@ def fits(est: dict, capacity: dict = ECP5_85F, margin: float = MARGIN) -> bool:
     return all(est[k] <= (1.0 - margin) * capacity[k] for k in capacity)
 
 
-def choose(art, b: int, P, E, T_max: int, capacity: dict = ECP5_85F, margin: float = MARGIN) -> dict:
+def choose(
+    art, b: int, P, E, T_max: int, capacity: dict = ECP5_85F, margin: float = MARGIN, batch: int = 1
+) -> dict:
     """Pick P and/or E ("auto"; an int stays fixed): the (P, E) with the fewest cycles per step whose estimate
     fits, ties to the fewer multipliers (lanes past the point where cycles stop falling are not taken).
     Returns {P, E, cycles_per_step, estimate, capacity, margin, candidates}; raises RtlError when even the
@@ -149,7 +157,7 @@ def choose(art, b: int, P, E, T_max: int, capacity: dict = ECP5_85F, margin: flo
     cands = []
     for e in Es:
         for p in Ps:
-            d = program.compile_artifact(art, b=b, P=p, T_max=T_max, E=e)
+            d = program.compile_artifact(art, b=b, P=p, T_max=T_max, E=e, batch=batch)
             est = estimate_ecp5(d.params, isa.WIDTH)
             ok = fits(est, capacity, margin)
             cyc = cycles.sequence_cycles(d.prog, p, d.params["B"], 1, e, d.params["ST"])["per_step"]

@@ -79,11 +79,15 @@ def main(argv=None) -> int:
     prog = json.loads((rtl_dir / "program.json").read_text())
     P, B = info["params"]["P"], info["params"]["B"]
     E, ST = info["params"].get("E", 1), info["params"]["ST"]
-    lengths = [int(v) for v in art.vectors["lengths"][: r["vectors"]]]
-    model = [cycles.sequence_cycles(prog, P, B, L, E, ST)["total"] for L in lengths]
+    batch = info.get("batch", 1)
+    groups = cycles.batch_groups(r["vectors"], batch)  # one latency per group of `batch` sequences
+    glens = [tuple(int(art.vectors["lengths"][i]) for i in g) for g in groups]
+    runs = [g if batch > 1 else g[0] for g in glens]
+    lengths = [sum(g) for g in glens]  # frames (steps) per latency entry
+    model = [cycles.sequence_cycles(prog, P, B, L, E, ST)["total"] for L in runs]
     per_step = cycles.sequence_cycles(prog, P, B, 1, E, ST)["per_step"]
     lat = r["latency"]
-    errors = cycles.cycle_errors(prog, P, B, lengths[: len(lat)], lat, E, ST)
+    errors = cycles.cycle_errors(prog, P, B, runs[: len(lat)], lat, E, ST)
     err = max((abs(e) / x for e, x in zip(errors, lat, strict=True) if x), default=None)
     clock = cfg["hardware"]["clock_mhz"]
     res = {
@@ -92,6 +96,8 @@ def main(argv=None) -> int:
         "mismatches": r["mismatches"],
         "passed": bool(r["passed"]) and r["mismatches"] == 0,
         "stall_probability": args.stall,
+        "batch": batch,
+        "groups": groups,
         "cycles_per_step": per_step,
         "cycles_per_sequence": lat,
         "cycles_per_sequence_mean": float(np.mean(lat)) if lat else None,
@@ -109,7 +115,8 @@ def main(argv=None) -> int:
         "mac_utilization": cycles.mac_utilization(prog, info["params"]),
         "memory_images": r["memory_images"],
         "rtl_inputs": info.get("inputs", {}),
-        "note": "cycles counted from the last input beat to the last output beat",
+        "note": "cycles counted from the last input beat to the last output beat (of each group of `batch` "
+        "sequences; lengths: the group's steps); cycles_per_step: one step of every sequence of the batch",
     }
     if vcd:
         src = Path(r["work"]) / "dump.vcd"

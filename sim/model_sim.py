@@ -41,13 +41,17 @@ def simulate(
     E: int = 1,
     b: int | None = None,
     defines: dict | None = None,
+    batch: int = 1,
 ) -> dict:
     """Compile an artifact and run its vectors through rnn_core; returns {vectors, mismatches, latency[],
     outputs, build_s, sim_s, design} (the tests' path; `make sim` simulates rtl/'s folder: simulate_rtl).
-    `defines`: Verilog defines of the build (the tests' defect injections)."""
+    `defines`: Verilog defines of the build (the tests' defect injections); batch: sequences per program run
+    (latency[] then has one entry per group of `batch` consecutive vectors: sim.tb_model.groups)."""
     vec = art.vectors
     T = int(vec["x_int"].shape[1])
-    design = program.compile_artifact(art, b=b, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps, E=E)
+    design = program.compile_artifact(
+        art, b=b, P=P, T_max=(caps or {}).get("T_MAX", T), caps=caps, E=E, batch=batch
+    )
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     for name, text in program.memory_images(design).items():
@@ -121,6 +125,7 @@ def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, wa
         stall_out=stall,
         seed=seed,
         reset_test=reset_test,
+        batch=p.get("NSEQ", 1),
     )
     (work / "result.json").unlink(missing_ok=True)
     t0 = time.time()

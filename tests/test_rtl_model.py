@@ -13,7 +13,19 @@ from hw import cycles
 from hw.rtl import program
 from sim.model_sim import simulate
 
-CAPS = dict(FFT=1, DIRECT=1, DENSE=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=512, QMAX=8, NT=8, ST=8, T_MAX=8)
+CAPS = dict(
+    FFT=1,
+    DIRECT=1,
+    DENSE=1,
+    DM_DEPTH=1024,
+    ZB_DEPTH=512,
+    PROG_DEPTH=160,
+    WDEPTH=512,
+    QMAX=8,
+    NT=8,
+    ST=8,
+    T_MAX=8,
+)
 E = 2  # the shared build: 2 element-wise words per cycle
 
 CASES = {
@@ -96,6 +108,46 @@ def test_overlap_needs_the_hazard_check(tmp_path):
     cell, mode, kw = CASES["gru_fft"]
     art = _art(cell, mode, **kw)
     r = simulate(art, P=2, work=tmp_path, caps=CAPS, E=E, defines={"INJECT_NO_EW_HAZARD": 1})
+    assert r["mismatches"] > 0
+
+
+BATCH_CASES = ["lstm_fft_peep_proj", "gru_fft", "bilstm2_fft", "enrnn_direct"]
+
+
+def _batch_lengths(art, n: int) -> list[tuple]:
+    lengths = art.vectors["lengths"]
+    return [tuple(int(lengths[i]) for i in g) for g in cycles.batch_groups(n, 2)]
+
+
+@pytest.mark.parametrize("case", BATCH_CASES)
+def test_batch_of_two_bit_exact_and_cycle_exact(case, tmp_path):
+    """hardware.batch: 2 — two sequences per program run, steps interleaved so one's element-wise work runs
+    while the matrix unit works for the other: every vector bit-exact (5 vectors of different lengths: the
+    last group pairs vector 4 with itself), the cycle model equal to the simulation on every group."""
+    cell, mode, kw = CASES[case]
+    art = _art(cell, mode, n_vectors=5, **kw)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=E, batch=2)
+    assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 5
+    d = r["design"]
+    errors = cycles.cycle_errors(
+        d.prog, 2, 8, _batch_lengths(art, 5), r["latency"], d.params["E"], d.params["ST"]
+    )
+    assert errors == [0, 0, 0], errors
+
+
+def test_batch_of_two_with_stalls(tmp_path):
+    cell, mode, kw = CASES["lstm_fft_peep_proj"]
+    art = _art(cell, mode, n_vectors=4, seed=3, **kw)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.3, seed=4, E=E, batch=2)
+    assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 4
+
+
+def test_batch_overlap_needs_the_matrix_hazard_checks(tmp_path):
+    """Injected defect: the matrix unit and the element-wise unit overlapping without the MV/EW checks
+    (INJECT_NO_MV_HAZARD): an EW reads gate pre-activations the running MV has not written; mismatches."""
+    cell, mode, kw = CASES["lstm_fft_peep_proj"]
+    art = _art(cell, mode, n_vectors=4, **kw)
+    r = simulate(art, P=2, work=tmp_path, caps=CAPS, E=E, batch=2, defines={"INJECT_NO_MV_HAZARD": 1})
     assert r["mismatches"] > 0
 
 
@@ -217,7 +269,17 @@ def test_model_matrix(cell, mode, b, P, tmp_path):
     kw = dict(n2=b) if cell == "enrnn" else (dict(peepholes=True, projection=b) if cell == "lstm" else {})
     art = _art(cell, mode, b=b, hidden=2 * b, seed=b * 10 + P, **kw)
     caps = dict(
-        FFT=1, DIRECT=1, DENSE=1, DM_DEPTH=1024, PROG_DEPTH=160, WDEPTH=1024, QMAX=8, NT=8, ST=8, T_MAX=8
+        FFT=1,
+        DIRECT=1,
+        DENSE=1,
+        DM_DEPTH=1024,
+        ZB_DEPTH=512,
+        PROG_DEPTH=160,
+        WDEPTH=1024,
+        QMAX=8,
+        NT=8,
+        ST=8,
+        T_MAX=8,
     )
     r = simulate(art, P=P, work=tmp_path, caps=caps, stall=0.3, seed=P)
     assert r["passed"] and r["mismatches"] == 0

@@ -101,10 +101,11 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
     P = cfg["hardware"]["parallelism"]
     E = cfg["hardware"].get("ew_words", 1)
     chosen = None
+    batch = cfg["hardware"].get("batch", 1)
     if "auto" in (P, E):
-        chosen = fit.choose(art, cfg["compression"]["block_size"], P, E, T)
+        chosen = fit.choose(art, cfg["compression"]["block_size"], P, E, T, batch=batch)
         P, E = chosen["P"], chosen["E"]
-    design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T, E=E)
+    design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T, E=E, batch=batch)
     out = Path(out or build_dir(cfg, "rtl"))
     out.mkdir(parents=True, exist_ok=True)
     for name, text in program.memory_images(design).items():
@@ -133,9 +134,11 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
         "per_step": design.per_step,
         "instruction_bits": isa.WIDTH,
         "multipliers": cycles.multipliers(design.params),
+        "batch": batch,
         "cycles_per_step": cycles.sequence_cycles(prog, P, design.params["B"], 1, E, design.params["ST"])[
             "per_step"
         ],
+        "cycles_per_step_note": "one step of every sequence of the batch (frames/s = clock x batch / cycles)",
         "mac_utilization": cycles.mac_utilization(prog, design.params),
         "ew_words": E,
         "fit": chosen or {"P": P, "E": E, "note": "hardware.parallelism / ew_words as configured (not auto)"},

@@ -33,6 +33,8 @@ FIELDS = [
     ("dense", 1, False),
     ("fft", 1, False),
     ("last", 2, False),
+    ("seq", 2, False),
+    ("lag", 1, False),
 ]
 WIDTH = sum(w for _, w, _ in FIELDS)
 

@@ -80,19 +80,25 @@ def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
 
-class _Alloc:
-    """Data-memory allocator in blocks; regions start and end on E-block (element-wise word) boundaries."""
+ZBANK = 1 << 15  # address bit 15: the matrix-output bank (rnn_core.sv), where every MV writes
 
-    def __init__(self, E: int = 1):
+
+class _Alloc:
+    """Allocator in blocks of one memory bank (addresses from `base`); regions start and end on E-block
+    (element-wise word) boundaries. `prefix` names the regions of one sequence of a batch."""
+
+    def __init__(self, E: int = 1, base: int = 0):
         self.top = 0
         self.E = E
+        self.base = base
+        self.prefix = ""
         self.regions: dict[str, tuple[int, int]] = {}
 
     def __call__(self, name: str, words: int) -> int:
-        base = self.top
-        self.regions[name] = (base, words)
+        addr = self.base + self.top
+        self.regions[self.prefix + name] = (addr, words)
         self.top += _ceil(max(words, 1), self.E) * self.E
-        return base
+        return addr
 
 
 @dataclass
@@ -111,6 +117,7 @@ class _Ctx:
     Bt: dict
     tables: list
     hw_fft: bool = False
+    zalloc: _Alloc | None = None  # the matrix-output bank
     prog: list = field(default_factory=list)
     consts: dict = field(default_factory=dict)  # DM word -> b lane values
     wwords: list = field(default_factory=list)
@@ -198,6 +205,8 @@ class _CellCompiler:
         self.base: dict[int, int] = {}
         self.mode: dict[int, str] = {}
         self.producer = {id(m.out): i for i, m in enumerate(self.mops)}
+        # values written by the matrix unit live in the matrix-output bank (whole buffers: their roots)
+        self.mv_roots = {id(root_of(m.out)[0]) for m in self.mops if m.kind == "MV"}
 
     # ------------------------------------------------------------------ places
     def bind_x(self, place: lower.Place) -> None:
@@ -220,7 +229,8 @@ class _CellCompiler:
             self.base[id(r)] = self.ctx.const(name, _physical(vals, self.lay[id(r)].segments))
             return
         words = _ceil(self.lay[id(r)].size, self.ctx.b)
-        self.base[id(r)] = self.ctx.alloc(f"{self.g.cell}.{r.name}", words)
+        alloc = self.ctx.zalloc if id(r) in self.mv_roots else self.ctx.alloc
+        self.base[id(r)] = alloc(f"{self.g.cell}.{r.name}", words)
 
     def place(self, v: Value) -> lower.Place:
         r, off = root_of(v)
@@ -252,8 +262,12 @@ class _CellCompiler:
                 for j, m in enumerate(self.mops)
                 if any(a is not None and root_of(a)[0] is sin for a in m.args)
             ]
-            if i is not None and self.is_free(new) and all(j <= i for j in readers):
-                self.base[id(new)] = self.base[id(sin)]
+            mv = i is not None and self.mops[i].kind == "MV"  # (an MV never overwrites its own input)
+            if i is not None and self.is_free(new) and all(j < i or (j == i and not mv) for j in readers):
+                if mv:  # the matrix unit writes the state: it lives in its bank
+                    self.mv_roots.add(id(root_of(sin)[0]))
+                self._alloc_root(root_of(sin)[0])
+                self.base[id(new)] = self.base[id(root_of(sin)[0])]
             else:
                 copies.append(k)
         return copies
@@ -393,8 +407,8 @@ class _CellCompiler:
         """Zero state, then the step in a loop over t; the output written to `out` (address mode t)."""
         ctx, g = self.ctx, self.g
         self.bind_x(x)
-        self.zero_state()
         copies = self.plan_in_place()
+        self.zero_state()
         ctx.prog.append(dict(op="LOOP", last=int(g.reverse), note=f"{g.cell} steps"))
         self.body()
         for k in copies:
@@ -533,10 +547,17 @@ def _head(ctx: _Ctx, hg: CellGraph, seq: int, out_parts: list, per_step: bool) -
 
 
 def compile_artifact(
-    art, b: int | None = None, P: int = 1, T_max: int | None = None, caps: dict | None = None, E: int = 1
+    art,
+    b: int | None = None,
+    P: int = 1,
+    T_max: int | None = None,
+    caps: dict | None = None,
+    E: int = 1,
+    batch: int = 1,
 ):
     """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle, from its
-    op graph (compress/graph.py); caps may force memory sizes (shared test builds)."""
+    op graph (compress/graph.py); caps may force memory sizes (shared test builds). batch = 2: a program for
+    two sequences at a time, their steps interleaved (`_interleave`)."""
     b, use_fft, DW = _model_checks(art, b, E)
     man, arr = art.manifest, art.arrays
     model = man["model"]
@@ -544,6 +565,12 @@ def compile_artifact(
     hw_fft = bool(caps.get("FFT", use_fft))  # a core built with the FFT path also runs direct-mode models
     if use_fft and not hw_fft:
         raise RtlError("model.yaml: quantization.matvec_mode: fft model on a core built without the FFT path")
+    if batch not in (1, 2):
+        raise RtlError(f"config: hardware.batch: 1 or 2 sequences at a time (got {batch})")
+    if batch > 1 and model.get("per_step"):
+        raise RtlError(
+            f"config: hardware.batch: {batch} needs a last-step head (the model has per-step outputs)"
+        )
     tables = sorted(man["pwl"])
     for t in tables:
         if man["pwl"][t]["s"] < 0:
@@ -553,7 +580,26 @@ def compile_artifact(
     F = {k: v["frac"] for k, v in man["formats"].items()}
     Bt = {k: v["bits"] for k, v in man["formats"].items()}
     ctx = _Ctx(man, arr, b, P, E, DW, use_fft, _Alloc(E), F, Bt, tables)
+    ctx.zalloc = _Alloc(E, ZBANK)
     ctx.hw_fft = hw_fft
+    progs, weights = [], None
+    for s in range(batch):
+        ctx.alloc.prefix = ctx.zalloc.prefix = f"s{s}." if batch > 1 else ""
+        ctx.prog, ctx.mv_done, ctx.wwords = [], set(), []
+        in_words, ST = _sequence_program(ctx, model, T_max, caps)
+        if weights is not None and ctx.wwords != weights:
+            raise RtlError("internal: the sequences of a batch packed different weights")
+        weights = ctx.wwords
+        progs.append([dict(i, seq=s) if batch > 1 else i for i in ctx.prog])
+    ctx.prog = progs[0] if batch == 1 else _interleave(progs, ST)
+    ctx.prog.append(dict(op="HALT"))
+    return _finish(ctx, caps, in_words, model, ST, batch)
+
+
+def _sequence_program(ctx: _Ctx, model: dict, T_max: int | None, caps: dict) -> tuple[int, int]:
+    """One sequence's program (IN, the layers' loops, the head's OUT) into ctx.prog; returns
+    (in_words, ST)."""
+    b, E = ctx.b, ctx.E
     graph = model_graph(model)
     in_words = _ceil(model["input_size"], b)
     x_lay = lower.Layout([(0, model["input_size"], 0)], model["input_size"])
@@ -582,11 +628,84 @@ def compile_artifact(
             cc.run_cell(lower.Place(seq[cur], x_words, "t"), lower.Place(seq[1 - cur] + off, words, "t"))
         cur, x_words = 1 - cur, woff
     _head(ctx, graph.head, seq[cur], layers[-1][1], bool(model.get("per_step")))
-    ctx.prog.append(dict(op="HALT"))
-    return _finish(ctx, caps, in_words, model, ST)
+    return in_words, ST
 
 
-def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int) -> Design:
+def _segments(prog: list[dict]) -> list[tuple]:
+    """A sequence's program cut into ("flat", instructions) and ("loop", LOOP, body, ENDLOOP) pieces."""
+    out, flat, k = [], [], 0
+    while k < len(prog):
+        if prog[k]["op"] == "LOOP":
+            if flat:
+                out.append(("flat", flat))
+                flat = []
+            end = next(j for j in range(k, len(prog)) if prog[j]["op"] == "ENDLOOP")
+            out.append(("loop", prog[k], prog[k + 1 : end], prog[end]))
+            k = end + 1
+        else:
+            flat.append(prog[k])
+            k += 1
+    if flat:
+        out.append(("flat", flat))
+    return out
+
+
+def _phases(body: list[dict]) -> tuple[list, list]:
+    """A loop body as (leading EWs, [(MVs, the EWs after them), ...])."""
+    lead, runs = [], []
+    for ins in body:
+        if ins["op"] == "MV":
+            if not runs or runs[-1][1]:
+                runs.append(([], []))
+            runs[-1][0].append(ins)
+        elif runs:
+            runs[-1][1].append(ins)
+        else:
+            lead.append(ins)
+    return lead, runs
+
+
+def _lagged(ins: dict, ST: int, reverse: bool) -> dict:
+    """The instruction run one loop pass later (for step t - 1): lag 1, its t-mode addresses one step back."""
+    out = dict(ins, lag=1)
+    for field_, mode in (("dst", "dmode"), ("a", "amode"), ("b", "bmode"), ("c", "cmode")):
+        if out.get(mode) in ("t", 1):
+            out[field_] += ST if reverse else -ST
+            if out[field_] < 0:
+                raise RtlError(f"internal: lagged address below 0 ({ins.get('note', '')})")
+    return out
+
+
+def _interleave(progs: list[list[dict]], ST: int) -> list[dict]:
+    """Two sequences' programs as one (docs/rtl.md "Overlap"): both INs first, then piece by piece; in every
+    loop body the MVs of one sequence are followed by the other's element-wise work, so that work runs while
+    the matrix unit works: A.lead A.M1 B.E_k(t-1) B.lead B.M1 A.E1 A.M2 B.E1 ... A.M_k B.E_(k-1) B.M_k A.E_k,
+    where B's last element-wise run (of step t - 1) moves into the next pass (lag 1: the loop runs max(L) + 1
+    passes)."""
+    A, B = (_segments(p) for p in progs)
+    out: list[dict] = []
+    for pa, pb in zip(A, B, strict=True):
+        if pa[0] == "flat":
+            flat = pa[1] + pb[1]
+            if not out:  # both sequences are received first
+                flat = [i for i in flat if i["op"] == "IN"] + [i for i in flat if i["op"] != "IN"]
+            out += flat
+            continue
+        reverse = bool(pa[1].get("last", 0) & 1)
+        (la, ra), (lb, rb) = _phases(pa[2]), _phases(pb[2])
+        if not ra:
+            out += [dict(pa[1], seq=0, lag=0)] + la + lb + [pa[3]]
+            continue
+        body = la + ra[0][0] + [_lagged(i, ST, reverse) for i in rb[-1][1]] + lb + rb[0][0]
+        for j in range(len(ra)):
+            body += ra[j][1]
+            if j + 1 < len(ra):
+                body += ra[j + 1][0] + rb[j][1] + rb[j + 1][0]
+        out += [dict(pa[1], seq=0, lag=1)] + body + [dict(pa[3], seq=0)]
+    return out
+
+
+def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int, batch: int = 1) -> Design:
     """Memory sizes and core parameters (caps may raise them), range checks, the Design."""
     man, b, E = ctx.man, ctx.b, ctx.E
     q = man["quantization"]
@@ -598,6 +717,16 @@ def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int) -> Desig
             raise RtlError(f"data memory needs {dm_depth} words (cap {caps['DM_DEPTH']})")
         dm_depth = caps["DM_DEPTH"]
     dm = [ctx.consts.get(i, [0] * b) for i in range(dm_depth)]
+    zb_depth = max(_ceil(ctx.zalloc.top, E) * E, 2 * E)
+    if caps.get("ZB_DEPTH"):
+        if caps["ZB_DEPTH"] < zb_depth:
+            raise RtlError(f"matrix-output bank needs {zb_depth} words (cap {caps['ZB_DEPTH']})")
+        zb_depth = caps["ZB_DEPTH"]
+    if dm_depth > ZBANK or zb_depth > ZBANK:
+        raise RtlError(f"data memory needs {dm_depth} + {zb_depth} words (at most {ZBANK} per bank)")
+    for i in mvs:
+        if not i["dst"] & ZBANK:
+            raise RtlError(f"internal: MV destination outside the matrix-output bank ({i.get('note', '')})")
     Bt = ctx.Bt
     params = dict(
         B=b,
@@ -619,6 +748,8 @@ def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int) -> Desig
         WDEPTH=max(len(ctx.wwords), 2),
         QMAX=max(max(i["n"] for i in mvs), 2),
         ST=ST,
+        NSEQ=batch,
+        ZB_DEPTH=zb_depth,
     )
     for k in ("NT", "PROG_DEPTH", "WDEPTH", "QMAX"):
         if caps.get(k):
@@ -647,7 +778,7 @@ def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int) -> Desig
         ow,
         model["output_size"],
         per_step,
-        ctx.alloc.regions,
+        {**ctx.alloc.regions, **ctx.zalloc.regions},
     )
 
 

@@ -2,7 +2,9 @@
 // the AXI4-Stream ports over a data memory of b-lane words (DM_INIT holds biases, peepholes and other constants).
 // A sequence arrives on s_axis (ceil(F/b) beats of b x BA-bit elements per time step, TLAST on its last beat); the
 // program runs the cells layer by layer (sequence buffers in the data memory) and sends the head's output on
-// m_axis (b x BO-bit elements per beat, TLAST on the last beat of the result).  Cell equations, operation order and
+// m_axis (b x BO-bit elements per beat, TLAST on the last beat of the result).  A batch program (NSEQ > 1) takes
+// NSEQ sequences one after the other and returns their results in the same order; their steps interleave so
+// that one sequence's element-wise work runs while the matrix unit works for another (docs/rtl.md "Overlap").  Cell equations, operation order and
 // rounding are those of docs/arithmetic.md; hw/rtl/program.py writes the programs.
 module rnn_core #(
     parameter int B = 8,
@@ -24,6 +26,8 @@ module rnn_core #(
     parameter int WDEPTH = 1024,
     parameter int QMAX = 16,
     parameter int ST = 16,
+    parameter int NSEQ = 1,  // sequences per batch (interleaved programs, hw/rtl/program.py)
+    parameter int ZB_DEPTH = 64,  // blocks of the matrix-output bank (addresses with bit 15 set)
     parameter string DM_INIT = "",
     parameter string PROG_INIT = "",
     parameter string W_INIT = "",
@@ -62,12 +66,21 @@ module rnn_core #(
   if (DM_DEPTH < 2 || PROG_DEPTH < 2 || WDEPTH < 2 || QMAX < 2 || ST < 1) begin : g_param_check6
     $error("rnn_core: memory depths must be at least 2 (DM_DEPTH %0d)", DM_DEPTH);
   end
+  if (NSEQ < 1 || NSEQ > 4 || ZB_DEPTH < 2 * E || ZB_DEPTH % E != 0 || DM_DEPTH % E != 0) begin : g_param_check7
+    $error("rnn_core: NSEQ in 1..4, ZB_DEPTH and DM_DEPTH multiples of E (ZB_DEPTH >= 2E) (NSEQ %0d)", NSEQ);
+  end
   import rnn_isa_pkg::*;
-  localparam int AW = $clog2(DM_DEPTH);  // block (B-lane word) addresses
-  localparam int SAW = $clog2(DM_DEPTH / E);  // super-word (E blocks) addresses of the memories
+  localparam int LE = $clog2(E);
+  localparam int LAW = $clog2(DM_DEPTH > ZB_DEPTH ? DM_DEPTH : ZB_DEPTH);  // block address bits in a bank
+  localparam int AW = LAW + 1;  // block addresses: bank bit (1: matrix-output bank) on top
+  localparam int SAW = AW - LE;  // super-word (E blocks) addresses, bank bit on top
+  localparam int DWA = $clog2(DM_DEPTH / E);  // word index bits of the data memory
+  localparam int ZWA = $clog2(ZB_DEPTH / E);  // ... of the matrix-output bank
   localparam int SW = E * B * DW;
   localparam int PCW = $clog2(PROG_DEPTH);
-  localparam int RL = 2;  // data memory read latency (registered block RAM outputs)
+  localparam int RL = 2;  // memory read latency (registered block RAM outputs)
+  localparam int NS = NSEQ;
+  localparam int SQW = NS > 1 ? $clog2(NS) : 1;
 
   // ---------------------------------------------------------------- program
   instr_t prog [PROG_DEPTH];
@@ -77,26 +90,39 @@ module rnn_core #(
   logic [PCW-1:0] pc, lpc;
   instr_t cur;  // the instruction register, loaded in C_FETCH
 
-  // ---------------------------------------------------------------- data memory (3 read copies)
-  // the write port is registered in each copy (WREG): a word lands one cycle after a unit presents it; the
-  // controller never reads a word that soon (in simulation a read at the write's edge returns inverted data,
-  // an earlier one stale data: the bit-exact tests fail either way)
-  // words of E blocks; the element-wise unit reads/writes whole words, the matrix-vector unit and the streams
-  // one block (partial write with block enables)
-  logic           dm_we;
-  logic [E-1:0]   dm_wbe;
-  logic [SAW-1:0] dm_waddr;
-  logic [SW-1:0]  dm_wdata;
-  logic [SAW-1:0] dm_ra [3];
-  logic [SW-1:0]  dm_rd [3];
-  for (genvar i = 0; i < 3; i++) begin : g_dm
+  // ---------------------------------------------------------------- memories: two banks of 4 read copies
+  // bank 0 (data memory): sequences, states, temporaries, constants; written by the element-wise unit and IN.
+  // bank 1 (matrix outputs, address bit 15): written by the matrix-vector unit, and by the element-wise unit
+  // only while the matrix unit is idle (the controller's rule), so each bank has one writer at a time.
+  // Read copies 0-2 serve the element-wise operands a, b, c; copy 3 the matrix unit's input and OUT.
+  // Write ports registered in each copy (WREG): a word lands one cycle after a unit presents it; the controller
+  // never reads a word that soon (the simulation model returns such a read inverted: the bit-exact tests fail).
+  logic           dm_we, zb_we;
+  logic [E-1:0]   dm_wbe, zb_wbe;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [SAW-1:0] dm_waddr, zb_waddr;  // (each bank takes the index bits it has)
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [SW-1:0]  dm_wdata, zb_wdata;
+  logic [SAW-1:0] rd_a [4];  // read word addresses (bank bit on top)
+  logic [SW-1:0]  dm_rd [4], zb_rd [4], rd_d [4];
+  logic [RL-1:0]  bank_q [4];  // bank bit of each port's address, RL cycles
+  for (genvar i = 0; i < 4; i++) begin : g_mem
     ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT), .OREG(1), .WREG(1)) u_dm (
-        .clk, .we(dm_we), .wbe(dm_wbe), .waddr(dm_waddr), .wdata(dm_wdata), .raddr(dm_ra[i]), .rdata(dm_rd[i])
+        .clk, .we(dm_we), .wbe(dm_wbe), .waddr(dm_waddr[DWA-1:0]), .wdata(dm_wdata),
+        .raddr(rd_a[i][DWA-1:0]), .rdata(dm_rd[i])
     );
+    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(ZB_DEPTH / E), .OREG(1), .WREG(1)) u_zb (
+        .clk, .we(zb_we), .wbe(zb_wbe), .waddr(zb_waddr[ZWA-1:0]), .wdata(zb_wdata),
+        .raddr(rd_a[i][ZWA-1:0]), .rdata(zb_rd[i])
+    );
+    always_ff @(posedge clk) bank_q[i] <= {bank_q[i][RL-2:0], rd_a[i][SAW-1]};
+    assign rd_d[i] = bank_q[i][RL-1] ? zb_rd[i] : dm_rd[i];
   end
+  /* verilator lint_off UNUSEDSIGNAL */
   function automatic logic [SAW-1:0] word_of(input logic [AW-1:0] a);
-    return SAW'(a / AW'(E));
+    return {a[AW-1], (SAW - 1)'(a[LAW-1:0] >> LE)};
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
   function automatic int blk_of(input logic [AW-1:0] a);
     return 32'(a) % E;
   endfunction
@@ -108,84 +134,139 @@ module rnn_core #(
     mv_ra_q[0] <= mv_ra;
     for (int i = 1; i < RL; i++) mv_ra_q[i] <= mv_ra_q[i-1];
   end
-  assign mv_rd = dm_rd[0][blk_of(mv_ra_q[RL-1])*B*DW+:B*DW];
-  assign out_rd = dm_rd[0][blk_of(out_addr)*B*DW+:B*DW];
+  assign mv_rd = rd_d[3][blk_of(mv_ra_q[RL-1])*B*DW+:B*DW];
+  assign out_rd = rd_d[3][blk_of(out_addr)*B*DW+:B*DW];
 
   // ---------------------------------------------------------------- sequencing state
-  // C_FETCH loads the instruction register, C_DEC its effective addresses (registered), then the instruction
-  // runs: C_EXEC starts a unit (C_MV waits for the matrix unit; an EW runs on while the next instruction is
-  // fetched), stream instructions move to C_IN / C_OUT_*.
-  typedef enum logic [3:0] {C_FETCH, C_DEC, C_EXEC, C_MV, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
+  // C_FETCH loads the instruction register, C_DEC its effective addresses (registered) or skips it (a batch
+  // instruction whose step is outside its sequence), then the instruction runs: C_EXEC starts a unit (MV and
+  // EW run on while the next instruction is fetched), stream instructions move to C_IN / C_OUT_*.
+  typedef enum logic [3:0] {C_FETCH, C_DEC, C_EXEC, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
   cstate_t cs;
-  logic [15:0] t, L, ti, wi;
-  logic [AW-1:0] tst, lst, in_row;  // t*ST, (L-1)*ST, ti*ST (kept by additions, no multiplier)
-  logic ldir;
+  // per sequence: L, (L-1)*ST and t*ST for the current pass (t = pass or L-1-pass; kept by additions)
+  logic [15:0] L [NS];
+  logic [LAW-1:0] tst [NS], lst [NS];
+  logic [15:0] it, it_end, ti, wi;  // loop pass, its last pass; IN step and word, OUT word
+  logic [LAW-1:0] in_row;
+  logic ldir, inloop;
   logic [1:0] owait;
+  logic [SQW-1:0] sq;  // the instruction's sequence
+  assign sq = NS > 1 ? SQW'(cur.seq) : '0;
 
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic logic [AW-1:0] eff(input logic [15:0] addr, input logic [1:0] mode,
-                                        input logic [AW-1:0] ts, input logic [AW-1:0] ls);
-    if (mode == AM_T) return AW'(addr) + ts;
-    if (mode == AM_LAST) return AW'(addr) + ls;
-    return AW'(addr);
+                                        input logic [LAW-1:0] ts, input logic [LAW-1:0] ls);
+    logic [LAW-1:0] lo;
+    lo = LAW'(addr);
+    if (mode == AM_T) lo = lo + ts;
+    else if (mode == AM_LAST) lo = lo + ls;
+    return {addr[15], lo};
+  endfunction
+  function automatic logic [SAW:0] wend(input logic [AW-1:0] a, input logic [11:0] blocks);
+    // one past the last word of `blocks` blocks from block a (same bank)
+    return (SAW + 1)'(word_of(a + AW'(blocks) - AW'(1))) + (SAW + 1)'(1);
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
 
   logic [AW-1:0] a_eff, b_eff, c_eff, d_eff;
-  logic [SAW:0] ra_lo, ra_hi, rb_lo, rb_hi, rc_lo, rc_hi;  // operand word ranges [lo, hi), for the hazard check
+  // operand and destination word ranges [lo, hi) of the decoded instruction, for the hazard checks
+  logic [SAW:0] ra_lo, ra_hi, rb_lo, rb_hi, rc_lo, rc_hi, rd_lo, rd_hi, mvd_hi;
+  logic skip;  // the decoded instruction is outside its sequence's steps (batch loops)
   always_ff @(posedge clk) begin
     if (cs == C_FETCH) cur <= prog[pc];
     if (cs == C_DEC) begin
-      a_eff <= eff(cur.a, cur.amode, tst, lst);
-      b_eff <= eff(cur.b, cur.bmode, tst, lst);
-      c_eff <= eff(cur.c, cur.cmode, tst, lst);
-      d_eff <= eff(cur.dst, cur.dmode, tst, lst);
-      ra_lo <= (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst, lst)));
-      rb_lo <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst, lst)));
-      rc_lo <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst, lst)));
-      ra_hi <= (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst, lst))) + (SAW + 1)'(cur.n);
-      rb_hi <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst, lst))) + (SAW + 1)'(cur.n);
-      rc_hi <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst, lst))) + (SAW + 1)'(cur.n);
+      a_eff <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
+      b_eff <= eff(cur.b, cur.bmode, tst[sq], lst[sq]);
+      c_eff <= eff(cur.c, cur.cmode, tst[sq], lst[sq]);
+      d_eff <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+      ra_lo <= (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst[sq], lst[sq])));
+      rb_lo <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst[sq], lst[sq])));
+      rc_lo <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst[sq], lst[sq])));
+      rd_lo <= (SAW + 1)'(word_of(eff(cur.dst, cur.dmode, tst[sq], lst[sq])));
+      // EW: n words; MV: n input blocks, pb output blocks
+      ra_hi <= cur.op == OP_MV ? wend(eff(cur.a, cur.amode, tst[sq], lst[sq]), cur.n)
+                               : (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+      rb_hi <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+      rc_hi <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+      rd_hi <= (SAW + 1)'(word_of(eff(cur.dst, cur.dmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+      mvd_hi <= wend(eff(cur.dst, cur.dmode, tst[sq], lst[sq]), cur.pb);
     end
   end
+  assign skip = inloop && (cur.op == OP_MV || cur.op == OP_EW || cur.op == OP_OUT) &&
+                (it < 16'(cur.lag) || it - 16'(cur.lag) >= L[sq]);
   logic final_pass;
-  assign final_pass = ldir ? (t == 16'd0) : (t + 16'd1 == L);
+  assign final_pass = it + 16'd1 == it_end;
 
   // ---------------------------------------------------------------- units
   logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we, ew_ready;
-  // element-wise instructions in flight (started, done not yet seen) and the destination words of the last
-  // one started: a new EW starts when the unit is ready and at most one other is in flight, which it does not
-  // read (the hazard check); MV, IN, OUT and HALT wait until none is in flight (docs/rtl.md "Overlap").
+  // element-wise instructions in flight (started, done not yet seen) and the destination words of the last two
+  // started (in flight: the last ew_cnt of them).  A new EW starts when the unit is ready and at most one other
+  // is in flight, which it does not read (the hazard check).  The matrix unit runs beside them (docs/rtl.md
+  // "Overlap"): an MV starts when the matrix unit is idle, the element-wise unit issues no reads and no EW in
+  // flight writes its input or the matrix-output bank; while it runs, an EW waits if it reads the MV's output,
+  // writes its input or writes the matrix-output bank.  IN, OUT and HALT wait until both units are idle.
   logic [1:0] ew_cnt;
-  logic [SAW:0] hz_lo, hz_hi;
-  logic ew_idle, ew_hazard, ew_go;
+  logic [SAW:0] hz_lo [2], hz_hi [2];
+  logic mv_busy;
+  logic [SAW:0] ms_lo, ms_hi, md_lo, md_hi;  // the running MV's input and output word ranges
+  logic ew_idle, ew_hazard, ew_go, ew_mv_hazard, mv_go;
   assign ew_idle = ew_cnt == 0;
   function automatic logic hits(input logic [SAW:0] lo, input logic [SAW:0] hi, input logic [SAW:0] hlo,
                                 input logic [SAW:0] hhi);
     return lo < hhi && hlo < hi;
   endfunction
-  assign ew_hazard = hits(ra_lo, ra_hi, hz_lo, hz_hi) ||
-                     (!cur.zb && cur.alu inside {ALU_ADD, ALU_MUL, ALU_MODRELU} && hits(rb_lo, rb_hi, hz_lo, hz_hi)) ||
-                     (!cur.zc && cur.alu == ALU_ADD && hits(rc_lo, rc_hi, hz_lo, hz_hi));
+  function automatic logic reads_hit(input logic [SAW:0] hlo, input logic [SAW:0] hhi);
+    return hits(ra_lo, ra_hi, hlo, hhi) ||
+           (!cur.zb && cur.alu inside {ALU_ADD, ALU_MUL, ALU_MODRELU} && hits(rb_lo, rb_hi, hlo, hhi)) ||
+           (!cur.zc && cur.alu == ALU_ADD && hits(rc_lo, rc_hi, hlo, hhi));
+  endfunction
+  // an EW in flight (slot k) that an MV must wait for: it writes the MV's input or the matrix-output bank
+  function automatic logic mv_waits_for(input int k);
+    return (k < 32'(ew_cnt)) && (hits(ra_lo, ra_hi, hz_lo[k], hz_hi[k]) || hz_lo[k][SAW-1]);
+  endfunction
+  assign ew_hazard = reads_hit(hz_lo[0], hz_hi[0]);
+  assign ew_mv_hazard = mv_busy && (reads_hit(md_lo, md_hi) || hits(rd_lo, rd_hi, ms_lo, ms_hi) || rd_lo[SAW-1]);
 `ifdef INJECT_NO_EW_HAZARD  // tests/test_rtl_model.py: the check is what keeps overlapped EWs exact
-  assign ew_go = ew_ready && ew_cnt <= 1;
-`else
+  assign ew_go = ew_ready && ew_cnt <= 1 && !ew_mv_hazard;
+`elsif INJECT_NO_MV_HAZARD  // tests/test_rtl_model.py: the MV/EW checks are what keep the overlap exact
   assign ew_go = ew_ready && (ew_cnt == 0 || (ew_cnt == 1 && !ew_hazard));
+`else
+  assign ew_go = ew_ready && (ew_cnt == 0 || (ew_cnt == 1 && !ew_hazard)) && !ew_mv_hazard;
+`endif
+`ifdef INJECT_NO_MV_HAZARD
+  assign mv_go = !mv_busy && ew_ready;
+`else
+  assign mv_go = !mv_busy && ew_ready && !mv_waits_for(0) && !mv_waits_for(1);
 `endif
   always_ff @(posedge clk) begin
     if (rst) ew_cnt <= '0;
     else ew_cnt <= ew_cnt + (ew_start ? 2'd1 : 2'd0) - (ew_done ? 2'd1 : 2'd0);
     if (ew_start) begin
-      hz_lo <= (SAW + 1)'(word_of(d_eff));
-      hz_hi <= (SAW + 1)'(word_of(d_eff)) + (SAW + 1)'(cur.n);
+      hz_lo[0] <= rd_lo;
+      hz_hi[0] <= rd_hi;
+      hz_lo[1] <= hz_lo[0];
+      hz_hi[1] <= hz_hi[0];
+    end
+    if (rst) mv_busy <= 1'b0;
+    else if (mv_start) mv_busy <= 1'b1;
+    else if (mv_done) mv_busy <= 1'b0;
+    if (mv_start) begin
+      ms_lo <= ra_lo;
+      ms_hi <= ra_hi;
+      md_lo <= rd_lo;
+      md_hi <= mvd_hi;
     end
   end
   logic [SAW-1:0] ew_ra [3];
   logic [SAW-1:0] ew_waddr;
   logic [B*DW-1:0] mv_wdata;
   logic [SW-1:0] ew_wdata;
-  assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV) && ew_idle;
+  logic [SW-1:0] ew_rd [3];
+  assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV) && mv_go;
   assign ew_start = (cs == C_EXEC) && (cur.op == OP_EW) && ew_go;
+  for (genvar i = 0; i < 3; i++) begin : g_ew_rd
+    assign ew_rd[i] = rd_d[i];
+  end
 
   mv_unit #(
       .B(B), .P(P), .FFT(FFT), .DIRECT(DIRECT), .DENSE(DENSE), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
@@ -198,7 +279,7 @@ module rnn_core #(
   ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL), .PWL_INIT(PWL_INIT)) u_ew (
       .clk, .rst, .start(ew_start), .ins(cur), .a_base(word_of(a_eff)), .b_base(word_of(b_eff)),
       .c_base(word_of(c_eff)), .d_base(word_of(d_eff)),
-      .ready(ew_ready), .done(ew_done), .ra(ew_ra), .rd(dm_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
+      .ready(ew_ready), .done(ew_done), .ra(ew_ra), .rd(ew_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
   );
 
   // ---------------------------------------------------------------- AXI4-Stream in
@@ -221,17 +302,11 @@ module rnn_core #(
 
   // ---------------------------------------------------------------- memory port muxes
   always_comb begin
-    dm_ra[0] = (cs == C_MV) ? word_of(mv_ra) :
-               (cs == C_OUT_RD || cs == C_OUT_SEND) ? word_of(out_addr) : ew_ra[0];
-    dm_ra[1] = ew_ra[1];
-    dm_ra[2] = ew_ra[2];
-    in_addr = in_base + in_row + AW'(wi);
-    if (mv_we) begin
-      dm_we = 1'b1;
-      dm_wbe = E'(1) << blk_of(mv_waddr);
-      dm_waddr = word_of(mv_waddr);
-      dm_wdata = {E{mv_wdata}};
-    end else if (ew_we) begin
+    for (int i = 0; i < 3; i++) rd_a[i] = ew_ra[i];
+    rd_a[3] = mv_busy ? word_of(mv_ra) : word_of(out_addr);
+    in_addr = in_base + AW'(in_row) + AW'(wi);
+    // bank 0: the element-wise unit (destination bank 0) or IN (never at the same time: IN waits for idle units)
+    if (ew_we && !ew_waddr[SAW-1]) begin
       dm_we = 1'b1;
       dm_wbe = '1;
       dm_waddr = ew_waddr;
@@ -242,17 +317,38 @@ module rnn_core #(
       dm_waddr = word_of(in_addr);
       dm_wdata = {E{in_word}};
     end
+    // bank 1: the matrix unit (its outputs always go here), or the element-wise unit while the matrix unit is idle
+    if (mv_we) begin
+      zb_we = 1'b1;
+      zb_wbe = E'(1) << blk_of(mv_waddr);
+      zb_waddr = word_of(mv_waddr);
+      zb_wdata = {E{mv_wdata}};
+    end else begin
+      zb_we = ew_we && ew_waddr[SAW-1];
+      zb_wbe = '1;
+      zb_waddr = ew_waddr;
+      zb_wdata = ew_wdata;
+    end
   end
 
   // ---------------------------------------------------------------- controller
+  logic [15:0] lmax;  // longest sequence of the batch
+  always_comb begin
+    lmax = L[0];
+    for (int s = 1; s < NS; s++) if (L[s] > lmax) lmax = L[s];
+  end
   always_ff @(posedge clk) begin
     if (rst) begin
       cs <= C_FETCH;
       pc <= '0;
-      t <= '0;
-      L <= 16'd1;
-      tst <= '0;
-      lst <= '0;
+      it <= '0;
+      it_end <= 16'd1;
+      inloop <= 1'b0;
+      for (int s = 0; s < NS; s++) begin
+        L[s] <= 16'd1;
+        tst[s] <= '0;
+        lst[s] <= '0;
+      end
       ldir <= 1'b0;
       wi <= '0;
       ti <= '0;
@@ -260,52 +356,52 @@ module rnn_core #(
       case (cs)
         C_FETCH: cs <= C_DEC;
         C_DEC:
-        if ((cur.op == OP_IN || cur.op == OP_OUT || cur.op == OP_HALT) && !ew_idle) cs <= C_DEC;
+        if ((cur.op == OP_IN || cur.op == OP_OUT || cur.op == OP_HALT) && !skip && (!ew_idle || mv_busy)) cs <= C_DEC;
         else begin
           cs <= C_FETCH;
-          case (cur.op)
-            OP_HALT: pc <= '0;
-            OP_IN: begin
-              cs <= C_IN;
-              in_base <= eff(cur.dst, cur.dmode, tst, lst);
-              in_row <= '0;
-              wi <= '0;
-              ti <= '0;
-            end
-            OP_OUT: begin
-              cs <= C_OUT_RD;
-              owait <= 2'(RL - 1);
-              out_addr <= eff(cur.a, cur.amode, tst, lst);
-              out_n <= cur.n;
-              wi <= '0;
-            end
-            OP_MV, OP_EW: cs <= C_EXEC;
-            OP_LOOP: begin
-              ldir <= cur.last[0];
-              t <= cur.last[0] ? L - 16'd1 : 16'd0;
-              tst <= cur.last[0] ? lst : '0;
-              lpc <= pc + 1;
-              pc <= pc + 1;
-            end
-            OP_ENDLOOP: begin
-              if (final_pass) pc <= pc + 1;
-              else begin
-                t <= ldir ? t - 16'd1 : t + 16'd1;
-                tst <= ldir ? tst - AW'(ST) : tst + AW'(ST);
-                pc <= lpc;
+          if (skip) pc <= pc + 1;
+          else
+            case (cur.op)
+              OP_HALT: pc <= '0;
+              OP_IN: begin
+                cs <= C_IN;
+                in_base <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+                in_row <= '0;
+                wi <= '0;
+                ti <= '0;
               end
-            end
-            default: pc <= pc + 1;
-          endcase
+              OP_OUT: begin
+                cs <= C_OUT_RD;
+                owait <= 2'(RL - 1);
+                out_addr <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
+                out_n <= cur.n;
+                wi <= '0;
+              end
+              OP_MV, OP_EW: cs <= C_EXEC;
+              OP_LOOP: begin
+                ldir <= cur.last[0];
+                it <= '0;
+                it_end <= lmax + 16'(cur.lag);
+                inloop <= 1'b1;
+                for (int s = 0; s < NS; s++) tst[s] <= cur.last[0] ? lst[s] : '0;
+                lpc <= pc + 1;
+                pc <= pc + 1;
+              end
+              OP_ENDLOOP: begin
+                if (final_pass) begin
+                  inloop <= 1'b0;
+                  pc <= pc + 1;
+                end else begin
+                  it <= it + 16'd1;
+                  for (int s = 0; s < NS; s++) tst[s] <= ldir ? tst[s] - LAW'(ST) : tst[s] + LAW'(ST);
+                  pc <= lpc;
+                end
+              end
+              default: pc <= pc + 1;
+            endcase
         end
         C_EXEC:
-        if (mv_start) cs <= C_MV;
-        else if (ew_start) begin  // the unit runs on: fetch the next instruction
-          cs <= C_FETCH;
-          pc <= pc + 1;
-        end
-        C_MV:
-        if (mv_done) begin
+        if (mv_start || ew_start) begin  // the unit runs on: fetch the next instruction
           cs <= C_FETCH;
           pc <= pc + 1;
         end
@@ -314,11 +410,11 @@ module rnn_core #(
           if (wi + 16'd1 == 16'(cur.n)) begin
             wi <= '0;
             ti <= ti + 1;
-            in_row <= in_row + AW'(ST);
+            in_row <= in_row + LAW'(ST);
           end else wi <= wi + 1;
           if (s_axis_tlast) begin
-            L <= ti + 16'd1;
-            lst <= in_row;
+            L[sq] <= ti + 16'd1;
+            lst[sq] <= in_row;
             cs <= C_FETCH;
             pc <= pc + 1;
           end

@@ -7,8 +7,8 @@ package rnn_isa_pkg;
     OP_OUT = 4'd2,  // send n words from a on m_axis; last: 1 = TLAST on the final word, 2 = ... if final loop pass
     OP_MV = 4'd3,  // dst = term(matrix, a): matrix-vector unit
     OP_EW = 4'd4,  // dst = alu(a, b, c) over n words (b lanes each)
-    OP_LOOP = 4'd5,  // t = 0 (last[0] = 0) or L-1 (last[0] = 1); loop body starts at pc + 1
-    OP_ENDLOOP = 4'd6  // t += 1 (or -= 1) and jump back, or fall through after the final pass
+    OP_LOOP = 4'd5,  // pass 0: t = 0 (last[0] = 0) or L-1 (last[0] = 1) per sequence; body starts at pc + 1
+    OP_ENDLOOP = 4'd6  // t += 1 (or -= 1) and jump back, or fall through after pass max(L) + lag - 1
   } op_t;
 
   typedef enum logic [2:0] {
@@ -51,5 +51,7 @@ package rnn_isa_pkg;
     logic dense;  // MV: dense matrix (b x b blocks, one block row per cycle)
     logic fft;  // MV: circulant matrix through the FFT path
     logic [1:0] last;
+    logic [1:0] seq;  // batch: the sequence whose t / L the instruction's address modes (and its predicate) use
+    logic lag;  // batch, inside a loop: runs for step t - 1 (skipped unless 0 <= t - lag < L of seq); LOOP: the loop's lag
   } instr_t;
 endpackage

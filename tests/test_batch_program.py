@@ -1,0 +1,118 @@
+"""hardware.batch: 2 — the interleaved program (hw/rtl/program.py `_interleave`) and its cycle model, without
+simulation (tests/test_rtl_model.py runs such programs on the core)."""
+
+import pytest
+
+from compress.artifact import random_artifact
+from hw import cycles
+from hw.rtl import program
+from hw.rtl.program import RtlError
+
+
+def _art(cell="lstm", mode="fft", **kw):
+    return random_artifact(
+        cell, input_size=12, hidden=64, output_size=9, b=8, mode=mode, seed=0, T=4, n_vectors=2, **kw
+    )
+
+
+def _strip(ins: dict) -> dict:
+    """An instruction without the batch fields and its addresses (the sequences' buffers differ)."""
+    return {k: v for k, v in ins.items() if k not in ("seq", "lag", "dst", "a", "b", "c", "note")}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "bilstm"])
+def test_each_sequence_keeps_its_own_program_order(cell):
+    """Projected onto one sequence, the batch program is that sequence's batch-1 program (same instructions,
+    same order; inside a loop, B's lagged run belongs to the previous pass)."""
+    art = _art(cell)
+    one = program.compile_artifact(art, P=2, T_max=4).prog
+    two = program.compile_artifact(art, P=2, T_max=4, batch=2).prog
+    ops_one = [_strip(i) for i in one if i["op"] not in ("LOOP", "ENDLOOP", "HALT")]
+    for s in (0, 1):
+        mine = [i for i in two if i.get("seq") == s and i["op"] not in ("LOOP", "ENDLOOP", "HALT")]
+        if s == 1:  # rotate each loop body's lagged run back to its end
+            out, k = [], 0
+            while k < len(mine):
+                j = k
+                lagged = []
+                while j < len(mine) and mine[j].get("lag"):
+                    lagged.append(mine[j])
+                    j += 1
+                if lagged:  # the lagged run opens the body: the rest of the body, then the lagged run
+                    end = j
+                    while end < len(mine) and not mine[end].get("lag") and _in_loop(two, mine[end]):
+                        end += 1
+                    out += mine[j:end] + lagged
+                    k = end
+                else:
+                    out.append(mine[k])
+                    k += 1
+            mine = out
+        assert [_strip(i) for i in mine] == ops_one
+
+
+def _in_loop(prog: list[dict], ins: dict) -> bool:
+    inside = False
+    for i in prog:
+        if i["op"] == "LOOP":
+            inside = True
+        elif i["op"] == "ENDLOOP":
+            inside = False
+        elif i is ins:
+            return inside
+    return False
+
+
+def test_batch_overlaps_matrix_and_element_wise_work():
+    """The cycle model of the same rules the core checks: two interleaved sequences take fewer cycles per step
+    than two sequences one after the other (the element-wise work of one under the other's MVs), and the
+    batch-1 program is unchanged by the batch fields."""
+    art = _art()
+    one = program.compile_artifact(art, P=2, T_max=4)
+    two = program.compile_artifact(art, P=2, T_max=4, batch=2)
+    c1 = cycles.sequence_cycles(one.prog, 2, 8, 1, 1, one.params["ST"])
+    c2 = cycles.sequence_cycles(two.prog, 2, 8, 1, 1, two.params["ST"])
+    assert c1["batch"] == 1 and c2["batch"] == 2
+    assert c2["per_step"] < 2 * c1["per_step"]
+    assert all("seq" not in i and "lag" not in i for i in one.prog)
+    assert two.params["NSEQ"] == 2 and one.params["NSEQ"] == 1
+
+
+def test_batch_lengths_per_sequence():
+    """Different lengths: the loop runs max(L) + 1 passes; a sequence's instructions outside its steps are
+    skipped, so a (5, 1) batch costs less than a (5, 5) one and more than a (1, 1) one."""
+    art = _art()
+    d = program.compile_artifact(art, P=2, T_max=8, batch=2)
+    run = [
+        cycles.sequence_cycles(d.prog, 2, 8, L, 1, d.params["ST"])["total"] for L in ((1, 1), (5, 1), (5, 5))
+    ]
+    assert run[0] < run[1] < run[2]
+    body_mvs = sum(1 for i in cycles._loop_bodies(d.prog) if i["op"] == "MV") // 2  # per sequence and step
+    ran = [
+        x[0]
+        for x in cycles.unrolled(d.prog, (5, 1))
+        if x[3] and x[0]["op"] == "MV" and "head" not in x[0]["note"]
+    ]
+    assert [sum(1 for i in ran if i["seq"] == s) for s in (0, 1)] == [5 * body_mvs, 1 * body_mvs]
+
+
+def test_batch_groups_pad_an_odd_count():
+    assert cycles.batch_groups(5, 2) == [[0, 1], [2, 3], [4, 4]]
+    assert cycles.batch_groups(3, 1) == [[0], [1], [2]]
+
+
+def test_batch_rejects_per_step_heads_and_three():
+    art = random_artifact("lstm", input_size=5, hidden=16, output_size=3, b=8, mode="fft", T=3, per_step=True)
+    with pytest.raises(RtlError, match="hardware.batch"):
+        program.compile_artifact(art, P=1, T_max=3, batch=2)
+    with pytest.raises(RtlError, match="hardware.batch"):
+        program.compile_artifact(_art(), P=1, T_max=3, batch=3)
+
+
+def test_every_mv_writes_the_matrix_output_bank():
+    for batch in (1, 2):
+        d = program.compile_artifact(_art(peepholes=True, projection=32), P=2, T_max=4, batch=batch)
+        mvs = [i for i in d.prog if i["op"] == "MV"]
+        assert mvs and all(i["dst"] & program.ZBANK for i in mvs)
+        ews = [i for i in d.prog if i["op"] == "EW"]
+        assert all(not (i["dst"] & program.ZBANK) for i in ews if "zero state" not in i.get("note", ""))
