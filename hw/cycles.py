@@ -98,7 +98,7 @@ def unrolled(prog: list[dict], L) -> list[tuple[dict, int, int, bool]]:
     """The instructions the core executes after the last IN for sequences of L steps (an int: every
     sequence of the batch; or one length per sequence), each as (ins, t, L of its sequence, runs): every LOOP
     body repeated max(L) + lag times; t is its sequence's loop counter at lag 0 (pass p: p, or L - 1 - p in
-    a reverse loop); an instruction runs unless it is in a loop and 0 <= p - lag < L fails (then it is skipped)."""
+    a reverse loop); an instruction runs unless it is in a loop and 0 <= p - lag < L fails (it is skipped)."""
     Ls = _lengths(prog, L)
     start = 1 + max((k for k, ins in enumerate(prog) if ins["op"] == "IN"), default=-1)
     out: list[tuple[dict, int, int, bool]] = []
