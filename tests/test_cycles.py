@@ -33,10 +33,12 @@ def test_fft_program_by_hand():
     # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 8 + 6*3 = 62 to 63;
     # group 1 (1 lane) issues at 29-30, hands over at 38, writes at 64; the MV ends 2 after its last write: 66
     # cycles, 64 after its start.
-    # EW over 4 words: 4 + 4 + (RL + 11) = 21 alone; it starts 2 after its fetch and is idle 19 after its
-    # start. The controller fetches ENDLOOP right after the EW starts (2 cycles), the next MV waits for the
-    # EW to be idle: one step = 64 (MV) + 2 (EW fetch, decode) + 19 (EW to idle) = 85, MV start to MV start.
-    cyc = 64 + 2 + 19
+    # The MV does not block the controller: the EW is fetched at 3 and decoded at 4, but it reads the MV's
+    # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 64 = 66.
+    # EW over 4 words: 4 + 4 + (RL + 11) = 21 alone; idle 19 after its start. ENDLOOP (2 cycles) follows; the
+    # next MV reads words the EW writes and waits for it to be idle: one step = 64 (MV start to idle) + 19 (EW
+    # start to idle) = 83, MV start to MV start.
+    cyc = 64 + 19
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)
@@ -56,9 +58,11 @@ def test_direct_and_dense_by_hand():
     )
     # the unit begins one cycle after its start (2): circulant (K = 3): first term at 4, g0 last term 6,
     # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 5 = 19; g1 terms 7-9, hand-over 17, write 22; ends at 24.
-    # dense (K = 2*4 = 8 rows): terms 4-11, hand-over 19, write 24, ends at 26. ENDLOOP 2 (no EW: nothing
-    # waits).
-    cyc = 24 + 26 + 2
+    # dense (K = 2*4 = 8 rows): terms 4-11, hand-over 19, write 24, ends at 26. The matrix unit does not block
+    # the controller: the dense MV is decoded while the first runs and starts the cycle the unit is idle, 24 - 2
+    # after the first's start; it is idle 26 - 2 after its own; ENDLOOP and the next fetch and decode hide
+    # under it: one step = 22 + 24.
+    cyc = 22 + 24
     useful = 2 * 3 * 16 + 1 * 2 * 16
     mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
     u = cycles.mac_utilization(prog, params)

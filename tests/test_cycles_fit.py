@@ -38,10 +38,12 @@ def test_estimate_by_hand():
     """b=8 fft, P=2, E=1 core: MULT18 from hw.cycles.multipliers at the calibrated ratios less 4 per lane,
     EBR per memory, LUT4 on the calibrated line."""
     p = {"B": 8, "P": 2, "E": 1, "FFT": 1, "DIRECT": 0, "DENSE": 0, "BW": 16, "DW": 18, "BA": 16}
-    p |= {"DM_DEPTH": 1334, "WDEPTH": 592, "PROG_DEPTH": 22, "NT": 3, "N": 32}
+    p |= {"DM_DEPTH": 1334, "ZB_DEPTH": 130, "WDEPTH": 592, "PROG_DEPTH": 22, "NT": 3, "N": 32}
     r = fit.MULT18_PER_MULTIPLIER
     mult = (40 - 4 * 2) * r["matvec"] + 8 * r["fft"] + 16 * r["ew"] + fit.MULT18_FIXED
-    ebr = 3 * 12 + 18 + fit.ebr_for(22, isa.WIDTH) + 8 * 1  # data memory, weights, program, PWL tables
+    # data memory (1334 x 144: 3 x 4 EBRs of 512 x 36) and matrix-output bank (130 x 144: 4), 4 read copies
+    # each; weights, program, PWL tables
+    ebr = 4 * 12 + 4 * 4 + 18 + fit.ebr_for(22, isa.WIDTH) + 8 * 1
     lut4, ff = (
         m["base"] + m["per_matvec_multiplier"] * 40 + m["per_ew_lane"] * 8
         for m in (fit.LUT4_MODEL, fit.FF_MODEL)
