@@ -7,8 +7,13 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next
   instruction while an EW runs, and starts another EW as soon as the unit has issued the previous one's last
   read, unless two are in flight or the new one reads words the one in flight still has to write (the
-  hardware hazard check: rnn_core.sv);
-  MV, IN, OUT and HALT wait until no EW is in flight.
+  hardware hazard check: rnn_core.sv).
+- MV beside EW: the matrix unit does not block the controller either. An MV starts when the unit is idle
+  (the cycle after the previous MV's done pulse), the EW unit issues no reads, and neither EW in flight writes
+  its input range or the matrix-output bank (address bit 15); while it runs, an EW that reads its output
+  range, writes its input range or writes that bank waits until it is idle. IN, OUT and HALT wait until
+  both units are idle. An instruction of a batch program outside its sequence's steps is skipped at decode
+  (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
   the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 6 log2(b)
@@ -16,8 +21,8 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
   LOOP, ENDLOOP, HALT: 2.
-A sequence of L steps runs the instructions after IN with every loop body repeated L times, up to the last
-beat of its last OUT (`sequence_cycles` replays the controller's rules over that instruction stream; cycles
+A sequence of L steps runs the instructions after IN with every loop body repeated L times (a batch: the
+instructions after the last IN, every loop body max(L) + lag times), up to the last beat of its last OUT (`sequence_cycles` replays the controller's rules over that instruction stream; cycles
 per step = the cost of one more step in the steady state). `cycle_errors` compares the model with simulated
 latencies (the tests require 0).
 
@@ -256,7 +261,8 @@ def useful_multiplications(ins: dict, b: int) -> int:
 
 def mac_utilization(prog: list[dict], params: dict) -> dict:
     """Useful multiplications per step / (multipliers x cycles per step) of a compiled program on a core with
-    these parameters (B, P, E, FFT, DIRECT, DENSE); also the matrix lanes' share alone."""
+    these parameters (B, P, E, FFT, DIRECT, DENSE); also the matrix lanes' share alone. A batch program's
+    step is one step of each of its sequences (both numerator and denominator)."""
     b, P = params["B"], params["P"]
     body = _loop_bodies(prog)
     useful = sum(useful_multiplications(ins, b) for ins in body)
@@ -265,6 +271,7 @@ def mac_utilization(prog: list[dict], params: dict) -> dict:
     return {
         "useful_multiplications_per_step": useful,
         "cycles_per_step": cyc,
+        "batch": batch_size(prog),
         "multipliers": mult["total"],
         "utilization": useful / (mult["total"] * cyc) if cyc else 0.0,
         "lane_utilization": useful / (mult["matvec"] * cyc) if cyc and mult["matvec"] else 0.0,
@@ -307,9 +314,18 @@ def multipliers(params: dict) -> dict:
 
 
 def layer_report(
-    input_size: int, hidden: int, projection: int, peepholes: bool, b: int, mode: str, P: int, E: int = 1
+    input_size: int,
+    hidden: int,
+    projection: int,
+    peepholes: bool,
+    b: int,
+    mode: str,
+    P: int,
+    E: int = 1,
+    batch: int = 1,
 ) -> dict:
-    """Cycles per time step of one LSTM layer of this shape on the core (program from a random artifact)."""
+    """Cycles per time step of one LSTM layer of this shape on the core (program from a random artifact);
+    batch 2: per step of each of two interleaved sequences (cycles_per_step_per_sequence)."""
     from compress.artifact import random_artifact
     from hw.rtl import program
 
@@ -326,9 +342,10 @@ def layer_report(
         projection=projection,
         peepholes=peepholes,
     )
-    d = program.compile_artifact(art, P=P, T_max=1, E=E)
+    d = program.compile_artifact(art, P=P, T_max=1, E=E, batch=batch)
     per_step = sequence_cycles(d.prog, P, b, 1, E, d.params["ST"])["per_step"]
     mv = sum(instr_cycles(i, P, b) for i in d.prog if i["op"] == "MV" and "head" not in i.get("note", ""))
+    mv //= batch
     util = mac_utilization(d.prog, d.params)
     return {
         "input_size": input_size,
@@ -339,7 +356,9 @@ def layer_report(
         "mode": mode,
         "P": P,
         "E": E,
+        "batch": batch,
         "cycles_per_step": per_step,
+        "cycles_per_step_per_sequence": per_step / batch,
         "matvec_cycles_per_step": mv,
         "multipliers": multipliers(d.params),
         "mac_utilization": util["utilization"],
@@ -355,6 +374,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hw.cycles", description=main.__doc__)
     ap.add_argument("--multipliers", type=int, default=1000, help="multiplier budget for choosing P")
     ap.add_argument("--b", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=1, help="sequences interleaved (hardware.batch)")
     args = ap.parse_args(argv)
     print(
         "| mode | E | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz | "
@@ -366,10 +386,11 @@ def main(argv=None) -> int:
             P = 1
             while multipliers({**hw, "P": P + 1})["total"] <= args.multipliers:
                 P += 1
-            r = layer_report(153, 1024, 512, True, args.b, mode, P, E)
+            r = layer_report(153, 1024, 512, True, args.b, mode, P, E, args.batch)
+            per = r["cycles_per_step_per_sequence"]
             print(
-                f"| {mode} | {E} | {P} | {r['multipliers']['total']} | {r['cycles_per_step']} | "
-                f"{r['matvec_cycles_per_step']} | {r['cycles_per_step'] / 200:.1f} | "
+                f"| {mode} | {E} | {P} | {r['multipliers']['total']} | {per:g} | "
+                f"{r['matvec_cycles_per_step']} | {per / 200:.1f} | "
                 f"{100 * r['mac_utilization']:.1f} % |"
             )
     return 0

@@ -138,23 +138,27 @@ def program(board: str, bitfile: Path) -> str:
 
 
 def run_serial(
-    port: str, cases: list[dict], in_w: int, out_w: int, baud: int, timeout_s: float = 10.0
+    port: str, cases: list[dict], in_w: int, out_w: int, baud: int, timeout_s: float = 10.0, batch: int = 1
 ) -> dict:
-    """Stream each case over a serial port and compare the answer (pyserial)."""
+    """Stream each case over a serial port and compare the answer (pyserial); a batch core takes `batch`
+    sequences before it answers (cases: a multiple of batch, vector_cases pads)."""
     import serial
 
     mismatches = []
     with serial.Serial(port, baud, timeout=0.1) as ser:
         ser.reset_input_buffer()
-        for k, case in enumerate(cases):
+        for k0 in range(0, len(cases), batch):  # a batch core answers after the last sequence of a group
+            group = cases[k0 : k0 + batch]
             dec = uart_protocol.Decoder(out_w)
-            ser.write(uart_protocol.encode_sequence(case["in"], in_w))
-            t_end, got = time.time() + timeout_s, None
-            while got is None and time.time() < t_end:
-                done = dec.feed(ser.read(256))
-                got = done[0] if done else None
-            if not uart_protocol.words_match(got, case["out"], out_w, case.get("mask")):
-                mismatches.append({"sequence": k, "got": got, "expected": case["out"]})
+            for case in group:
+                ser.write(uart_protocol.encode_sequence(case["in"], in_w))
+            t_end, answers = time.time() + timeout_s, []
+            while len(answers) < len(group) and time.time() < t_end:
+                answers += dec.feed(ser.read(256))
+            answers += [None] * (len(group) - len(answers))
+            for k, (case, got) in enumerate(zip(group, answers, strict=False), start=k0):
+                if not uart_protocol.words_match(got, case["out"], out_w, case.get("mask")):
+                    mismatches.append({"sequence": k, "got": got, "expected": case["out"]})
     return {
         "mode": f"board on {port}",
         "passed": not mismatches,
@@ -230,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     design = load_design(build_dir(cfg, "rtl"))
     rtl = json.loads((build_dir(cfg, "rtl") / "rtl.json").read_text())
     cases = vector_cases(cfg, rtl)[: args.max_vectors]
+    batch = int(rtl.get("batch", 1))
+    cases += [cases[-1]] * (-len(cases) % batch)  # a batch core takes whole groups: the last one repeated
     result = {"board": args.board}
     if args.sim:
         status = "skipped: --sim"
@@ -249,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             design.stream_width("s_axis_tdata"),
             design.stream_width("m_axis_tdata"),
             ecp5_board.BAUD,
+            batch=batch,
         )
     else:
         if args.port:
@@ -256,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         elif status == "programmed":
             log.warning("no --port given: checking the protocol in simulation instead")
         clock = bitstream_clock(cfg)  # the bitstream's top: same clock, divisor, FIFO, reset
-        result["run"] = simulate_uart(design, cases, out / "uart_sim", clock_mhz=clock)
+        result["run"] = simulate_uart(design, cases, out / "uart_sim", clock_mhz=clock, host={"batch": batch})
     write_json(out / "deploy.json", result)
     r = result["run"]
     line = f"deploy ({r['mode']}): {r['sequences']} sequences, {r['mismatches']} mismatches"

@@ -186,6 +186,11 @@ def fpga_rows(cfg: dict, synth: dict | None, cycles: dict | None, model_name: st
             vals["power_w"] = pe["total_w"]
             labs["power_w"] = ESTIMATED
         note = "clock = min(the bitstream's design clock, nextpnr Fmax); includes the UART bridge; "
+        if hw.get("batch", 1) > 1:
+            note += (
+                f"{hw['batch']} sequences interleaved (frames/s of the batch; a sequence's latency is its "
+            )
+            note += "pair's); "
         note += "power = model"
         if not pnr.get("timing_met"):
             note += f"; timing target {pnr['target_mhz']:g} MHz NOT met"
@@ -200,7 +205,9 @@ def utilization_md(util: dict | None) -> str | None:
     return (
         f"{100 * util['utilization']:.1f} % = {util['useful_multiplications_per_step']:,} useful "
         f"multiplications per step / ({util['multipliers']:,} multipliers x "
-        f"{util['cycles_per_step']:,} cycles per step); "
+        f"{util['cycles_per_step']:,} cycles per step"
+        + (f" of each of {util['batch']} interleaved sequences" if util.get("batch", 1) > 1 else "")
+        + "); "
         f"matrix lanes alone {100 * util['lane_utilization']:.1f} % (hw.cycles)"
     )
 

@@ -7,7 +7,8 @@ Parameters (TB_PARAMS JSON): cpb (clocks per bit), in_w, out_w, cases (path of a
 the whole run with back_to_back). Host-side options: junk (bytes sent before every word frame, outside the
 framing: the bridge must skip them), drop ([case, byte]: that byte of that case's stream is not sent: an
 injected defect), back_to_back (send every sequence without waiting for the answers: fills the bridge FIFO
-while the design stalls).
+while the design stalls), batch (a batch core: send the sequences in groups of `batch`, then wait for their
+answers).
 """
 
 from __future__ import annotations
@@ -122,10 +123,13 @@ async def uart_bridge_roundtrip(dut):
             await uart_send(dut, s, cpb)
         await collect(dut, dec, received, got, len(cases), timeout)
     else:
-        for k, s in enumerate(streams):
-            await uart_send(dut, s, cpb)
-            await collect(dut, dec, received, got, k + 1, timeout)
-            if len(got) <= k:
+        batch = int(p.get("batch", 1))  # a batch core answers after the last sequence of each group
+        for k in range(0, len(streams), batch):
+            for s in streams[k : k + batch]:
+                await uart_send(dut, s, cpb)
+            want = min(k + batch, len(streams))
+            await collect(dut, dec, received, got, want, timeout)
+            if len(got) < want:
                 break  # no answer: the design is stuck, later sequences would time out too
     await ClockCycles(dut.clk_25mhz, 12 * cpb)  # a byte's time: anything sent after the last answer shows up
     got += dec.feed(bytes(received))

@@ -25,7 +25,7 @@ MEMS = ("dm.mem", "prog.mem", "w.mem", "pwl.mem")
 
 def inputs(cfg: dict) -> dict:
     """Digests of what the rtl stage is built from: the compress artifact and the hardware settings."""
-    hw = {k: cfg["hardware"].get(k) for k in ("parallelism", "ew_words")}
+    hw = {k: cfg["hardware"].get(k) for k in ("parallelism", "ew_words", "batch")}
     return {
         "compress": files_digest(build_dir(cfg, "compress"), [MANIFEST, WEIGHTS, VECTORS]),
         "hardware": value_digest(hw | {"block_size": cfg["compression"]["block_size"]}),
