@@ -5,7 +5,7 @@ resources are an analytic estimate calibrated on synthesized smaller cores:
 - LUT / FF / DSP48E1 grow linearly with the lane count P (every lane is the same matrix-vector datapath; the
   FFT/IFFT, element-wise unit and controller are shared). Two small cores of the same b, widths and mode with
   P1 < P2 lanes are synthesized (yosys synth_xilinx via hw.synth) and the line through them is evaluated at P.
-- Block RAM is computed from the target core's memories (data memory with three read copies, weight memory
+- Block RAM is computed from the target core's memories (two data-memory banks of four read copies, weight memory
   P lanes wide, program) with the RAMB36 aspect ratios of UG473 (32Kx1 ... 512x72) by hw/fit.py's memory
   model (the one `hardware.parallelism: auto` uses), and checked against the synthesized calibration cores
   (model vs yosys, printed).

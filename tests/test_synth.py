@@ -518,7 +518,9 @@ def _core_memories(params: dict) -> dict[str, tuple[int, int]]:
     p = params
     nb = p["B"] // 2 + 1
     dm = (p["DM_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"])
-    geometry = {f"u_core.g_dm[{i}].u_dm.mem": dm for i in range(3)}
+    zb = (p["ZB_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"])
+    geometry = {f"u_core.g_mem[{i}].u_dm.mem": dm for i in range(4)}
+    geometry |= {f"u_core.g_mem[{i}].u_zb.mem": zb for i in range(4)}
     wmw = 2 * nb * p["BW"] if p["FFT"] else p["B"] * p["BW"]
     geometry["u_core.u_mv.u_wmem.mem"] = (p["WDEPTH"], p["P"] * wmw)
     geometry["u_core.prog"] = (p["PROG_DEPTH"], isa.WIDTH)
@@ -528,7 +530,8 @@ def _core_memories(params: dict) -> dict[str, tuple[int, int]]:
 
 
 def test_real_core_memories_are_the_designs(tiny_core):
-    """The memories yosys infers are the core's (3 data-memory copies, weights, program, PWL tables); the
+    """The memories yosys infers are the core's (4 read copies of each data-memory bank, weights, program, PWL
+    tables); the
     block RAM count is what the UG473 model (scripts/bench_hw.bram36_for) gives for those put in block RAM."""
     from scripts.bench_hw import bram36_for
 
