@@ -22,8 +22,9 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
   LOOP, ENDLOOP, HALT: 2.
 A sequence of L steps runs the instructions after IN with every loop body repeated L times (a batch: the
-instructions after the last IN, every loop body max(L) + lag times), up to the last beat of its last OUT (`sequence_cycles` replays the controller's rules over that instruction stream; cycles
-per step = the cost of one more step in the steady state). `cycle_errors` compares the model with simulated
+instructions after the last IN, every loop body max(L) + lag times), up to the last beat of its last OUT
+(`sequence_cycles` replays the controller's rules over that instruction stream; cycles per step = the cost
+of one more step in the steady state). `cycle_errors` compares the model with simulated
 latencies (the tests require 0).
 
 MAC utilization (`mac_utilization`) = useful multiplications per step / (multipliers x cycles per step), over

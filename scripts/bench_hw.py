@@ -5,10 +5,10 @@ resources are an analytic estimate calibrated on synthesized smaller cores:
 - LUT / FF / DSP48E1 grow linearly with the lane count P (every lane is the same matrix-vector datapath; the
   FFT/IFFT, element-wise unit and controller are shared). Two small cores of the same b, widths and mode with
   P1 < P2 lanes are synthesized (yosys synth_xilinx via hw.synth) and the line through them is evaluated at P.
-- Block RAM is computed from the target core's memories (two data-memory banks of four read copies, weight memory
-  P lanes wide, program) with the RAMB36 aspect ratios of UG473 (32Kx1 ... 512x72) by hw/fit.py's memory
-  model (the one `hardware.parallelism: auto` uses), and checked against the synthesized calibration cores
-  (model vs yosys, printed).
+- Block RAM is computed from the target core's memories (two data-memory banks of four read copies, weight
+  memory P lanes wide, program) with the RAMB36 aspect ratios of UG473 (32Kx1 ... 512x72) by hw/fit.py's
+  memory model (the one `hardware.parallelism: auto` uses), and checked against the synthesized calibration
+  cores (model vs yosys, printed).
 Cycles per frame come from the RTL owner's analytical cycle model (hw.cycles, checked against Verilator within
 5 %), the clock is the configured 200 MHz target (no timing analysis), power is hw.synth.power's model. Every
 figure is therefore labelled "estimated"; the published ESE / C-LSTM / E-RNN rows sit beside it.

@@ -58,10 +58,10 @@ def test_direct_and_dense_by_hand():
     )
     # the unit begins one cycle after its start (2): circulant (K = 3): first term at 4, g0 last term 6,
     # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 5 = 19; g1 terms 7-9, hand-over 17, write 22; ends at 24.
-    # dense (K = 2*4 = 8 rows): terms 4-11, hand-over 19, write 24, ends at 26. The matrix unit does not block
-    # the controller: the dense MV is decoded while the first runs and starts the cycle the unit is idle, 24 - 2
-    # after the first's start; it is idle 26 - 2 after its own; ENDLOOP and the next fetch and decode hide
-    # under it: one step = 22 + 24.
+    # dense (K = 2*4 = 8 rows): terms 4-11, hand-over 19, write 24, ends at 26. The matrix unit does not
+    # block the controller: the dense MV is decoded while the first runs and starts the cycle the unit is
+    # idle, 24 - 2 after the first's start; it is idle 26 - 2 after its own; ENDLOOP and the next fetch and
+    # decode hide under it: one step = 22 + 24.
     cyc = 22 + 24
     useful = 2 * 3 * 16 + 1 * 2 * 16
     mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
