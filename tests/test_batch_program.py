@@ -49,6 +49,22 @@ def test_each_sequence_keeps_its_own_program_order(cell):
                     k += 1
             mine = out
         assert [_strip(i) for i in mine] == ops_one
+    for body in _bodies(two):  # B's run of step t - 1 comes before anything of B's step t
+        lags = [i.get("lag", 0) for i in body if i.get("seq") == 1]
+        assert lags == sorted(lags, reverse=True)
+
+
+def _bodies(prog: list[dict]) -> list[list[dict]]:
+    out, cur = [], None
+    for i in prog:
+        if i["op"] == "LOOP":
+            cur = []
+        elif i["op"] == "ENDLOOP":
+            out.append(cur)
+            cur = None
+        elif cur is not None:
+            cur.append(i)
+    return out
 
 
 def _in_loop(prog: list[dict], ins: dict) -> bool:
