@@ -94,7 +94,7 @@ def _estimate(cfg: dict) -> dict:
     Xc = np.random.default_rng(2).uniform(-1, 1, (8, 4, n_in))
     art = artifact.build_artifact(fm, Xc, np.full(8, 4), quant)
     P, E = h["parallelism"], h["ew_words"]
-    design = program.compile_artifact(art, b=b, P=P, T_max=T, E=E)
+    design = program.compile_artifact(art, b=b, P=P, T_max=T, E=E, batch=h.get("batch", 1))
     mults = cycles.multipliers(design.params)
     return {
         "cycles_per_step": cycles.sequence_cycles(
@@ -109,7 +109,7 @@ def prune_reason(est: dict, cfg: dict, req: dict) -> str | None:
     """Why the analytic estimates rule a point out under the requirements (None: it stays)."""
     if "error" in est:
         return None  # not an estimate: the point runs and its stage records the error
-    fps = cfg["hardware"]["clock_mhz"] * 1e6 / est["cycles_per_step"]
+    fps = cfg["hardware"]["clock_mhz"] * 1e6 * cfg["hardware"].get("batch", 1) / est["cycles_per_step"]
     if req.get("min_frames_per_s") is not None and fps < req["min_frames_per_s"]:
         return f"frames/s {fps:.4g} < {req['min_frames_per_s']:g} (cycles/step {est['cycles_per_step']})"
     if req.get("max_multipliers") is not None and est["multipliers"] > req["max_multipliers"]:

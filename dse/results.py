@@ -44,8 +44,10 @@ def record(p, est: dict, status: str, reason: str | None = None) -> dict:
         hardware_job=p.keys.get("hardware"),
         reused=False,
     )
-    if est.get("cycles_per_step"):
-        rec["frames_per_s"] = cfg["hardware"]["clock_mhz"] * 1e6 / est["cycles_per_step"]
+    if est.get("cycles_per_step"):  # a batch core's step is one step of each of its sequences
+        rec["frames_per_s"] = (
+            cfg["hardware"]["clock_mhz"] * 1e6 * cfg["hardware"].get("batch", 1) / est["cycles_per_step"]
+        )
     return rec
 
 
@@ -79,13 +81,14 @@ def from_job(p, est: dict, res: dict, req: dict) -> dict:
     hw = p.cfg["hardware"]
     r = res["rtl"]
     rec.update(cycles_per_step=r["cycles_per_step"], multipliers=r["multipliers"])
-    rec["frames_per_s"] = hw["clock_mhz"] * 1e6 / r["cycles_per_step"]
+    cpf = r["cycles_per_step"] / hw.get("batch", 1)  # cycles per frame (a batch step: each sequence's)
+    rec["frames_per_s"] = hw["clock_mhz"] * 1e6 / cpf
     if res.get("synth"):
         s = res["synth"]
         c = s["xc7"]
         rec.update(lut=c["lut"], ff=c["ff"], dsp=c["dsp"], bram36=c["bram36"])
         rec["power_w"], rec["energy_nj_per_frame"] = energy(
-            c, hw["clock_mhz"], r["cycles_per_step"], s.get("activity"), hw["xilinx_part"]
+            c, hw["clock_mhz"], cpf, s.get("activity"), hw["xilinx_part"]
         )
         rec["ecp5_fmax_mhz"] = (s.get("ecp5") or {}).get("fmax_mhz")
         over = [k for k in ("lut", "dsp") if req.get(f"max_{k}") is not None and c[k] > req[f"max_{k}"]]
