@@ -268,19 +268,7 @@ MATRIX = [
 def test_model_matrix(cell, mode, b, P, tmp_path):
     kw = dict(n2=b) if cell == "enrnn" else (dict(peepholes=True, projection=b) if cell == "lstm" else {})
     art = _art(cell, mode, b=b, hidden=2 * b, seed=b * 10 + P, **kw)
-    caps = dict(
-        FFT=1,
-        DIRECT=1,
-        DENSE=1,
-        DM_DEPTH=1024,
-        ZB_DEPTH=512,
-        PROG_DEPTH=160,
-        WDEPTH=1024,
-        QMAX=8,
-        NT=8,
-        ST=8,
-        T_MAX=8,
-    )
+    caps = dict(CAPS, WDEPTH=1024)
     r = simulate(art, P=P, work=tmp_path, caps=caps, stall=0.3, seed=P)
     assert r["passed"] and r["mismatches"] == 0
     r = simulate(art, P=P, work=tmp_path / "nostall", caps=caps, stall=0.0)
