@@ -512,9 +512,16 @@ def main(argv: list[str] | None = None) -> int:
             extra["preamble"]["cycle model over all test vectors"] = (
                 f"{fmt(cycles['model_cycles_per_frame_all'])} cycles per frame (hw.cycles)"
             )
+        batch = (sim or {}).get("batch", 1)
+        per = "per step" if batch == 1 else f"per step of each of {batch} interleaved sequences"
+        group = "per sequence" if batch == 1 else f"per group of {batch} sequences (a sequence's latency)"
         extra["preamble"]["cycles (Verilator simulation, measured)"] = (
-            f"{fmt(cycles['cycles_per_step'])} per step, {fmt(cycles['cycles_per_sequence'])} per sequence"
+            f"{fmt(cycles['cycles_per_step'])} {per}, {fmt(cycles['cycles_per_sequence'])} {group}"
         )
+        if (sim or {}).get("batch1_model_cycles_per_sequence_mean"):
+            extra["preamble"]["batch-1 latency of the same model (hw.cycles, estimated)"] = (
+                f"{fmt(sim['batch1_model_cycles_per_sequence_mean'])} cycles per sequence"
+            )
     else:
         log.warning("no build/NAME/sim/results.json: no cycle counts, no FPGA throughput")
     rtl = read_json(build_dir(cfg, "rtl") / "rtl.json")

@@ -51,6 +51,21 @@ def write_activity(rtl_dir: Path, vectors: dict, out: Path) -> str:
     return "activity.json"
 
 
+def batch1_latency(art, info: dict, lengths: list[int]) -> float:
+    """Mean cycles per sequence of the same model compiled for batch 1 on the same core parameters (the cycle
+    model, exact against simulation in tests/test_rtl_model.py): the latency beside a batch core's
+    throughput."""
+    from hw.rtl import program
+
+    p = info["params"]
+    d = program.compile_artifact(art, b=p["B"], P=p["P"], T_max=info["t_max"], E=p.get("E", 1))
+    runs = [
+        cycles.sequence_cycles(d.prog, p["P"], p["B"], L, p.get("E", 1), d.params["ST"])["total"]
+        for L in lengths
+    ]
+    return float(np.mean(runs))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim", description=__doc__)
     ap.add_argument("--config", required=True)
@@ -89,6 +104,11 @@ def main(argv=None) -> int:
     lat = r["latency"]
     errors = cycles.cycle_errors(prog, P, B, runs[: len(lat)], lat, E, ST)
     err = max((abs(e) / x for e, x in zip(errors, lat, strict=True) if x), default=None)
+    batch1 = (
+        batch1_latency(art, info, [int(v) for v in art.vectors["lengths"][: r["vectors"]]])
+        if batch > 1
+        else None
+    )
     clock = cfg["hardware"]["clock_mhz"]
     res = {
         "config": cfg["name"],
@@ -98,6 +118,7 @@ def main(argv=None) -> int:
         "stall_probability": args.stall,
         "batch": batch,
         "groups": groups,
+        "batch1_model_cycles_per_sequence_mean": batch1,
         "cycles_per_step": per_step,
         "cycles_per_sequence": lat,
         "cycles_per_sequence_mean": float(np.mean(lat)) if lat else None,
