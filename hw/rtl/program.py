@@ -1,8 +1,10 @@
 """Compile a compress artifact into the microcoded core's memories: program, data memory, weights, PWL tables.
 
-The core (rnn_core.sv) runs one sequence at a time, layer by layer: the input sequence is stored in a
-sequence buffer, every cell loops over the valid steps (backward cells from L-1 down to 0) writing its output
-sequence into the other buffer, and the head reads the last step (or every step when per_step). Each cell is
+The core (rnn_core.sv) runs one sequence (batch 2: two, interleaved) at a time, layer by layer: the input
+sequence is stored in a sequence buffer, every cell loops over the valid steps (backward cells from L-1 down
+to 0) writing its output sequence into the other buffer, and the head reads the last step (or every step when
+per_step; one forward cell's last output straight from where its step leaves it). Every buffer an MV writes
+is in the matrix-output bank (address bit 15, ZBANK). Each cell is
 compiled from its op graph (compress/graph.py, traced from compress/cells.py) by the passes of
 hw/rtl/lower.py: layouts (padding where sizes are not multiples of b), buffers, merged EW instructions, MV
 weights laid out for their operands. Nothing here is specific to a cell type.
@@ -403,8 +405,9 @@ class _CellCompiler:
         )
         return dst
 
-    def run_cell(self, x: lower.Place, out: lower.Place) -> None:
-        """Zero state, then the step in a loop over t; the output written to `out` (address mode t)."""
+    def run_cell(self, x: lower.Place, out: lower.Place | None) -> None:
+        """Zero state, then the step in a loop over t; the output written to `out` (address mode t; None: the
+        head reads the cell's last output where the step leaves it)."""
         ctx, g = self.ctx, self.g
         self.bind_x(x)
         copies = self.plan_in_place()
@@ -413,7 +416,8 @@ class _CellCompiler:
         self.body()
         for k in copies:
             ctx.copy(self.place(self.state[k]), self.place(g.state_out[k]), f"{g.cell}: state {k}")
-        ctx.copy(out, self.place(g.output), f"{g.cell}: output")
+        if out is not None:
+            ctx.copy(out, self.place(g.output), f"{g.cell}: output")
         ctx.prog.append(dict(op="ENDLOOP"))
 
 
@@ -518,12 +522,14 @@ def _concat_layouts(parts: list[tuple[list, int]], b: int) -> lower.Layout:
     return lower.Layout(segs, segs[-1][2] + segs[-1][1])
 
 
-def _head(ctx: _Ctx, hg: CellGraph, seq: int, out_parts: list, per_step: bool) -> None:
-    """The head over the last layer's output sequence."""
+def _head(ctx: _Ctx, hg: CellGraph, seq: int, out_parts: list, per_step: bool, src=None) -> None:
+    """The head over the last layer's output sequence (src: its last step's place, read directly)."""
     b = ctx.b
     lay = _concat_layouts(out_parts, b)
     words = _ceil(lay.size, b)
-    if per_step:
+    if src is not None:
+        pass
+    elif per_step:
         ctx.prog.append(dict(op="LOOP", last=0, note="head per step"))
         src = lower.Place(seq, words, "t")
     elif len(out_parts) == 1:
@@ -620,14 +626,22 @@ def _sequence_program(ctx: _Ctx, model: dict, T_max: int | None, caps: dict) -> 
             raise RtlError(f"sequence stride needs {ST} words (cap {caps['ST']})")
         ST = caps["ST"]
     T_max = int(T_max or 1)
-    seq = [ctx.alloc("seq0", T_max * ST), ctx.alloc("seq1", T_max * ST)]
+    per_step = bool(model.get("per_step"))
+    last = layers[-1][0]
+    # a last-step head over one forward cell reads that cell's output where its last step leaves it: no
+    # output sequence (and no copy per step) for the last layer
+    direct = not per_step and len(last) == 1 and not last[0][0].g.reverse
+    seq = [ctx.alloc("seq0", T_max * ST)]
+    seq.append(ctx.alloc("seq1", T_max * ST) if len(layers) > 1 or not direct else -1)
     ctx.prog.append(dict(op="IN", dst=seq[0], n=in_words, note="input sequence"))
     cur, x_words = 0, in_words
-    for comp, parts, woff in layers:
+    for li, (comp, parts, woff) in enumerate(layers):
         for (cc, words), (_, off) in zip(comp, parts, strict=True):
-            cc.run_cell(lower.Place(seq[cur], x_words, "t"), lower.Place(seq[1 - cur] + off, words, "t"))
+            out = None if direct and li == len(layers) - 1 else lower.Place(seq[1 - cur] + off, words, "t")
+            cc.run_cell(lower.Place(seq[cur], x_words, "t"), out)
         cur, x_words = 1 - cur, woff
-    _head(ctx, graph.head, seq[cur], layers[-1][1], bool(model.get("per_step")))
+    src = last[0][0].place(last[0][0].g.output) if direct else None
+    _head(ctx, graph.head, seq[cur], layers[-1][1], per_step, src)
     return in_words, ST
 
 
