@@ -3,11 +3,11 @@
 The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
   unit's done pulse; the matrix unit registers its start (it begins one cycle after it).
-- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 11: registered address, RL = 2 memory read latency,
-  the unit's 10 stages; one latency for every op). EW instructions overlap: the controller fetches the next
-  instruction while an EW runs, and starts another EW as soon as the unit has issued the previous one's last
-  read, unless two are in flight or the new one reads words the one in flight still has to write (the
-  hardware hazard check: rnn_core.sv).
+- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 12: registered address, RL = 2 memory read latency,
+  the operand register after the bank select, the unit's 10 stages; one latency for every op). EW
+  instructions overlap: the controller fetches the next instruction while an EW runs, and starts another EW
+  as soon as the unit has issued the previous one's last read, unless two are in flight or the new one reads
+  words the one in flight still has to write (the hardware hazard check: rnn_core.sv).
 - MV beside EW: the matrix unit does not block the controller either. An MV starts when the unit is idle
   (the cycle after the previous MV's done pulse), the EW unit issues no reads, and neither EW in flight writes
   its input range or the matrix-output bank (address bit 15); while it runs, an EW that reads its output
@@ -42,7 +42,8 @@ from __future__ import annotations
 import math
 
 RL = 2  # data / weight memory read latency
-EW_LAT = RL + 11  # element-wise issue -> write (registered address, RL, 10 stages)
+EW_RL = RL + 1  # element-wise operand latency: the memory and the operand register after the bank select
+EW_LAT = EW_RL + 11  # element-wise issue -> write (registered address, EW_RL, 10 stages)
 MV_SA = RL + 5  # issue -> accumulate stage (registered address, RL, 3 products, 2 sums)
 FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
 

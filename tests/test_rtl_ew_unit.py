@@ -7,11 +7,12 @@ import json
 import pytest
 
 from compress import fixedpoint as fx
+from hw import cycles
 from hw.rtl import program
 from sim import runner
 
 SOURCES = ["rnn_isa_pkg", "mul_pipe", "fxp_requant", "pwl_act", "ew_unit"]
-N, BA, RL = 32, 16, 2
+N, BA, RL = 32, 16, cycles.EW_RL  # the unit as the core instantiates it (operand latency RL + 1)
 TABLES = [("sigmoid", 11), ("tanh", 11), ("tanh", 13), ("sigmoid", 9)]
 
 

@@ -264,8 +264,10 @@ module rnn_core #(
   logic [SW-1:0] ew_rd [3];
   assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV) && mv_go;
   assign ew_start = (cs == C_EXEC) && (cur.op == OP_EW) && ew_go;
+  // the element-wise operands are registered after the bank select (its select fans out to every lane's
+  // first stage): the unit sees a read latency of RL + 1
   for (genvar i = 0; i < 3; i++) begin : g_ew_rd
-    assign ew_rd[i] = rd_d[i];
+    always_ff @(posedge clk) ew_rd[i] <= rd_d[i];
   end
 
   mv_unit #(
@@ -276,7 +278,7 @@ module rnn_core #(
       .ra(mv_ra), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
   );
 
-  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL), .PWL_INIT(PWL_INIT)) u_ew (
+  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL + 1), .PWL_INIT(PWL_INIT)) u_ew (
       .clk, .rst, .start(ew_start), .ins(cur), .a_base(word_of(a_eff)), .b_base(word_of(b_eff)),
       .c_base(word_of(c_eff)), .d_base(word_of(d_eff)),
       .ready(ew_ready), .done(ew_done), .ra(ew_ra), .rd(ew_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
