@@ -206,7 +206,11 @@ def utilization_md(util: dict | None) -> str | None:
         f"{100 * util['utilization']:.1f} % = {util['useful_multiplications_per_step']:,} useful "
         f"multiplications per step / ({util['multipliers']:,} multipliers x "
         f"{util['cycles_per_step']:,} cycles per step"
-        + (f" of each of {util['batch']} interleaved sequences" if util.get("batch", 1) > 1 else "")
+        + (
+            f", a pass: one step of each of {util['batch']} interleaved sequences"
+            if util.get("batch", 1) > 1
+            else ""
+        )
         + "); "
         f"matrix lanes alone {100 * util['lane_utilization']:.1f} % (hw.cycles)"
     )
@@ -513,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{fmt(cycles['model_cycles_per_frame_all'])} cycles per frame (hw.cycles)"
             )
         batch = (sim or {}).get("batch", 1)
-        per = "per step" if batch == 1 else f"per step of each of {batch} interleaved sequences"
+        per = "per step" if batch == 1 else f"per pass (one step of each of {batch} interleaved sequences)"
         group = "per sequence" if batch == 1 else f"per group of {batch} sequences (a sequence's latency)"
         extra["preamble"]["cycles (Verilator simulation, measured)"] = (
             f"{fmt(cycles['cycles_per_step'])} {per}, {fmt(cycles['cycles_per_sequence'])} {group}"
