@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from configs.schema import ConfigError
+from configs.schema import ConfigError, load_config
 from dse import estimate, sweep
 from dse.space import ROOT, load_space
 
@@ -239,6 +239,7 @@ def test_pruning_follows_each_requirement():
     from configs.schema import load_config
 
     cfg = load_config(ROOT / "configs/default.yaml")
+    cfg["hardware"]["batch"] = 1
     est = {"cycles_per_step": 200, "multipliers": 50, "bram36": 4.0}  # 100 MHz: 500k frames/s
     assert estimate.prune_reason(est, cfg, {}) is None
     assert estimate.prune_reason(est, cfg, {"min_frames_per_s": 5e5}) is None
@@ -246,6 +247,11 @@ def test_pruning_follows_each_requirement():
     assert estimate.prune_reason(est, cfg, {"max_multipliers": 50}) is None
     assert estimate.prune_reason(est, cfg, {"max_multipliers": 49}) == "multipliers 50 > 49"
     assert estimate.prune_reason(est, cfg, {"max_bram36": 3.5}) == "bram36 4 > 3.5"
+    cfg["hardware"]["batch"] = 2  # a batch step is one step of each sequence: 1M frames/s
+    assert estimate.prune_reason(est, cfg, {"min_frames_per_s": 1e6}) is None
+    assert estimate.prune_reason(est, cfg, {"min_frames_per_s": 1.01e6}).startswith(
+        "frames/s 1e+06 < 1.01e+06"
+    )
 
 
 @pytest.mark.slow
@@ -258,7 +264,8 @@ def test_synthesized_point_has_resources_and_energy(ray_local, tmp_path):
     slow, fast = out["points"]
     for r in (slow, fast):
         assert r["status"] == "ok" and r["lut"] > 0 and r["dsp"] > 0 and r["power_w"] > 0
-        joules = r["power_w"] * r["cycles_per_step"] / (r["clock_mhz"] * 1e6)
+        batch = load_config(ROOT / TINY["base"])["hardware"]["batch"]  # cycles per step: of each sequence
+        joules = r["power_w"] * r["cycles_per_step"] / batch / (r["clock_mhz"] * 1e6)
         assert r["energy_nj_per_frame"] == pytest.approx(joules * 1e9)
     assert slow["lut"] == fast["lut"] and slow["power_w"] < fast["power_w"]
     assert out["pareto"]["energy_nj_per_frame"]
