@@ -111,7 +111,12 @@ def test_overlap_needs_the_hazard_check(tmp_path):
     assert r["mismatches"] > 0
 
 
-BATCH_CASES = ["lstm_fft_peep_proj", "gru_fft", "bilstm2_fft", "enrnn_direct"]
+BATCH_CASES = [
+    "lstm_fft_peep_proj",
+    "gru_fft",
+    pytest.param("bilstm2_fft", marks=pytest.mark.slow),  # (reverse loops, lag +ST)
+    pytest.param("enrnn_direct", marks=pytest.mark.slow),
+]
 
 
 def _batch_lengths(art, n: int) -> list[tuple]:
