@@ -192,11 +192,8 @@ module rnn_core #(
       mvd_hi <= wend(eff(cur.dst, cur.dmode, tst[sq], lst[sq]), cur.pb);
     end
   end
-  // pass `it` is a step of sequence s for lag 0 / lag 1 instructions: registered at LOOP and ENDLOOP (the
-  // comparisons with L stay off the decode path)
-  logic [NS-1:0] run0, run1;
   assign skip = inloop && (cur.op == OP_MV || cur.op == OP_EW || cur.op == OP_OUT) &&
-                !(cur.lag ? run1[sq] : run0[sq]);
+                (it < 16'(cur.lag) || it - 16'(cur.lag) >= L[sq]);
   logic final_pass;
   assign final_pass = it + 16'd1 == it_end;
 
@@ -388,10 +385,6 @@ module rnn_core #(
                 it <= '0;
                 it_end <= lmax + 16'(cur.lag);
                 inloop <= 1'b1;
-                for (int s = 0; s < NS; s++) begin
-                  run0[s] <= L[s] != 16'd0;
-                  run1[s] <= 1'b0;
-                end
                 for (int s = 0; s < NS; s++) tst[s] <= cur.last[0] ? lst[s] : '0;
                 lpc <= pc + 1;
                 pc <= pc + 1;
@@ -402,10 +395,6 @@ module rnn_core #(
                   pc <= pc + 1;
                 end else begin
                   it <= it + 16'd1;
-                  for (int s = 0; s < NS; s++) begin
-                    run0[s] <= it + 16'd1 < L[s];
-                    run1[s] <= it < L[s];
-                  end
                   for (int s = 0; s < NS; s++) tst[s] <= ldir ? tst[s] - LAW'(ST) : tst[s] + LAW'(ST);
                   pc <= lpc;
                 end
