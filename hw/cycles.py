@@ -46,6 +46,7 @@ EW_RL = RL + 1  # element-wise operand latency: the memory and the operand regis
 EW_LAT = EW_RL + 11  # element-wise issue -> write (registered address, EW_RL, 10 stages)
 MV_SA = RL + 5  # issue -> accumulate stage (registered address, RL, 3 products, 2 sums)
 FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
+ISSUE = 3  # fetch -> earliest unit start of an MV or EW: fetch, decode, hazard comparisons registered (C_HZ)
 
 
 def instr_cycles(ins: dict, P: int, b: int) -> int:
@@ -53,7 +54,7 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
     op = ins["op"]
     m = int(math.log2(b))
     if op == "EW":
-        return 4 + ins["n"] + EW_LAT
+        return ISSUE + 2 + ins["n"] + EW_LAT
     if op == "MV":
         return _mv_cycles(ins, P, b, m)
     if op == "OUT":
@@ -62,12 +63,12 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
 
 
 def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
-    """MV: fetch, decode, start (cycle 2, registered by the unit: S = 3), the issue of every row group, its
-    drain, done."""
+    """MV: fetch, decode, hazard registers, start (cycle ISSUE, registered by the unit: S = ISSUE + 1), the
+    issue of every row group, its drain, done."""
     q, g, pb = ins["n"], ins["g"], ins["pb"]
     K = q * b if ins.get("dense") else q
     fft = bool(ins.get("fft")) and not ins.get("dense")
-    S = 3
+    S = ISSUE + 1
     t = S + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue cycle
     last_write = 0
     for gi in range(g):
@@ -171,7 +172,7 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
             continue
         idle = ews[-1]["idle"] if ews else 0
         if op == "EW":
-            s = T + 2
+            s = T + ISSUE
             n = ins["n"]
             reads = _reads(ins, t, Lq, E, ST)
             dst = _eff(ins, "dst", "dmode", t, Lq, ST) // E
@@ -189,10 +190,10 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
                 or dst >= ZB_WORD // E
             ):
                 s = max(s, mv["free"])  # reads the running MV's output, writes its input or its bank
-            ews.append({"ready": s + n + 1, "idle": s + instr_cycles(ins, P, b) - 2, "dst": dst, "n": n})
+            ews.append({"ready": s + n + 1, "idle": s + instr_cycles(ins, P, b) - ISSUE, "dst": dst, "n": n})
             T = s + 1
         elif op == "MV":
-            s = max(T + 2, mv["free"], ews[-1]["ready"] if ews else 0)
+            s = max(T + ISSUE, mv["free"], ews[-1]["ready"] if ews else 0)
             a = _eff(ins, "a", "amode", t, Lq, ST)
             d = _eff(ins, "dst", "dmode", t, Lq, ST)
             src = (a // E, (a + ins["n"] - 1) // E + 1)
@@ -200,7 +201,7 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
                 if _hits(e["dst"], e["dst"] + e["n"], *src) or e["dst"] >= ZB_WORD // E:
                     s = max(s, e["idle"])
             mv = {
-                "free": s + instr_cycles(ins, P, b) - 2,
+                "free": s + instr_cycles(ins, P, b) - ISSUE,
                 "src": src,
                 "dst": (d // E, (d + ins["pb"] - 1) // E + 1),
             }

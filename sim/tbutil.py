@@ -66,9 +66,15 @@ def pauses(p: float, seed: int):
         yield stall()
 
 
-# rnn_core.sv runs an MV or EW instruction as FETCH, DECODE, EXEC (the unit's start cycle), then waits for the
-# unit's done (the instruction's last cycle): hw/cycles.instr_cycles = 2 + (done - start) + 1.
-CORE_CYCLES_AROUND_UNIT = 3
+# rnn_core.sv runs an MV or EW instruction as FETCH, DECODE, HZ, EXEC (the unit's start cycle), then waits for
+# the unit's done (the instruction's last cycle): hw/cycles.instr_cycles = ISSUE + (done - start) + 1.
+def _around_unit() -> int:
+    from hw import cycles
+
+    return cycles.ISSUE + 1
+
+
+CORE_CYCLES_AROUND_UNIT = _around_unit()
 
 
 def unit_cycles(ins: dict, P: int, b: int) -> int:

@@ -139,9 +139,11 @@ module rnn_core #(
 
   // ---------------------------------------------------------------- sequencing state
   // C_FETCH loads the instruction register, C_DEC its effective addresses (registered) or skips it (a batch
-  // instruction whose step is outside its sequence), then the instruction runs: C_EXEC starts a unit (MV and
-  // EW run on while the next instruction is fetched), stream instructions move to C_IN / C_OUT_*.
-  typedef enum logic [3:0] {C_FETCH, C_DEC, C_EXEC, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
+  // instruction whose step is outside its sequence), then the instruction runs: an MV or EW registers its
+  // hazard comparisons in C_HZ and starts its unit in C_EXEC (MV and EW run on while the next instruction is
+  // fetched), stream instructions move to C_IN / C_OUT_*.  Every input of the next-state logic is a register
+  // or a few gates from one: the comparisons with L, it_end and the hazard ranges are registered.
+  typedef enum logic [3:0] {C_FETCH, C_DEC, C_HZ, C_EXEC, C_IN, C_OUT_RD, C_OUT_SEND} cstate_t;
   cstate_t cs;
   // per sequence: L, (L-1)*ST and t*ST for the current pass (t = pass or L-1-pass; kept by additions)
   logic [15:0] L [NS];
@@ -192,10 +194,19 @@ module rnn_core #(
       mvd_hi <= wend(eff(cur.dst, cur.dmode, tst[sq], lst[sq]), cur.pb);
     end
   end
-  assign skip = inloop && (cur.op == OP_MV || cur.op == OP_EW || cur.op == OP_OUT) &&
-                (it < 16'(cur.lag) || it - 16'(cur.lag) >= L[sq]);
+  // run_q[s][l]: pass `it` is a step of sequence s for an instruction of lag l; final_pass: the last pass.
+  // Registered every cycle from it, it_end and L, which change only at the end of C_DEC or C_IN, and read
+  // only in C_DEC / C_OUT_SEND, at least one C_FETCH later: always current where they are read.
+  logic [1:0] run_q [NS];
   logic final_pass;
-  assign final_pass = it + 16'd1 == it_end;
+  always_ff @(posedge clk) begin
+    for (int s = 0; s < NS; s++) begin
+      run_q[s][0] <= it < L[s];
+      run_q[s][1] <= it != 16'd0 && it - 16'd1 < L[s];
+    end
+    final_pass <= it + 16'd1 == it_end;
+  end
+  assign skip = inloop && (cur.op == OP_MV || cur.op == OP_EW || cur.op == OP_OUT) && !run_q[sq][cur.lag];
 
   // ---------------------------------------------------------------- units
   logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we, ew_ready;
@@ -220,12 +231,25 @@ module rnn_core #(
            (!cur.zb && cur.alu inside {ALU_ADD, ALU_MUL, ALU_MODRELU} && hits(rb_lo, rb_hi, hlo, hhi)) ||
            (!cur.zc && cur.alu == ALU_ADD && hits(rc_lo, rc_hi, hlo, hhi));
   endfunction
-  // an EW in flight (slot k) that an MV must wait for: it writes the MV's input or the matrix-output bank
+  // The range comparisons, registered in C_HZ: their operands (the decoded ranges, the last two EW
+  // destinations, the running MV's ranges) change only when this controller starts a unit, in C_EXEC.
+  //   hz_rd0: the EW reads what the last started EW writes; hz_mv[k]: the EW in flight in slot k writes the
+  //   MV's input or the matrix-output bank; hz_ewmv: the EW reads the MV's output, writes its input or bank 1.
+  logic hz_rd0, hz_ewmv;
+  logic [1:0] hz_mv;
+  always_ff @(posedge clk) begin
+    if (cs == C_HZ) begin
+      hz_rd0 <= reads_hit(hz_lo[0], hz_hi[0]);
+      for (int k = 0; k < 2; k++) hz_mv[k] <= hits(ra_lo, ra_hi, hz_lo[k], hz_hi[k]) || hz_lo[k][SAW-1];
+      hz_ewmv <= reads_hit(md_lo, md_hi) || hits(rd_lo, rd_hi, ms_lo, ms_hi) || rd_lo[SAW-1];
+    end
+  end
+  // an EW in flight (slot k) that an MV must wait for
   function automatic logic mv_waits_for(input int k);
-    return (k < 32'(ew_cnt)) && (hits(ra_lo, ra_hi, hz_lo[k], hz_hi[k]) || hz_lo[k][SAW-1]);
+    return (k < 32'(ew_cnt)) && hz_mv[k];
   endfunction
-  assign ew_hazard = reads_hit(hz_lo[0], hz_hi[0]);
-  assign ew_mv_hazard = mv_busy && (reads_hit(md_lo, md_hi) || hits(rd_lo, rd_hi, ms_lo, ms_hi) || rd_lo[SAW-1]);
+  assign ew_hazard = hz_rd0;
+  assign ew_mv_hazard = mv_busy && hz_ewmv;
 `ifdef INJECT_NO_EW_HAZARD  // tests/test_rtl_model.py: the check is what keeps overlapped EWs exact
   assign ew_go = ew_ready && ew_cnt <= 1 && !ew_mv_hazard;
 `elsif INJECT_NO_MV_HAZARD  // tests/test_rtl_model.py: the MV/EW checks are what keep the overlap exact
@@ -379,7 +403,7 @@ module rnn_core #(
                 out_n <= cur.n;
                 wi <= '0;
               end
-              OP_MV, OP_EW: cs <= C_EXEC;
+              OP_MV, OP_EW: cs <= C_HZ;
               OP_LOOP: begin
                 ldir <= cur.last[0];
                 it <= '0;
@@ -402,6 +426,7 @@ module rnn_core #(
               default: pc <= pc + 1;
             endcase
         end
+        C_HZ: cs <= C_EXEC;
         C_EXEC:
         if (mv_start || ew_start) begin  // the unit runs on: fetch the next instruction
           cs <= C_FETCH;
