@@ -27,6 +27,38 @@ def critical_path(log_text: str) -> list[str]:
     return [ln.strip() for ln in lines if re.search(r"(clk-to-q|setup|Source|Sink)", ln)]
 
 
+def ecp5_pnr(
+    rtl_dir: Path,
+    out: Path,
+    mhz: float,
+    device: str,
+    package: str,
+    seed: int = 1,
+    timeout: float = 1800,
+) -> dict:
+    """The design in rtl_dir (rtl.json) inside the ULX3S board wrapper at `mhz`: yosys synth_ecp5, then one
+    nextpnr-ecp5 run (seed) in out/. Returns {"board": write_top's facts (clock_mhz: the PLL's), "synth":
+    synth_ecp5's result, "pnr": place_route's result, "log": out/nextpnr.log}."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    d = design_mod.load_design(Path(rtl_dir))
+    design_mod.discover_ports(d, out)
+    board = ecp5_board.write_top(d, out, mhz)
+    syn = yosys.synth_ecp5(d, board["top"], [Path(f) for f in board["files"]], out, timeout=timeout)
+    log.info("yosys: %s", syn.get("counts"))
+    pnr = nextpnr.place_route(
+        out / "ecp5.json",
+        Path(board["lpf"]),
+        out,
+        device,
+        package,
+        board["clock_mhz"],
+        timeout=timeout,
+        seed=seed,
+    )
+    return {"board": board, "synth": syn, "pnr": pnr, "log": out / "nextpnr.log"}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m scripts.pnr_once", description=__doc__)
     ap.add_argument("--config", default="configs/default.yaml")
@@ -38,21 +70,8 @@ def main(argv=None) -> int:
     cfg = load_config(args.config)
     hw = cfg["hardware"]
     out = Path(args.out) if args.out else build_dir(cfg) / "pnr_probe"
-    out.mkdir(parents=True, exist_ok=True)
-    d = design_mod.load_design(build_dir(cfg, "rtl"))
-    design_mod.discover_ports(d, out)
-    board = ecp5_board.write_top(d, out, args.mhz)
-    syn = yosys.synth_ecp5(d, board["top"], [Path(f) for f in board["files"]], out)
-    log.info("yosys: %s", syn.get("counts"))
-    pnr = nextpnr.place_route(
-        out / "ecp5.json",
-        Path(board["lpf"]),
-        out,
-        hw["ecp5_device"],
-        hw["ecp5_package"],
-        board["clock_mhz"],
-        seed=args.seed,
-    )
+    r = ecp5_pnr(build_dir(cfg, "rtl"), out, args.mhz, hw["ecp5_device"], hw["ecp5_package"], seed=args.seed)
+    pnr = r["pnr"]
     log.info(
         "fmax %.2f MHz at %g MHz (met %s), %s s",
         pnr.get("fmax_mhz") or 0,
@@ -60,7 +79,7 @@ def main(argv=None) -> int:
         pnr.get("timing_met"),
         pnr.get("seconds"),
     )
-    for ln in critical_path((out / "nextpnr.log").read_text(errors="replace"))[:80]:
+    for ln in critical_path(r["log"].read_text(errors="replace"))[:80]:
         print(ln)
     return 0
 
