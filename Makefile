@@ -1,7 +1,7 @@
 # RNN -> FPGA toolchain. One config drives one experiment; stage artifacts go to build/NAME/<stage>/.
 #   make all                       the whole chain on configs/default.yaml
 #   make train compress synth CONFIG=configs/NAME.yaml
-#   make test | test-all | bench | lint | clean
+#   make test | test-all | bench | bench-fmax | lint | clean
 CONFIG ?= configs/default.yaml
 NAME   := $(basename $(notdir $(CONFIG)))
 BUILD  := build/$(NAME)
@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 
 export PYTHONHASHSEED := 0
 
-.PHONY: setup train compress hls rtl sim synth cpu report deploy all test test-all bench lint format clean
+.PHONY: setup train compress hls rtl sim synth cpu report deploy all test test-all bench bench-fmax lint format clean
 
 all: train compress hls rtl sim synth cpu report
 
@@ -64,6 +64,10 @@ test-all: setup
 
 bench: setup
 	$(PY) -m scripts.bench
+
+# Fmax per cell type (ECP5, one nextpnr run per cell, resumable): make bench-fmax [CELLS=gru,lstm] [MHZ=100]
+bench-fmax: setup
+	$(PY) -m scripts.bench_fmax $(if $(CELLS),--cells $(CELLS)) $(if $(MHZ),--mhz $(MHZ)) $(if $(SEED),--seed $(SEED))
 
 lint: setup
 	$(PY) -m ruff check .

@@ -262,6 +262,19 @@ def table(rows: list[dict]) -> str:
     return "\n".join(md)
 
 
+def heading(rows: list[dict], device: str) -> str:
+    """The table's title: the clock constraint and seed when every row shares them."""
+    runs = {(r.get("mhz"), r.get("seed")) for r in rows if "P" in r}
+    if len(runs) == 1:
+        ((mhz, seed),) = runs
+        how = f"{mhz:g} MHz constraint, nextpnr seed {seed}"
+    else:
+        how = "constraint and seed per row: " + ", ".join(
+            f"{r['cell']} {r.get('mhz'):g} MHz seed {r.get('seed')}" for r in rows if "P" in r
+        )
+    return f"# Fmax per cell type (ECP5 {device}, ULX3S board top, {how})"
+
+
 def run_cell(name: str, cfg: dict, args, out: Path, rows: dict[str, dict], pnr_fn=None) -> dict:
     """One cell: RTL, digest, then (unless its stored row is reusable) synthesis and place and route."""
     from hw.rtl.program import RtlError
@@ -349,8 +362,7 @@ def main(argv: list[str] | None = None, pnr_fn=None) -> int:
         save_rows(out / "fmax.json", rows)
     ordered = [rows[c] for c in CELLS if c in rows] + [r for c, r in rows.items() if c not in CELLS]
     md = [
-        f"# Fmax per cell type (ECP5 {cfg['hardware']['ecp5_device']}, ULX3S board top, {args.mhz:g} MHz "
-        f"constraint, nextpnr seed {args.seed})",
+        heading(ordered, cfg["hardware"]["ecp5_device"]),
         "",
         f"Every figure: {LABEL}. Resources: the whole board design (core + UART bridge).",
         "",

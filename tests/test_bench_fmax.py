@@ -218,3 +218,10 @@ def test_unknown_cell_is_a_one_line_error(tmp_path, capsys, cells):
 def test_cell_list():
     assert B.parse_cells(None) == list(B.CELLS) and B.parse_cells("gru, lstm,gru") == ["gru", "lstm"]
     assert B.model_spec("lstm_pp", 12, 64, 9)["projection"] == 32
+
+
+def test_heading_names_the_constraint_of_every_row():
+    one = [{"cell": "gru", "P": 2, "mhz": 100.0, "seed": 1}, {"cell": "enrnn", "status": "skipped"}]
+    assert B.heading(one, "85k").endswith("(ECP5 85k, ULX3S board top, 100 MHz constraint, nextpnr seed 1)")
+    two = one + [{"cell": "lstm", "P": 2, "mhz": 80.0, "seed": 1}]
+    assert "gru 100 MHz seed 1, lstm 80 MHz seed 1" in B.heading(two, "85k")
