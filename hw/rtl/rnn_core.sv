@@ -126,7 +126,7 @@ module rnn_core #(
   function automatic int blk_of(input logic [AW-1:0] a);
     return 32'(a) % E;
   endfunction
-  logic [AW-1:0] in_base, out_addr, in_addr;
+  logic [AW-1:0] in_rowp, out_addr, in_addr;  // IN: the step's first word, the next word (running pointers)
   logic [AW-1:0] mv_ra, mv_waddr;
   logic [AW-1:0] mv_ra_q [RL];  // block addresses read by the matrix-vector unit in the last RL cycles
   logic [B*DW-1:0] mv_rd, out_rd;
@@ -148,7 +148,8 @@ module rnn_core #(
   // per sequence: L, (L-1)*ST and t*ST for the current pass (t = pass or L-1-pass; kept by additions)
   logic [15:0] L [NS];
   logic [LAW-1:0] tst [NS], lst [NS];
-  logic [15:0] it, it_end, ti, wi;  // loop pass, its last pass; IN step and word, OUT word
+  logic [15:0] it, it_end, ti;  // loop pass, its last pass; IN: steps received + 1
+  logic [11:0] wl, n1;  // IN / OUT: words left after this one (a down counter: its end is a zero test), n - 1
   logic [LAW-1:0] in_row;
   logic ldir, inloop;
   logic [1:0] owait;
@@ -310,7 +311,6 @@ module rnn_core #(
 
   // ---------------------------------------------------------------- AXI4-Stream in
   logic in_we;
-  logic [11:0] out_n;
   assign s_axis_tready = (cs == C_IN);
   assign in_we = s_axis_tvalid && s_axis_tready;
   logic [B*DW-1:0] in_word;
@@ -323,14 +323,13 @@ module rnn_core #(
   always_comb begin
     for (int l = 0; l < B; l++) m_axis_tdata[l*BO+:BO] = out_rd[l*DW+:BO];
   end
-  assign m_axis_tlast = (cs == C_OUT_SEND) && (wi + 16'd1 == 16'(out_n)) &&
+  assign m_axis_tlast = (cs == C_OUT_SEND) && (wl == 0) &&
                         (cur.last == 2'd1 || (cur.last == 2'd2 && final_pass));
 
   // ---------------------------------------------------------------- memory port muxes
   always_comb begin
     for (int i = 0; i < 3; i++) rd_a[i] = ew_ra[i];
     rd_a[3] = mv_busy ? word_of(mv_ra) : word_of(out_addr);
-    in_addr = in_base + AW'(in_row) + AW'(wi);
     // bank 0: the element-wise unit (destination bank 0) or IN (never at the same time: IN waits for idle units)
     if (ew_we && !ew_waddr[SAW-1]) begin
       dm_we = 1'b1;
@@ -376,8 +375,8 @@ module rnn_core #(
         lst[s] <= '0;
       end
       ldir <= 1'b0;
-      wi <= '0;
-      ti <= '0;
+      wl <= '0;
+      ti <= 16'd1;
     end else begin
       case (cs)
         C_FETCH: cs <= C_DEC;
@@ -391,17 +390,18 @@ module rnn_core #(
               OP_HALT: pc <= '0;
               OP_IN: begin
                 cs <= C_IN;
-                in_base <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+                in_rowp <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+                in_addr <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
                 in_row <= '0;
-                wi <= '0;
-                ti <= '0;
+                wl <= cur.n - 12'd1;
+                n1 <= cur.n - 12'd1;
+                ti <= 16'd1;
               end
               OP_OUT: begin
                 cs <= C_OUT_RD;
                 owait <= 2'(RL - 1);
                 out_addr <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
-                out_n <= cur.n;
-                wi <= '0;
+                wl <= cur.n - 12'd1;
               end
               OP_MV, OP_EW: cs <= C_HZ;
               OP_LOOP: begin
@@ -434,13 +434,18 @@ module rnn_core #(
         end
         C_IN:
         if (in_we) begin
-          if (wi + 16'd1 == 16'(cur.n)) begin
-            wi <= '0;
-            ti <= ti + 1;
+          if (wl == 0) begin  // the step's last word: the next step's row
+            wl <= n1;
+            ti <= ti + 16'd1;
             in_row <= in_row + LAW'(ST);
-          end else wi <= wi + 1;
+            in_rowp <= in_rowp + AW'(ST);
+            in_addr <= in_rowp + AW'(ST);
+          end else begin
+            wl <= wl - 12'd1;
+            in_addr <= in_addr + AW'(1);
+          end
           if (s_axis_tlast) begin
-            L[sq] <= ti + 16'd1;
+            L[sq] <= ti;
             lst[sq] <= in_row;
             cs <= C_FETCH;
             pc <= pc + 1;
@@ -451,10 +456,10 @@ module rnn_core #(
         else owait <= owait - 1;
         C_OUT_SEND:
         if (m_axis_tready) begin
-          wi <= wi + 1;
+          wl <= wl - 12'd1;
           out_addr <= out_addr + 1;
           owait <= 2'(RL - 1);
-          if (wi + 16'd1 == 16'(out_n)) begin
+          if (wl == 0) begin
             cs <= C_FETCH;
             pc <= pc + 1;
           end else cs <= C_OUT_RD;
