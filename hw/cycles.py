@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import math
 
+from hw.rtl.isa import ZBANK
+
 RL = 2  # data / weight memory read latency
 EW_RL = RL + 1  # element-wise operand latency: the memory and the operand register after the bank select
 EW_LAT = EW_RL + 11  # element-wise issue -> write (registered address, EW_RL, 10 stages)
@@ -79,9 +81,6 @@ def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
         last_write = first_write + lanes - 1
         t = t_last + 1 + max(0, lanes - K)
     return last_write + 2
-
-
-ZB_WORD = 1 << 15  # address bit 15: the matrix-output bank (every MV writes there)
 
 
 def batch_size(prog: list[dict]) -> int:
@@ -187,7 +186,7 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
             if (
                 any(_hits(r, r + n, *mv["dst"]) for r in reads)
                 or _hits(dst, dst + n, *mv["src"])
-                or dst >= ZB_WORD // E
+                or dst >= ZBANK // E
             ):
                 s = max(s, mv["free"])  # reads the running MV's output, writes its input or its bank
             ews.append({"ready": s + n + 1, "idle": s + instr_cycles(ins, P, b) - ISSUE, "dst": dst, "n": n})
@@ -198,7 +197,7 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
             d = _eff(ins, "dst", "dmode", t, Lq, ST)
             src = (a // E, (a + ins["n"] - 1) // E + 1)
             for e in ews[-2:]:  # an EW in flight that writes the MV's input or the matrix-output bank
-                if _hits(e["dst"], e["dst"] + e["n"], *src) or e["dst"] >= ZB_WORD // E:
+                if _hits(e["dst"], e["dst"] + e["n"], *src) or e["dst"] >= ZBANK // E:
                     s = max(s, e["idle"])
             mv = {
                 "free": s + instr_cycles(ins, P, b) - ISSUE,

@@ -5,6 +5,7 @@ from __future__ import annotations
 OPS = {"HALT": 0, "IN": 1, "OUT": 2, "MV": 3, "EW": 4, "LOOP": 5, "ENDLOOP": 6}
 ALUS = {"ADD": 0, "MUL": 1, "REQ": 2, "PWL": 3, "MODRELU": 4}
 MODES = {"abs": 0, "t": 1, "last": 2}
+ZBANK = 1 << 15  # address bit 15: the matrix-output bank (rnn_core.sv), where every MV writes
 
 # (name, width, signed) from the most significant bits down, as in the packed struct instr_t
 FIELDS = [

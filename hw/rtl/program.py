@@ -82,7 +82,7 @@ def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
 
-ZBANK = 1 << 15  # address bit 15: the matrix-output bank (rnn_core.sv), where every MV writes
+ZBANK = isa.ZBANK
 
 
 class _Alloc:
@@ -522,25 +522,30 @@ def _concat_layouts(parts: list[tuple[list, int]], b: int) -> lower.Layout:
     return lower.Layout(segs, segs[-1][2] + segs[-1][1])
 
 
+def _head_source(ctx: _Ctx, seq: int, out_parts: list, per_step: bool, words: int) -> lower.Place:
+    """Where the head reads its input: every step (per-step heads open their loop here), the last step, or
+    the forward cell's last step beside the backward cell's first (its final state), copied side by side."""
+    b = ctx.b
+    if per_step:
+        ctx.prog.append(dict(op="LOOP", last=0, note="head per step"))
+        return lower.Place(seq, words, "t")
+    if len(out_parts) == 1:
+        return lower.Place(seq, words, "last")
+    U = ctx.alloc("head.u", words)
+    for d, (s, woff) in enumerate(out_parts):
+        n = _ceil(s[-1][2] + s[-1][1], b)
+        mode = "last" if d == 0 else "abs"
+        ctx.copy(lower.Place(U + woff, n), lower.Place(seq + woff, n, mode), f"head: u part {d}")
+    return lower.Place(U, words)
+
+
 def _head(ctx: _Ctx, hg: CellGraph, seq: int, out_parts: list, per_step: bool, src=None) -> None:
     """The head over the last layer's output sequence (src: its last step's place, read directly)."""
     b = ctx.b
     lay = _concat_layouts(out_parts, b)
     words = _ceil(lay.size, b)
-    if src is not None:
-        pass
-    elif per_step:
-        ctx.prog.append(dict(op="LOOP", last=0, note="head per step"))
-        src = lower.Place(seq, words, "t")
-    elif len(out_parts) == 1:
-        src = lower.Place(seq, words, "last")
-    else:  # the forward cell's last step and the backward cell's first (its final state)
-        U = ctx.alloc("head.u", words)
-        for d, (s, woff) in enumerate(out_parts):
-            n = _ceil(s[-1][2] + s[-1][1], b)
-            mode = "last" if d == 0 else "abs"
-            ctx.copy(lower.Place(U + woff, n), lower.Place(seq + woff, n, mode), f"head: u part {d}")
-        src = lower.Place(U, words)
+    if src is None:
+        src = _head_source(ctx, seq, out_parts, per_step, words)
     cc = _CellCompiler(ctx, hg, lay)
     cc.bind_x(src)
     cc.body()
