@@ -225,6 +225,12 @@ SCHEMA: dict[str, Any] = {
             doc="placement seeds (1..N) that nextpnr runs side by side, one process each; make synth keeps "
             "the routed design with the highest Fmax",
         ),
+        "ecp5_placer": _str(
+            "static",
+            choices=["static", "heap"],
+            doc="nextpnr placer of the ECP5 build (static: its electrostatic placer, whose placements of the "
+            "default core route where HeAP's left router2 congested; heap: nextpnr's default)",
+        ),
     },
 }
 

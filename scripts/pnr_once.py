@@ -35,6 +35,7 @@ def ecp5_pnr(
     package: str,
     seed: int = 1,
     timeout: float = 1800,
+    placer: str = "heap",
 ) -> dict:
     """The design in rtl_dir (rtl.json) inside the ULX3S board wrapper at `mhz`: yosys synth_ecp5, then one
     nextpnr-ecp5 run (seed) in out/. Returns {"board": write_top's facts (clock_mhz: the PLL's), "synth":
@@ -55,6 +56,7 @@ def ecp5_pnr(
         board["clock_mhz"],
         timeout=timeout,
         seed=seed,
+        placer=placer,
     )
     return {"board": board, "synth": syn, "pnr": pnr, "log": out / "nextpnr.log"}
 
@@ -65,12 +67,23 @@ def main(argv=None) -> int:
     ap.add_argument("--mhz", type=float, default=100.0)
     ap.add_argument("--out", default=None)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--placer", default=None, choices=["heap", "static"], help="default: hardware.ecp5_placer"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     cfg = load_config(args.config)
     hw = cfg["hardware"]
     out = Path(args.out) if args.out else build_dir(cfg) / "pnr_probe"
-    r = ecp5_pnr(build_dir(cfg, "rtl"), out, args.mhz, hw["ecp5_device"], hw["ecp5_package"], seed=args.seed)
+    r = ecp5_pnr(
+        build_dir(cfg, "rtl"),
+        out,
+        args.mhz,
+        hw["ecp5_device"],
+        hw["ecp5_package"],
+        seed=args.seed,
+        placer=args.placer,
+    )
     pnr = r["pnr"]
     log.info(
         "fmax %.2f MHz at %g MHz (met %s), %s s",

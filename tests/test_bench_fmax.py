@@ -119,7 +119,7 @@ class FakePnr:
     def __init__(self, fmax=90.0):
         self.calls, self.fmax = [], fmax
 
-    def __call__(self, rtl_dir, out, mhz, device, package, seed=1, timeout=None):
+    def __call__(self, rtl_dir, out, mhz, device, package, seed=1, timeout=None, placer="heap"):
         assert (Path(rtl_dir) / "rtl.json").exists()
         self.calls.append((Path(out).parent.name, mhz, seed))
         return fake_result(Path(out), fake_report(self.fmax, 10, 20, 4, 8, mhz), mhz)

@@ -35,6 +35,7 @@ def check_one_line_error(run: subprocess.CompletedProcess, *needles: str) -> Non
         ("compression:\n  block_size: 6\n", ("compression.block_size", "6")),
         ("training:\n  lr: -1\n", ("training.lr", "-1")),
         ("task:\n  name: npz\n", ("task.path", "None")),
+        ("hardware:\n  ecp5_placer: annealing\n", ("hardware.ecp5_placer", "'annealing'")),
         ("task: [unclosed\n", ("invalid YAML",)),
         ("training:\n  epochs: 2\n bad_indent: 1\n", ("invalid YAML",)),
     ],

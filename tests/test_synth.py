@@ -685,3 +685,27 @@ def test_closure_never_calls_an_unfinished_place_and_route_met(monkeypatch, tmp_
     _, e = flow.close_timing(None, tmp_path, {"ecp5_clock_mhz": 100.0, "ecp5_seeds": 2}, 1800)
     assert "NOT closed" in e["closure"]["why"] and "timed out" in e["closure"]["why"]
     assert "met (seed" not in e["closure"]["why"]
+
+
+@pytest.mark.parametrize("placer", [None, "heap", "static"])
+def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
+    """hardware.ecp5_placer reaches nextpnr's --placer (default static), with the seed and router2."""
+    from hw.synth import __main__ as flow
+    from hw.synth.tools import ToolTimeout
+
+    seen = []
+
+    def fake_run_tool(args, log_path, cwd, timeout):
+        seen.append(list(args))
+        raise ToolTimeout("stopped by the test")
+
+    monkeypatch.setattr(nextpnr, "run_tool", fake_run_tool)
+    hw = {"ecp5_device": "85k", "ecp5_package": "CABGA381"}
+    if placer is not None:
+        hw["ecp5_placer"] = placer
+    board = {"lpf": str(tmp_path / "ulx3s.lpf"), "clock_mhz": 100.0}
+    r = flow._place_route(tmp_path, board, hw, 10, 3)
+    assert r["timed_out"] and len(seen) == 1
+    args = seen[0]
+    assert args[args.index("--placer") + 1] == (placer or "static")
+    assert args[args.index("--seed") + 1] == "3" and args[args.index("--router") + 1] == "router2"

@@ -62,9 +62,12 @@ module pwl_act #(
     logic signed [UW-1:0] rz, rzm1, rzn, rz1;
     logic [4:0] sg, sg1, sg2;
     logic [UW-1:0] msk, msk1, msk2;
-    logic [6:0] shm1 [8];
-    logic sh0 [9];
-    logic [3:0] ts [4];
+    // packed: yosys infers an unpacked array as a memory, and the memory's flip-flops lose the keep, so the
+    // lanes' identical copies merged into one register driving every lane's shifter across the chip (the
+    // routed critical path, 7.7 ns of route from one lane's shm1 to another's h8)
+    logic [7:0][6:0] shm1;
+    logic [8:0] sh0;
+    logic [3:0][3:0] ts;
     (* keep *) always_ff @(posedge clk) begin  // keep: one copy per lane (see fxp_requant)
       rz <= UW'(1) << rl;
       rzm1 <= (UW'(1) << rl) - UW'(1);

@@ -178,6 +178,7 @@ def _place_route(ecp5_dir: Path, board: dict, hw: dict, timeout: float, seed: in
         board["clock_mhz"],
         timeout=timeout,
         seed=seed,
+        placer=hw.get("ecp5_placer", "static"),
     )
 
 

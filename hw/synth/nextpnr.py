@@ -65,6 +65,7 @@ def place_route(
     timeout: float = 1800,
     seed: int = 1,
     router: str = "router2",
+    placer: str = "heap",
 ) -> dict:
     """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit, or no result
     within `timeout` seconds: then {"fits": None, "timed_out": True, "error": ...}). router2: router1 did not
@@ -81,7 +82,7 @@ def place_route(
         f"{freq_mhz:g}",
         "--timing-allow-fail",
     ]
-    args += ["--seed", str(seed), "--router", router]
+    args += ["--seed", str(seed), "--router", router, "--placer", placer]
     if lpf is not None:
         args += ["--lpf", rel(lpf, out)]
     textcfg.unlink(missing_ok=True)
