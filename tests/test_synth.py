@@ -695,7 +695,7 @@ def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
 
     seen = []
 
-    def fake_run_tool(args, log_path, cwd, timeout):
+    def fake_run_tool(args, log_path, cwd, timeout, stop=None):
         seen.append(list(args))
         raise ToolTimeout("stopped by the test")
 
@@ -709,3 +709,41 @@ def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
     args = seen[0]
     assert args[args.index("--placer") + 1] == (placer or "static")
     assert args[args.index("--seed") + 1] == "3" and args[args.index("--router") + 1] == "router2"
+
+
+def test_a_seed_still_routing_after_the_grace_period_is_stopped():
+    """Seed 1 routes at once; seed 2 (a placement router2 cannot resolve) runs until stopped: the flow stops
+    it after the grace period instead of waiting for the P&R timeout, and reports it as timed out."""
+    import threading
+    import time
+
+    from hw.synth import __main__ as flow
+
+    def run(seed, stop):
+        if seed == 1:
+            return {"fmax_mhz": 80.0, "seconds": 1.0, "timing_met": False}
+        t0 = time.time()
+        while not stop.is_set() and time.time() - t0 < 10:
+            time.sleep(0.01)
+        return {"fits": None, "timed_out": True, "stopped": stop.is_set(), "waited": time.time() - t0}
+
+    t0 = time.time()
+    runs = flow._route_seeds(run, [1, 2], grace=(0.2, 0.0))
+    assert runs[1]["fmax_mhz"] == 80.0
+    assert runs[2]["timed_out"] and runs[2]["stopped"] and runs[2]["waited"] < 5
+    assert time.time() - t0 < 5 and threading.active_count() < 10
+
+
+def test_run_tool_stop_kills_the_process(tmp_path):
+    """run_tool with a stop Event: ToolTimeout soon after it is set, and the process is gone."""
+    import threading
+    import time
+
+    from hw.synth.tools import ToolTimeout, run_tool
+
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.time()
+    with pytest.raises(ToolTimeout, match="stopped"):
+        run_tool(["python", "-c", "import time; time.sleep(30)"], tmp_path / "t.log", cwd=tmp_path, stop=stop)
+    assert time.time() - t0 < 10

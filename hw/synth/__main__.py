@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -126,9 +127,7 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
 
     def route(board: dict) -> dict:
         seeds = list(range(1, hw.get("ecp5_seeds", 1) + 1))
-        with ThreadPoolExecutor(max_workers=len(seeds)) as pool:  # one nextpnr process per seed
-            jobs = {s: pool.submit(_place_route, ecp5_dir, board, hw, timeout, s) for s in seeds}
-            runs = {s: job.result() for s, job in jobs.items()}
+        runs = _route_seeds(lambda s, stop: _place_route(ecp5_dir, board, hw, timeout, s, stop), seeds)
         for s, pnr in runs.items():
             met = bool(pnr.get("timing_met"))
             attempts.append(
@@ -167,8 +166,41 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
     return board, _closed(built, pnr, attempts, board, why)
 
 
-def _place_route(ecp5_dir: Path, board: dict, hw: dict, timeout: float, seed: int) -> dict:
-    """One nextpnr run of the ECP5 netlist with a placement seed, in ecp5_dir/seed<N>."""
+STRAGGLER_GRACE = (
+    120.0,
+    0.25,
+)  # a seed still routing max(120 s, 25 % of the first routed run) after it: stopped
+
+
+def _route_seeds(run, seeds: list[int], grace=STRAGGLER_GRACE) -> dict[int, dict]:
+    """run(seed, stop) for every seed side by side (one nextpnr process each). Once one run has a routed
+    result, the others get a grace period (max(grace[0] s, grace[1] x its seconds)); one still running then is
+    stopped (a placement router2 cannot resolve would otherwise hold the flow up to the P&R timeout) and
+    comes back as timed out."""
+    stop = threading.Event()
+    timer: list[threading.Timer] = []
+
+    def one(seed: int) -> dict:
+        r = run(seed, stop)
+        if r.get("fmax_mhz") is not None and not timer:
+            t = threading.Timer(max(grace[0], grace[1] * float(r.get("seconds") or 0.0)), stop.set)
+            t.daemon = True
+            timer.append(t)
+            t.start()
+        return r
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
+            jobs = {s: pool.submit(one, s) for s in seeds}
+            return {s: job.result() for s, job in jobs.items()}
+    finally:
+        for t in timer:
+            t.cancel()
+
+
+def _place_route(ecp5_dir: Path, board: dict, hw: dict, timeout: float, seed: int, stop=None) -> dict:
+    """One nextpnr run of the ECP5 netlist with a placement seed, in ecp5_dir/seed<N> (`stop`: an Event that
+    ends it early, as timed out)."""
     return nextpnr.place_route(
         ecp5_dir / "ecp5.json",
         Path(board["lpf"]),
@@ -179,6 +211,7 @@ def _place_route(ecp5_dir: Path, board: dict, hw: dict, timeout: float, seed: in
         timeout=timeout,
         seed=seed,
         placer=hw.get("ecp5_placer", "static"),
+        stop=stop,
     )
 
 

@@ -66,6 +66,7 @@ def place_route(
     seed: int = 1,
     router: str = "router2",
     placer: str = "heap",
+    stop=None,
 ) -> dict:
     """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit, or no result
     within `timeout` seconds: then {"fits": None, "timed_out": True, "error": ...}). router2: router1 did not
@@ -87,7 +88,7 @@ def place_route(
         args += ["--lpf", rel(lpf, out)]
     textcfg.unlink(missing_ok=True)
     try:
-        seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout)
+        seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout, stop=stop)
     except ToolTimeout as exc:
         log.warning("nextpnr: %s", exc)
         return {"fits": None, "error": str(exc), "textcfg": None, "timed_out": True}

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,9 +31,15 @@ def find_tool(name: str) -> str | None:
 
 
 def run_tool(
-    args: list[str], log_path: Path, cwd: Path, timeout: float | None = None, ok_codes=(0,)
+    args: list[str],
+    log_path: Path,
+    cwd: Path,
+    timeout: float | None = None,
+    ok_codes=(0,),
+    stop: threading.Event | None = None,
 ) -> float:
-    """Run a tool, write its stdout+stderr to log_path, raise ToolError on failure; return seconds spent."""
+    """Run a tool, write its stdout+stderr to log_path, raise ToolError on failure; return seconds spent.
+    ToolTimeout when it runs past `timeout` seconds or `stop` is set (the process is killed)."""
     exe = find_tool(args[0])
     if exe is None:
         raise ToolError(f"{args[0]}: not found (install requirements.txt)")
@@ -40,12 +47,18 @@ def run_tool(
     log.info("running %s (log: %s)", " ".join([args[0], *args[1:3]]), log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as sink:  # streamed, so a long run can be followed with tail -f
+        proc = subprocess.Popen([exe, *args[1:]], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT)
         try:
-            proc = subprocess.run(
-                [exe, *args[1:]], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            raise ToolTimeout(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})") from None
+            while proc.poll() is None:
+                if timeout is not None and time.time() - t0 > timeout:
+                    raise ToolTimeout(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})")
+                if stop is not None and stop.is_set():
+                    raise ToolTimeout(f"{args[0]}: stopped after {time.time() - t0:.0f} s (log: {log_path})")
+                time.sleep(0.2)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     if proc.returncode not in ok_codes:
         text = log_path.read_bytes().decode(errors="replace")
         tail = [ln for ln in text.splitlines() if ln.strip()][-3:]
