@@ -59,7 +59,8 @@ module pwl_act #(
   endfunction
 
   if (PIPE) begin : g_pipe
-    // per-call constants, registered from the fields given one cycle before z, then carried with it
+    // per-call constants, computed from the lane's registered copy of the fields (given two cycles before z),
+    // then carried with it
     logic signed [UW-1:0] rz, rzm1, rzn, rz1;
     logic [4:0] sg, sg1, sg2;
     logic [UW-1:0] msk, msk1, msk2;
