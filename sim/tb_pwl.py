@@ -41,8 +41,7 @@ async def pwl_matches_reference(dut):
 
 
 async def check_pipelined(dut, z, want, DW, lat, what):
-    """One z per cycle; y of input k is read lat cycles later (the table fields settle two cycles first)."""
-    await FallingEdge(dut.clk)
+    """One z per cycle; y of input k is read lat cycles later (the table fields settle one cycle first)."""
     await FallingEdge(dut.clk)
     got = []
     for k in range(len(z) + lat):

@@ -125,9 +125,9 @@ module ew_unit #(
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
-    // the PWL call fields two cycles before z (ctl[S1-2]: the word whose data arrives in two cycles)
+    // the PWL call fields one cycle before z (ctl[S1-1]: the word whose data arrives next cycle)
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
-        .clk, .z(a), .tsel(ctl[S1-2].tsel), .seg(ctl[S1-2].seg), .rl(ctl[S1-2].rl), .sh(ctl[S1-2].sh), .y(p)
+        .clk, .z(a), .tsel(ctl[S1-1].tsel), .seg(ctl[S1-1].seg), .rl(ctl[S1-1].rl), .sh(ctl[S1-1].sh), .y(p)
     );
     // 1: operands
     always_ff @(posedge clk) begin

@@ -1,9 +1,8 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
 // PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 10 stages for 100+ MHz on ECP5
 // (clamp | offset | segment shift | table read | product (3, mul_pipe, whose input register takes the table
-// output) | rounding shift | add c0 | saturate); tsel, seg, rl and sh are taken two cycles before their z (registered
-// in the lane, then its constants computed and carried along with z), so every z may have its own call
-// (consecutive instructions overlap in the element-wise unit).
+// output) | rounding shift | add c0 | saturate); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
+// every z may have its own call (consecutive instructions overlap in the element-wise unit).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
 // Datapath widths are the exact ones under the call invariants the program compiler checks
@@ -59,8 +58,7 @@ module pwl_act #(
   endfunction
 
   if (PIPE) begin : g_pipe
-    // per-call constants, computed from the lane's registered copy of the fields (given two cycles before z),
-    // then carried with it
+    // per-call constants, registered from the fields given one cycle before z, then carried with it
     logic signed [UW-1:0] rz, rzm1, rzn, rz1;
     logic [4:0] sg, sg1, sg2;
     logic [UW-1:0] msk, msk1, msk2;
@@ -70,28 +68,15 @@ module pwl_act #(
     logic [7:0][6:0] shm1;
     logic [8:0] sh0;
     logic [3:0][3:0] ts;
-    // the call fields registered in the lane (keep): each lane computes its constants from its own copy (from
-    // the shared fields, yosys merged that logic across lanes, and one lane's adder drove every lane's
-    // registers across the chip: the routed critical path, 7.3 ns of route)
-    logic [3:0] tsel_q;
-    logic [4:0] seg_q;
-    logic signed [5:0] rl_q;
-    logic signed [7:0] sh_q;
-    (* keep *) always_ff @(posedge clk) begin
-      tsel_q <= tsel;
-      seg_q <= seg;
-      rl_q <= rl;
-      sh_q <= sh;
-    end
     (* keep *) always_ff @(posedge clk) begin  // keep: one copy per lane (see fxp_requant)
-      rz <= UW'(1) << rl_q;
-      rzm1 <= (UW'(1) << rl_q) - UW'(1);
-      rzn <= -(UW'(1) << rl_q);
-      sg <= seg_q;
-      msk <= (UW'(1) << seg_q) - UW'(1);
-      shm1[0] <= sh_q == 0 ? 7'd0 : sh_q[6:0] - 7'd1;
-      sh0[0] <= sh_q == 0;
-      ts[0] <= tsel_q;
+      rz <= UW'(1) << rl;
+      rzm1 <= (UW'(1) << rl) - UW'(1);
+      rzn <= -(UW'(1) << rl);
+      sg <= seg;
+      msk <= (UW'(1) << seg) - UW'(1);
+      shm1[0] <= sh == 0 ? 7'd0 : sh[6:0] - 7'd1;
+      sh0[0] <= sh == 0;
+      ts[0] <= tsel;
       rz1 <= rz;
       sg1 <= sg;
       sg2 <= sg1;
