@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         hw["ecp5_device"],
         hw["ecp5_package"],
         seed=args.seed,
-        placer=args.placer,
+        placer=args.placer or hw["ecp5_placer"],
     )
     pnr = r["pnr"]
     log.info(

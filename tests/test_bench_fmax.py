@@ -225,3 +225,20 @@ def test_heading_names_the_constraint_of_every_row():
     assert B.heading(one, "85k").endswith("(ECP5 85k, ULX3S board top, 100 MHz constraint, nextpnr seed 1)")
     two = one + [{"cell": "lstm", "P": 2, "mhz": 80.0, "seed": 1}]
     assert "gru 100 MHz seed 1, lstm 80 MHz seed 1" in B.heading(two, "85k")
+
+
+@pytest.mark.parametrize("flag,want", [([], "static"), (["--placer", "heap"], "heap")])
+def test_pnr_once_placer_from_config_unless_given(monkeypatch, tmp_path, flag, want):
+    """scripts.pnr_once without --placer runs the config's hardware.ecp5_placer (a None reached nextpnr's
+    command line once)."""
+    from scripts import pnr_once
+
+    seen = {}
+
+    def fake(rtl_dir, out, mhz, device, package, seed=1, timeout=1800, placer="heap"):
+        seen["placer"] = placer
+        return fake_result(Path(out), fake_report(100.0, 1, 1, 1, 1), mhz)
+
+    monkeypatch.setattr(pnr_once, "ecp5_pnr", fake)
+    assert pnr_once.main(["--config", "configs/default.yaml", "--out", str(tmp_path), *flag]) == 0
+    assert seen["placer"] == want
