@@ -103,7 +103,10 @@ def _mutant(name: str, old: str, new: str) -> list[Path]:
 
 ROOM_CHECK = ("no_room_check", "req_m2 != ack && (!m_axis_tvalid || m_axis_tready)", "req_m2 != ack")
 ACK_WAIT = ("no_ack_wait", "end else if (ack_s2 == req) busy <= 1'b0;", "end else busy <= 1'b0;")
-TLAST = ("no_tlast", "hold <= {s_axis_tlast, s_axis_tdata};", "hold <= {1'b0, s_axis_tdata};")
+TLAST = ("no_tlast", "i == W ? s_axis_tlast : s_axis_tdata[i]", "i == W ? 1'b0 : s_axis_tdata[i]")
+# hold's enable one cycle late (!busy registered, not next cycle's): hold also takes the word after the one
+# accepted
+IDLE_LATE = ("idle_late", "s_rst || (busy ? ack_s2 == req : !s_axis_tvalid);", "!busy;")
 VALID_CLEAR = ("no_valid_clear", "if (m_axis_tvalid && m_axis_tready) m_axis_tvalid <= 1'b0;", "")
 
 
@@ -135,6 +138,14 @@ def test_mutant_source_without_ack_wait_loses_words(tmp_path, clocks):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("clocks", ["src_faster", "same"])
+def test_mutant_with_late_hold_enable_corrupts_words(tmp_path, clocks):
+    """Injected defect (e): hold's enable is !busy of the cycle before (not the next cycle's), so hold also
+    takes the word after the accepted one: the destination sees data the source did not send with it."""
+    v = _run(tmp_path, 8, clocks, _mutant(*IDLE_LATE))
+    assert v["errors"], v
+
+
 def test_mutant_without_tlast_fails(tmp_path):
     """Injected defect (c): TLAST is not carried across (always 0 at the destination)."""
     v = _run(tmp_path, 8, "dst_faster", _mutant(*TLAST))

@@ -125,15 +125,39 @@ module ew_unit #(
     assign a = rd[0][l*DW+:DW];
     assign b = rd[1][l*DW+:DW];
     assign c = rd[2][l*DW+:DW];
-    // the PWL call fields one cycle before z (ctl[S1-1]: the word whose data arrives next cycle)
+    // The lane's own copy of the control fields it uses, registered from the shared ctl one stage ahead (keep:
+    // one copy per lane).  Fed straight from the shared fields, yosys merged the lanes' identical decode and
+    // constant logic into one instance driving every lane's registers across the chip: the routed critical
+    // path at 84.17 MHz was lane 0's PWL (1 << seg) - 1 -> lane 5's mask, 7.3 ns of route.  From the copies,
+    // each lane's logic has its own inputs and stays in the lane; the shared register drives only registers.
+    logic [3:0] c_tsel;  // the PWL call of the word whose data arrives next cycle (ctl[S1-1])
+    logic [4:0] c_seg;
+    logic [5:0] c_rl;
+    logic [7:0] c_psh, c_sh;
+    logic c_zb, c_nb, c_zc;  // the word on rd (ctl[S1])
+    logic [2:0] c_alu4, c_alu7;  // the words in stages 4 (ctl[S1+4]) and 7 (ctl[S1+7])
+    logic [5:0] c_bits;  // sh, bits: the requant's fields, one cycle before x5 (ctl[S1+4])
+    (* keep *) always_ff @(posedge clk) begin
+      c_tsel <= ctl[S1-2].tsel;
+      c_seg <= ctl[S1-2].seg;
+      c_rl <= ctl[S1-2].rl;
+      c_psh <= ctl[S1-2].sh;
+      c_zb <= ctl[S1-1].zb;
+      c_nb <= ctl[S1-1].nb;
+      c_zc <= ctl[S1-1].zc;
+      c_alu4 <= ctl[S1+3].alu;
+      c_sh <= ctl[S1+3].sh;
+      c_bits <= ctl[S1+3].bits;
+      c_alu7 <= ctl[S1+6].alu;
+    end
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
-        .clk, .z(a), .tsel(ctl[S1-1].tsel), .seg(ctl[S1-1].seg), .rl(ctl[S1-1].rl), .sh(ctl[S1-1].sh), .y(p)
+        .clk, .z(a), .tsel(c_tsel), .seg(c_seg), .rl(c_rl), .sh(c_psh), .y(p)
     );
     // 1: operands
     always_ff @(posedge clk) begin
       a1 <= a;
-      vb1 <= ctl[S1].zb ? '0 : (ctl[S1].nb ? -(DW + 1)'(b) : (DW + 1)'(b));
-      vc1 <= ctl[S1].zc ? '0 : (DW + 1)'(c);
+      vb1 <= c_zb ? '0 : (c_nb ? -(DW + 1)'(b) : (DW + 1)'(b));
+      vc1 <= c_zc ? '0 : (DW + 1)'(c);
     end
     // 2-4: product (mul_pipe), sum, |a| + b with the sign of a; all kept to stage 4
     logic signed [2*DW:0] prod4;
@@ -161,7 +185,7 @@ module ew_unit #(
     // 5: the requant's input for this word's op (the word in stage 4 is ctl[S1+4])
     logic signed [XW-1:0] x5;
     always_ff @(posedge clk) begin
-      case (ctl[S1+4].alu)
+      case (c_alu4)
         ALU_MUL: x5 <= XW'(prod4);
         ALU_REQ: x5 <= XW'(a4);
         ALU_MODRELU: x5 <= neg4 ? -XW'(m4) : (zero4 ? '0 : XW'(m4));
@@ -171,11 +195,11 @@ module ew_unit #(
     // 6-7: rounding shift, rounding add (registered in fxp_requant; sh, bits one cycle before x5);
     // 8: saturation, registered here; 9-10: delay to the common latency
     fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(2)) u_requant (
-        .clk, .x(x5), .sh(ctl[S1+4].sh), .bits(ctl[S1+4].bits), .y(q)
+        .clk, .x(x5), .sh(c_sh), .bits(c_bits), .y(q)
     );
     logic signed [DW-1:0] r8, r9;
     always_ff @(posedge clk) begin
-      r8 <= ctl[S1+7].alu > ALU_MODRELU ? '0 : q;
+      r8 <= c_alu7 > ALU_MODRELU ? '0 : q;
       r9 <= r8;
       res[l*DW+:DW] <= r9;
     end

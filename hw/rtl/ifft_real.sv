@@ -11,7 +11,7 @@ module ifft_real #(
     input  logic                 clk,
     input  logic                 rst,
     input  logic                 in_valid,
-    input  logic [5:0]           out_bits,  // saturation width of y (<= BZ)
+    input  logic [5:0]           out_bits,  // saturation width of y (<= BZ); PIPE 2: held a cycle ahead
     input  logic [NB*WP-1:0]     in_re,  // bin k at bits [k*WP +: WP]
     input  logic [NB*WP-1:0]     in_im,
     output logic                 out_valid,
@@ -47,8 +47,14 @@ module ifft_real #(
   localparam int RQ = PIPE == 2 ? 2 : 0;  // requant pipeline stages
   logic [B*BZ-1:0] y;
   for (genvar i = 0; i < B; i++) begin : g_requant
+    logic [5:0] bits_c;  // PIPE 2: each requant's own registered copy of out_bits (keep; see mv_unit)
+    if (PIPE == 2) begin : g_copy
+      (* keep *) always_ff @(posedge clk) bits_c <= out_bits;
+    end else begin : g_wire
+      assign bits_c = out_bits;
+    end
     fxp_requant #(.IW(WC), .OW(BZ), .SHL(0), .PIPE(RQ)) u_requant (
-        .clk, .x(yr[i]), .sh(8'(M + G)), .bits(out_bits), .y(y[i*BZ+:BZ])
+        .clk, .x(yr[i]), .sh(8'(M + G)), .bits(bits_c), .y(y[i*BZ+:BZ])
     );
   end
   if (PIPE == 2) begin : g_oreg

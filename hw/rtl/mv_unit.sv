@@ -206,6 +206,13 @@ module mv_unit #(
   /* verilator lint_on UNDRIVEN */
   /* verilator lint_on UNUSEDSIGNAL */
   assign hand = t_v[SA] && t_last[SA];
+  // acc_ctl: every accumulator group (a lane in direct/dense mode, a lane's bin in fft mode) takes its own
+  // registered copies (keep) of t_v[SA] with the mode, t_first[SA] and hand, from stage SA - 1: from the
+  // shared ones, each of these drove every accumulator's enable or clear (fan-out ~830 on the default core)
+  // across the unit.  fft_mode is constant while terms are in flight (loaded at go, when none are).
+  function automatic logic acc_v(input logic r, input logic v_prev);  // t_v[SA] of the next cycle
+    return !r && v_prev;
+  endfunction
 
   for (genvar l = 0; l < P; l++) begin : g_lane
     logic [WMW-1:0] wl;
@@ -224,18 +231,25 @@ module mv_unit #(
         mul_pipe #(.AW(BW), .BW(WX)) u_ii (.clk, .a(wi), .b(xi), .y(pii));
         mul_pipe #(.AW(BW), .BW(WX)) u_ri (.clk, .a(wr), .b(xi), .y(pri));
         mul_pipe #(.AW(BW), .BW(WX)) u_ir (.clk, .a(wi), .b(xr), .y(pir));
+        // the bin's own copies of the accumulate controls at SA (see acc_ctl)
+        logic c_v, c_first, c_hand;
+        (* keep *) always_ff @(posedge clk) begin
+          c_v <= acc_v(rst, t_v[SA-1]) && fft_mode;
+          c_first <= t_first[SA-1];
+          c_hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
+        end
         always_ff @(posedge clk) begin
           sr <= (BW + WX + 1)'(prr) - (BW + WX + 1)'(pii);
           si <= (BW + WX + 1)'(pri) + (BW + WX + 1)'(pir);
           sr2 <= sr;
           si2 <= si;
-          if (t_v[SA] && fft_mode) begin
-            accr[l][q] <= (t_first[SA] ? '0 : accr[l][q]) + ACCW'(sr2);
-            acci[l][q] <= (t_first[SA] ? '0 : acci[l][q]) + ACCW'(si2);
+          if (c_v) begin
+            accr[l][q] <= (c_first ? '0 : accr[l][q]) + ACCW'(sr2);
+            acci[l][q] <= (c_first ? '0 : acci[l][q]) + ACCW'(si2);
           end
-          if (hand) begin
-            haccr[l][q] <= (t_first[SA] ? '0 : accr[l][q]) + ACCW'(sr2);
-            hacci[l][q] <= (t_first[SA] ? '0 : acci[l][q]) + ACCW'(si2);
+          if (c_hand) begin
+            haccr[l][q] <= (c_first ? '0 : accr[l][q]) + ACCW'(sr2);
+            hacci[l][q] <= (c_first ? '0 : acci[l][q]) + ACCW'(si2);
           end
         end
       end
@@ -284,15 +298,22 @@ module mv_unit #(
       for (genvar r = DIRECT ? B : 1; r < B; r++) begin : g_norow
         assign rsum[r] = '0;
       end
+      // the lane's own copies of the accumulate controls at SA (see acc_ctl)
+      logic c_v, c_first, c_hand;
+      (* keep *) always_ff @(posedge clk) begin
+        c_v <= acc_v(rst, t_v[SA-1]) && !fft_mode;
+        c_first <= t_first[SA-1];
+        c_hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
+      end
       always_ff @(posedge clk) begin
-        if (t_v[SA] && !fft_mode) begin
-          if (dense_mode) acc[l][t_r[SA]] <= (t_first[SA] ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
-          else for (int r = 0; r < B; r++) acc[l][r] <= (t_first[SA] ? '0 : acc[l][r]) + ACCW'(rsum[r]);
+        if (c_v) begin
+          if (dense_mode) acc[l][t_r[SA]] <= (c_first ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
+          else for (int r = 0; r < B; r++) acc[l][r] <= (c_first ? '0 : acc[l][r]) + ACCW'(rsum[r]);
         end
-        if (hand) begin
+        if (c_hand) begin
           hacc[l] <= acc[l];
-          if (dense_mode) hacc[l][t_r[SA]] <= (t_first[SA] ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
-          else for (int r = 0; r < B; r++) hacc[l][r] <= (t_first[SA] ? '0 : acc[l][r]) + ACCW'(rsum[r]);
+          if (dense_mode) hacc[l][t_r[SA]] <= (c_first ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
+          else for (int r = 0; r < B; r++) hacc[l][r] <= (c_first ? '0 : acc[l][r]) + ACCW'(rsum[r]);
         end
       end
     end
@@ -329,7 +350,6 @@ module mv_unit #(
   // ---------------------------------------------------------------- drain
   // hand: the held copies are loaded; the drain then issues one lane (output block) per cycle
   logic dact;
-  logic [PW-1:0] dl;
   logic [15:0] drem, dleft;  // row blocks not yet handed over; lanes left in this drain
   always_ff @(posedge clk) begin
     if (rst || go) begin
@@ -337,11 +357,9 @@ module mv_unit #(
       drem <= 16'(ins.pb);
     end else if (hand) begin
       dact <= 1'b1;
-      dl <= '0;
       dleft <= drem >= 16'(P) ? 16'(P) : drem;
       drem <= drem - 16'(P);
     end else if (dact) begin
-      dl <= dl + 1;
       dleft <= dleft - 1;
       if (dleft == 1) dact <= 1'b0;
     end
@@ -351,17 +369,41 @@ module mv_unit #(
   logic signed [ACCW-1:0] sel [B];
   logic signed [ACCW-1:0] selr [NB];
   logic signed [ACCW-1:0] seli [NB];
+  // the lane being drained, one copy per selected block (keep; packed, see pwl_act): a single lane index drove
+  // the lane mux of every selected bit (fan-out ~420 on the default core)
+  localparam int NSEL = 2 * NB + 1;  // sel, then selr[q], seli[q]
+  logic [NSEL-1:0][PW-1:0] dlc;
+  (* keep *) always_ff @(posedge clk) begin
+    for (int i = 0; i < NSEL; i++) begin
+      if (!(rst || go)) begin
+        if (hand) dlc[i] <= '0;
+        else if (dact) dlc[i] <= dlc[i] + 1;
+      end
+    end
+  end
   always_ff @(posedge clk) begin
     sel_v <= dact && !rst;
-    sel <= hacc[dl];
-    selr <= haccr[dl];
-    seli <= hacci[dl];
+    sel <= hacc[dlc[0]];
+    for (int q = 0; q < NB; q++) begin
+      selr[q] <= haccr[dlc[1+q]][q];
+      seli[q] <= hacci[dlc[1+NB+q]][q];
+    end
   end
   // direct / dense: requant (2 stages), saturate, registered (write 4 cycles after the lane select)
   logic [B*DW-1:0] mac_y, mac_yq;
+  // Every requant takes its own registered copy of ir.sh and ir.bits (keep): from the shared ir, yosys merges
+  // the requants' identical shift-amount and mask logic into one instance driving all of their registers (the
+  // pattern of ew_unit's lane copies).  ir is constant through an instruction and the first lane select comes
+  // many cycles after it is loaded, so the copy's cycle of delay is never seen.
   for (genvar r = 0; r < B; r++) begin : g_requant
+    logic [7:0] sh_c;
+    logic [5:0] bits_c;
+    (* keep *) always_ff @(posedge clk) begin
+      sh_c <= ir.sh;
+      bits_c <= ir.bits;
+    end
     fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(2)) u_requant (
-        .clk, .x(sel[r]), .sh(ir.sh), .bits(ir.bits), .y(mac_y[r*DW+:DW])
+        .clk, .x(sel[r]), .sh(sh_c), .bits(bits_c), .y(mac_y[r*DW+:DW])
     );
   end
   logic [2:0] dv;  // sel_v delayed: requant 2, output register 1
@@ -377,11 +419,19 @@ module mv_unit #(
     logic [B*BZMAX-1:0] iy;
     logic iv;
     for (genvar q = 0; q < NB; q++) begin : g_requant
+      logic [7:0] sh_r, sh_i;  // own copies, as for g_requant above
+      logic [5:0] bits_r, bits_i;
+      (* keep *) always_ff @(posedge clk) begin
+        sh_r <= ir.sh;
+        sh_i <= ir.sh;
+        bits_r <= 6'(ir.bits + 6'(G + M));
+        bits_i <= 6'(ir.bits + 6'(G + M));
+      end
       fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_re (
-          .clk, .x(selr[q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pr[q*WP+:WP])
+          .clk, .x(selr[q]), .sh(sh_r), .bits(bits_r), .y(pr[q*WP+:WP])
       );
       fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_im (
-          .clk, .x(seli[q]), .sh(ir.sh), .bits(6'(ir.bits + 6'(G + M))), .y(pim[q*WP+:WP])
+          .clk, .x(seli[q]), .sh(sh_i), .bits(bits_i), .y(pim[q*WP+:WP])
       );
     end
     logic [2:0] pv;
