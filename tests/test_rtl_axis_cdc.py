@@ -101,13 +101,13 @@ def _mutant(name: str, old: str, new: str) -> list[Path]:
     return [runner.mutant(SOURCE, WORK / name, old, new)]
 
 
-ROOM_CHECK = ("no_room_check", "req_m2 != ack && (!m_axis_tvalid || m_axis_tready)", "req_m2 != ack")
+ROOM_CHECK = ("no_room_check", "ack && !m_axis_tvalid) ack <= req_m2;", "ack) ack <= req_m2;")
 ACK_WAIT = ("no_ack_wait", "end else if (ack_s2 == req) busy <= 1'b0;", "end else busy <= 1'b0;")
 TLAST = ("no_tlast", "i == W ? s_axis_tlast : s_axis_tdata[i]", "i == W ? 1'b0 : s_axis_tdata[i]")
 # hold's enable one cycle late (!busy registered, not next cycle's): hold also takes the word after the one
 # accepted
 IDLE_LATE = ("idle_late", "s_rst || (busy ? ack_s2 == req : !s_axis_tvalid);", "!busy;")
-VALID_CLEAR = ("no_valid_clear", "if (m_axis_tvalid && m_axis_tready) m_axis_tvalid <= 1'b0;", "")
+VALID_CLEAR = ("no_valid_clear", "tvalid_next = m_axis_tvalid && !m_axis_tready;", "tvalid_next = m_axis_tvalid;")
 
 
 def test_mutant_destination_without_room_check_loses_words_under_backpressure(tmp_path):

@@ -62,22 +62,30 @@ module axis_cdc #(
   end
 
   // ---------------------------------------------------------------- destination domain
+  // A word is taken into an empty output register only (not in the cycle the last one leaves), and out follows
+  // hold on every cycle the register is empty: its enable is a flip-flop (empty, copied per 32 bits), not
+  // tready through logic (tready is the consumer's, combinational in the core).
   (* keep *) logic req_m1, req_m2;  // req synchronised to m_clk
   logic [W:0] out;
+  logic tvalid_next;
+  (* keep *) logic [NC-1:0] empty;  // !m_axis_tvalid, one copy per 32 bits of out
+  always_comb begin
+    tvalid_next = m_axis_tvalid && !m_axis_tready;
+    if (req_m2 != ack && !m_axis_tvalid) tvalid_next = 1'b1;
+    if (m_rst) tvalid_next = 1'b0;
+  end
   always_ff @(posedge m_clk) begin
     req_m1 <= req;
     req_m2 <= req_m1;
-    if (m_rst) begin
-      ack <= 1'b0;
-      m_axis_tvalid <= 1'b0;
-    end else begin
-      if (m_axis_tvalid && m_axis_tready) m_axis_tvalid <= 1'b0;
-      if (req_m2 != ack && (!m_axis_tvalid || m_axis_tready)) begin
-        out <= hold;
-        m_axis_tvalid <= 1'b1;
-        ack <= req_m2;
-      end
-    end
+    m_axis_tvalid <= tvalid_next;
+    if (m_rst) ack <= 1'b0;
+    else if (req_m2 != ack && !m_axis_tvalid) ack <= req_m2;
+  end
+  for (genvar c = 0; c < NC; c++) begin : g_empty
+    (* keep *) always_ff @(posedge m_clk) empty[c] <= !tvalid_next;
+  end
+  always_ff @(posedge m_clk) begin
+    for (int i = 0; i <= W; i++) if (empty[i/32]) out[i] <= hold[i];
   end
   assign m_axis_tdata = out[W-1:0];
   assign m_axis_tlast = out[W];
