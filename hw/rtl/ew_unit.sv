@@ -118,7 +118,7 @@ module ew_unit #(
     end
   end
 
-  logic [B*DW-1:0] res, pwl_y;
+  logic [B*DW-1:0] res;
   for (genvar l = 0; l < B; l++) begin : g_lane
     logic signed [DW-1:0] a, b, c, a1, p, q;
     logic signed [DW:0] vb1, vc1;  // -b needs DW + 1 bits
@@ -137,6 +137,7 @@ module ew_unit #(
     logic c_zb, c_nb, c_zc;  // the word on rd (ctl[S1])
     logic [2:0] c_alu4, c_alu7;  // the words in stages 4 (ctl[S1+4]) and 7 (ctl[S1+7])
     logic [5:0] c_bits;  // sh, bits: the requant's fields, one cycle before x5 (ctl[S1+4])
+    logic c_wpwl;  // the word written this cycle (ctl[LAT-1]) is a PWL's
     (* keep *) always_ff @(posedge clk) begin
       c_tsel <= ctl[S1-2].tsel;
       c_seg <= ctl[S1-2].seg;
@@ -149,6 +150,7 @@ module ew_unit #(
       c_sh <= ctl[S1+3].sh;
       c_bits <= ctl[S1+3].bits;
       c_alu7 <= ctl[S1+6].alu;
+      c_wpwl <= ctl[LAT-2].alu == ALU_PWL;
     end
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
         .clk, .z(a), .tsel(c_tsel), .seg(c_seg), .rl(c_rl), .sh(c_psh), .y(p)
@@ -203,7 +205,7 @@ module ew_unit #(
       r9 <= r8;
       res[l*DW+:DW] <= r9;
     end
-    assign pwl_y[l*DW+:DW] = p;
+    assign wdata[l*DW+:DW] = c_wpwl ? p : res[l*DW+:DW];
   end
 
   /* verilator lint_off UNUSEDSIGNAL */
@@ -212,6 +214,5 @@ module ew_unit #(
   assign wc = ctl[LAT-1];
   assign we = wc.v;
   assign waddr = wc.waddr;
-  assign wdata = wc.alu == ALU_PWL ? pwl_y : res;
   always_ff @(posedge clk) done <= !rst && wc.v && wc.last;
 endmodule
