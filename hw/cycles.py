@@ -3,8 +3,8 @@
 The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
   unit's done pulse; the matrix unit registers its start (it begins one cycle after it).
-- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 12: registered address, RL = 2 memory read latency,
-  the operand register after the bank select, the unit's 10 stages; one latency for every op). EW
+- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 13: registered address, RL = 2 memory read latency,
+  the operand register after the bank select, the unit's 11 stages; one latency for every op). EW
   instructions overlap: the controller fetches the next instruction while an EW runs, and starts another EW
   as soon as the unit has issued the previous one's last read, unless two are in flight or the new one reads
   words the one in flight still has to write (the hardware hazard check: rnn_core.sv).
@@ -45,7 +45,7 @@ from hw.rtl.isa import ZBANK
 
 RL = 2  # data / weight memory read latency
 EW_RL = RL + 1  # element-wise operand latency: the memory and the operand register after the bank select
-EW_LAT = EW_RL + 11  # element-wise issue -> write (registered address, EW_RL, 10 stages)
+EW_LAT = EW_RL + 12  # element-wise issue -> write (registered address, EW_RL, 11 stages)
 MV_SA = RL + 5  # issue -> accumulate stage (registered address, RL, 3 products, 2 sums)
 FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
 ISSUE = 3  # fetch -> earliest unit start of an MV or EW: fetch, decode, hazard comparisons registered (C_HZ)

@@ -142,7 +142,7 @@ async def ew_unit_instructions(dut):
             continue
         if r["writes"] and r["writes"][-1][0] >= r["dones"][0]:
             errors["done"].append(f"{what}: a write at or after done ({r['writes'][-1][0]}, {r['dones'][0]})")
-        # hw/cycles.py: EW costs 4 + n + EW_LAT alone (EW_LAT = RL + the unit's 10 stages, every op); the
+        # hw/cycles.py: EW costs 4 + n + EW_LAT alone (EW_LAT = RL + the unit's 11 stages, every op); the
         # unit's part (tbutil.unit_cycles) is n + EW_LAT + 1
         model = n + cycles.EW_LAT + 1 + p.get("cycle_offset", 0)
         seen = r["dones"][0] - r["start"]

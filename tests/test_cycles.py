@@ -35,10 +35,11 @@ def test_fft_program_by_hand():
     # cycles, 64 after its start.
     # The MV does not block the controller: the EW is fetched at 3 and decoded at 4, but it reads the MV's
     # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 64 = 66.
-    # EW over 4 words: 4 + 4 + (RL + 12) = 22 alone (the operand register after the bank select); idle
-    # 20 after its start. ENDLOOP (2 cycles) follows; the next MV reads words the EW writes and waits for it
-    # to be idle: one step = 64 (MV start to idle) + 20 (EW start to idle) = 84, MV start to MV start.
-    cyc = 64 + 20
+    # EW over 4 words: 4 + 4 + (RL + 13) = 23 alone (the operand register after the bank select, the unit's
+    # 11 stages); idle 21 after its start. ENDLOOP (2 cycles) follows; the next MV reads words the EW writes
+    # and waits for it to be idle: one step = 64 (MV start to idle) + 21 (EW start to idle) = 85, MV start to
+    # MV start.
+    cyc = 64 + 21
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)

@@ -23,7 +23,7 @@ def test_pwl_lane(tmp_path, pipe):
             for c0, c1 in zip(tab["c0"], tab["c1"], strict=True)
         ]
     (tmp_path / "pwl.mem").write_text("\n".join(program.to_hex_lines(lines, 2 * BA + 2)) + "\n")
-    p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1, "lat": 10 if pipe else 0}
+    p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1, "lat": 11 if pipe else 0}
     runner.run(
         runner.rtl_sources(["mul_pipe", "pwl_act"]),
         "pwl_act",

@@ -3,11 +3,11 @@
 // pipeline for 100+ MHz on ECP5 in which every word carries its own control fields, so consecutive
 // instructions overlap: a new instruction may start (`start`) as soon as the previous one has issued its
 // last read (`ready`); the controller (rnn_core) checks that it reads nothing still in flight.  Every op
-// writes its word LAT = RL + 11 cycles after its issue (registered read address, RL, 10 stages: one latency
+// writes its word LAT = RL + 12 cycles after its issue (registered read address, RL, 11 stages: one latency
 // for all ops, so writes stay in issue order, one per cycle); `done` pulses once per instruction, the cycle
 // after its last write.
 //   ALU: 1 operands (b negated or zeroed) | 2-4 product (mul_pipe); sum, |a| + b | 5 requant input
-//        | 6 rounding shift | 7 rounding add | 8 saturate | 9-10 delay;  PWL: the 10 stages of pwl_act.
+//        | 6 rounding shift | 7 rounding add | 8 saturate | 9-11 delay;  PWL: the 11 stages of pwl_act.
 module ew_unit #(
     parameter int B = 8,
     parameter int DW = 20,
@@ -46,7 +46,7 @@ module ew_unit #(
   end
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW + 1 bits), |a| + b, a + b + c
-  localparam int LAT = RL + 11;  // issue -> write, every op (registered read address, RL, 10 stages)
+  localparam int LAT = RL + 12;  // issue -> write, every op (registered read address, RL, 11 stages)
   localparam int S1 = RL;  // ctl index of the word whose read data is on rd
 
   typedef struct packed {
@@ -195,15 +195,16 @@ module ew_unit #(
       endcase
     end
     // 6-7: rounding shift, rounding add (registered in fxp_requant; sh, bits one cycle before x5);
-    // 8: saturation, registered here; 9-10: delay to the common latency
+    // 8: saturation, registered here; 9-11: delay to the common latency
     fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(2)) u_requant (
         .clk, .x(x5), .sh(c_sh), .bits(c_bits), .y(q)
     );
-    logic signed [DW-1:0] r8, r9;
+    logic signed [DW-1:0] r8, r9, r10;
     always_ff @(posedge clk) begin
       r8 <= c_alu7 > ALU_MODRELU ? '0 : q;
       r9 <= r8;
-      res[l*DW+:DW] <= r9;
+      r10 <= r9;
+      res[l*DW+:DW] <= r10;
     end
     assign wdata[l*DW+:DW] = c_wpwl ? p : res[l*DW+:DW];
   end

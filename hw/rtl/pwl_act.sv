@@ -1,7 +1,8 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
-// PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 10 stages for 100+ MHz on ECP5
-// (clamp | offset | segment shift | table read | product (3, mul_pipe, whose input register takes the table
-// output) | rounding shift | add c0 | saturate); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
+// PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 11 stages for 100+ MHz on ECP5
+// (clamp | offset | segment shift | table read | table output register | product (3, mul_pipe) | rounding
+// shift | add c0 | saturate; the output register: the block RAM's clock-to-output, 5.8 ns, and the route to
+// the multiplier's input register were the routed critical path, 12.7 ns); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
 // every z may have its own call (consecutive instructions overlap in the element-wise unit).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
 // Per call: rl = log2(R * 2^Fz) (the clamp bound), seg = s (segment shift), sh = Fs + Fz - Fa.
@@ -65,8 +66,8 @@ module pwl_act #(
     // packed: yosys infers an unpacked array as a memory, and the memory's flip-flops lose the keep, so the
     // lanes' identical copies merged into one register driving every lane's shifter across the chip (the
     // routed critical path, 7.7 ns of route from one lane's shm1 to another's h8)
-    logic [7:0][6:0] shm1;
-    logic [8:0] sh0;
+    logic [8:0][6:0] shm1;
+    logic [9:0] sh0;
     logic [3:0][3:0] ts;
     (* keep *) always_ff @(posedge clk) begin  // keep: one copy per lane (see fxp_requant)
       rz <= UW'(1) << rl;
@@ -82,14 +83,14 @@ module pwl_act #(
       sg2 <= sg1;
       msk1 <= msk;
       msk2 <= msk1;
-      for (int i = 1; i < 8; i++) shm1[i] <= shm1[i-1];
-      for (int i = 1; i < 9; i++) sh0[i] <= sh0[i-1];
+      for (int i = 1; i < 9; i++) shm1[i] <= shm1[i-1];
+      for (int i = 1; i < 10; i++) sh0[i] <= sh0[i-1];
       for (int i = 1; i < 4; i++) ts[i] <= ts[i-1];
     end
     logic signed [UW-1:0] zc1, u2;
     logic [KW-1:0] k3;
-    logic [DDW-1:0] d3, d4;
-    logic [EW-1:0] e4;
+    logic [DDW-1:0] d3, d4, d5;
+    logic [EW-1:0] e4, e5;
     always_ff @(posedge clk) begin
       zc1 <= UW'(z) < rzn ? rzn : (UW'(z) > rzm1 ? rzm1 : UW'(z));  // 1: clamp
       u2 <= zc1 + rz1;  // 2: offset
@@ -99,23 +100,25 @@ module pwl_act #(
       /* verilator lint_on WIDTHTRUNC */
       e4 <= tab[tab_addr(ts[3], k3)];  // 4: table (block RAM read register)
       d4 <= d3;
+      e5 <= e4;  // 5: table output register
+      d5 <= d4;
     end
     logic signed [BA+1:0] c1;
-    logic signed [BA+DDW+2:0] prod;  // 6-7: c1 * d
-    assign c1 = $signed(e4[EW-1:BA]);
-    mul_pipe #(.AW(BA + 2), .BW(DDW + 1)) u_mul (.clk, .a(c1), .b($signed({1'b0, d4})), .y(prod));  // 5-7
-    logic signed [BA-1:0] c0_5, c0_6, c0_7, c0_8;
-    logic signed [PRW-1:0] h8;
-    logic signed [PRW:0] v9;
+    logic signed [BA+DDW+2:0] prod;  // 7-8: c1 * d
+    assign c1 = $signed(e5[EW-1:BA]);
+    mul_pipe #(.AW(BA + 2), .BW(DDW + 1)) u_mul (.clk, .a(c1), .b($signed({1'b0, d5})), .y(prod));  // 6-8
+    logic signed [BA-1:0] c0_6, c0_7, c0_8, c0_9;
+    logic signed [PRW-1:0] h9;
+    logic signed [PRW:0] v10;
     always_ff @(posedge clk) begin
-      c0_5 <= $signed(e4[BA-1:0]);
-      c0_6 <= c0_5;
+      c0_6 <= $signed(e5[BA-1:0]);
       c0_7 <= c0_6;
-      h8 <= PRW'(prod) >>> shm1[7];  // 8: rounding shift (h = prod >>> (sh - 1))
       c0_8 <= c0_7;
-      // 9: shr_round(prod, sh) + c0 = (h + 1 + 2 c0) >>> 1 for sh >= 1 (2 c0 is even), h + c0 for sh = 0
-      v9 <= sh0[8] ? (PRW + 1)'(h8) + (PRW + 1)'(c0_8) : ((PRW + 1)'(h8) + (PRW + 1)'($signed({c0_8, 1'b1}))) >>> 1;
-      y <= sat_ba(v9);  // 10: saturate to BA bits
+      h9 <= PRW'(prod) >>> shm1[8];  // 9: rounding shift (h = prod >>> (sh - 1))
+      c0_9 <= c0_8;
+      // 10: shr_round(prod, sh) + c0 = (h + 1 + 2 c0) >>> 1 for sh >= 1 (2 c0 is even), h + c0 for sh = 0
+      v10 <= sh0[9] ? (PRW + 1)'(h9) + (PRW + 1)'(c0_9) : ((PRW + 1)'(h9) + (PRW + 1)'($signed({c0_9, 1'b1}))) >>> 1;
+      y <= sat_ba(v10);  // 11: saturate to BA bits
     end
   end else begin : g_comb
     logic signed [UW-1:0] rz, zc, u;
