@@ -10,6 +10,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BOARD  ?= ulx3s
 PYTEST_ARGS ?=
+# pytest workers (pytest-xdist; one test file per worker: module fixtures and per-file build folders stay
+# with one process). 2 = the CI machine's cores; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 export PYTHONHASHSEED := 0
 
@@ -57,10 +61,10 @@ deploy: setup
 
 # ---------------------------------------------------------------------------------------------- checks
 test: setup
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 test-all: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m scripts.bench

@@ -82,20 +82,31 @@ def ebr_for(depth: int, width: int) -> int:
     return min(math.ceil(width / w) * math.ceil(depth / d) for d, w in EBR_SHAPES)
 
 
+def pow2_depth(depth: int) -> int:
+    """The depth ram_1r1w / rom_sync declare for `depth` words: the next power of two (no depth mux)."""
+    return 1 << max(1, math.ceil(math.log2(depth)))
+
+
 def core_memories(params: dict, instruction_bits: int) -> dict[str, tuple[int, int, int]]:
-    """{name: (depth, width, copies)} of rnn_core's memories from its parameters."""
+    """{name: (depth, width, copies)} of rnn_core's memories from its parameters, at the depths the RTL
+    declares (data memories and weights rounded up to a power of two)."""
     b, P, E = params["B"], params["P"], params.get("E", 1)
     nb = b // 2 + 1
     wmw = 2 * nb * params["BW"] if params["FFT"] else b * params["BW"]
     mems = {
-        "data memory (4 read copies)": (math.ceil(params["DM_DEPTH"] / E), E * b * params["DW"], 4),
-        "matrix-output bank (4 read copies)": (
-            math.ceil(params.get("ZB_DEPTH", 2 * E) / E),
+        "data memory (4 read copies)": (
+            pow2_depth(math.ceil(params["DM_DEPTH"] / E)),
             E * b * params["DW"],
             4,
         ),
-        "weights": (params["WDEPTH"], P * wmw, 1),
-        "program": (params["PROG_DEPTH"], instruction_bits, 1),
+        "matrix-output bank (4 read copies)": (
+            pow2_depth(math.ceil(params.get("ZB_DEPTH", 2 * E) / E)),
+            E * b * params["DW"],
+            4,
+        ),
+        "weights": (pow2_depth(params["WDEPTH"]), P * wmw, 1),
+        # a ROM in logic (rnn_core: ram_style logic), no block RAM: 0 block-RAM copies
+        "program": (params["PROG_DEPTH"], instruction_bits, 0),
     }
     if "NT" in params and "N" in params and "BA" in params:
         mems["PWL tables (one per element-wise lane)"] = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -77,6 +78,15 @@ def build(sources, toplevel: str, parameters: dict | None = None, waves: bool = 
     exe = build_dir / toplevel
     stamp = build_dir / "built.ok"
     t0 = time.time()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{build_dir.name}.lock", "w") as lock:  # one builder per model (pytest -n workers)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _build_once(runner, build_dir, exe, stamp, sources, toplevel, parameters, defines, waves)
+    return runner, build_dir, time.time() - t0
+
+
+def _build_once(runner, build_dir, exe, stamp, sources, toplevel, parameters, defines, waves) -> None:
+    """Build the model into build_dir unless a finished build is there; else point the runner at it."""
     if not (exe.exists() and stamp.exists()):
         if build_dir.exists():
             shutil.rmtree(build_dir)
@@ -99,7 +109,6 @@ def build(sources, toplevel: str, parameters: dict | None = None, waves: bool = 
         runner.env = {}
         runner.timescale = ("1ns", "1ps")
         runner.sources = sources
-    return runner, build_dir, time.time() - t0
 
 
 def _test(runner, **kw):
@@ -132,7 +141,7 @@ def run(
     Returns timings {build_s, sim_s, build_dir, results}.
     """
     runner, build_dir, build_s = build(sources, toplevel, parameters, waves, defines)
-    test_dir = Path(test_dir or build_dir / "run").resolve()
+    test_dir = Path(test_dir or build_dir / f"run-{os.getpid()}").resolve()  # per process: parallel runs
     test_dir.mkdir(parents=True, exist_ok=True)
     results = test_dir / f"results_{module}.xml"
     for p in (str(SIM_DIR), str(ROOT)):  # the runner passes sys.path on as the simulator's PYTHONPATH

@@ -41,9 +41,10 @@ def test_estimate_by_hand():
     p |= {"DM_DEPTH": 1334, "ZB_DEPTH": 130, "WDEPTH": 592, "PROG_DEPTH": 22, "NT": 3, "N": 32}
     r = fit.MULT18_PER_MULTIPLIER
     mult = (40 - 4 * 2) * r["matvec"] + 8 * r["fft"] + 16 * r["ew"] + fit.MULT18_FIXED
-    # data memory (1334 x 144: 3 x 4 EBRs of 512 x 36) and matrix-output bank (130 x 144: 4), 4 read copies
-    # each; weights, program, PWL tables
-    ebr = 4 * 12 + 4 * 4 + 18 + fit.ebr_for(22, isa.WIDTH) + 8 * 1
+    # data memory (1334 words declared 2048 deep, x 144: 16 EBRs of 2048 x 9, no depth mux) and
+    # matrix-output bank (130 -> 256 x 144: 4 of 512 x 36), 4 read copies each; weights (592 -> 1024 x 320:
+    # 18 of 1024 x 18), PWL tables (the program is a ROM in logic)
+    ebr = 4 * 16 + 4 * 4 + 18 + 8 * 1
     lut4, ff = (
         m["base"] + m["per_matvec_multiplier"] * 40 + m["per_ew_lane"] * 8
         for m in (fit.LUT4_MODEL, fit.FF_MODEL)

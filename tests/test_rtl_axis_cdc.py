@@ -107,7 +107,11 @@ TLAST = ("no_tlast", "i == W ? s_axis_tlast : s_axis_tdata[i]", "i == W ? 1'b0 :
 # hold's enable one cycle late (!busy registered, not next cycle's): hold also takes the word after the one
 # accepted
 IDLE_LATE = ("idle_late", "s_rst || (busy ? ack_s2 == req : !s_axis_tvalid);", "!busy;")
-VALID_CLEAR = ("no_valid_clear", "tvalid_next = m_axis_tvalid && !m_axis_tready;", "tvalid_next = m_axis_tvalid;")
+VALID_CLEAR = (
+    "no_valid_clear",
+    "tvalid_next = m_axis_tvalid && !m_axis_tready;",
+    "tvalid_next = m_axis_tvalid;",
+)
 
 
 def test_mutant_destination_without_room_check_loses_words_under_backpressure(tmp_path):

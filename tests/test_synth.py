@@ -515,14 +515,17 @@ def _core_memories(params: dict) -> dict[str, tuple[int, int]]:
     """(depth, width) of the core's memories from its parameters (hw/rtl: rnn_core, mv_unit, pwl_act)."""
     from hw.rtl import isa
 
+    def declared(depth: int) -> int:  # ram_1r1w and rom_sync declare 2**$clog2(DEPTH) words
+        return 1 << (depth - 1).bit_length()
+
     p = params
     nb = p["B"] // 2 + 1
-    dm = (p["DM_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"])
-    zb = (p["ZB_DEPTH"] // p["E"], p["E"] * p["B"] * p["DW"])
+    dm = (declared(p["DM_DEPTH"] // p["E"]), p["E"] * p["B"] * p["DW"])
+    zb = (declared(p["ZB_DEPTH"] // p["E"]), p["E"] * p["B"] * p["DW"])
     geometry = {f"u_core.g_mem[{i}].u_dm.mem": dm for i in range(4)}
     geometry |= {f"u_core.g_mem[{i}].u_zb.mem": zb for i in range(4)}
     wmw = 2 * nb * p["BW"] if p["FFT"] else p["B"] * p["BW"]
-    geometry["u_core.u_mv.u_wmem.mem"] = (p["WDEPTH"], p["P"] * wmw)
+    geometry["u_core.u_mv.u_wmem.mem"] = (declared(p["WDEPTH"]), p["P"] * wmw)
     geometry["u_core.prog"] = (p["PROG_DEPTH"], isa.WIDTH)
     for k in range(p["E"] * p["B"]):  # one PWL table per element-wise lane: NT tables of N segments
         geometry[f"u_core.u_ew.g_lane[{k}].u_pwl.tab"] = (p["NT"] * p["N"], 2 * p["BA"] + 2)

@@ -86,11 +86,17 @@ module mv_unit #(
   logic [WAW-1:0] wa;
   logic [15:0] j_iss;
   assign j_iss = dense_mode ? (k >> M) : k;
-  logic last_k;
-  assign last_k = k + 1 == kmax;
+  // The issue decisions read flags kept in registers beside their counters (each set with its counter, so
+  // flag == condition always): a 16-bit compare used to sit between the counters and the enables of every
+  // issue register (gap == 0 -> rem / lanes_g / wa / k, about 6 LUT levels).
+  logic last_k;  // k + 1 == kmax
+  logic gap_z;  // gap == 0
+  logic last_g;  // gi + 1 == ir.g
+  logic fk_lt;  // fk < ir.n
+  logic last_wr;  // nwr + 1 == ir.pb
   logic [15:0] lanes_g, rem;  // row blocks of group gi; row blocks from group gi on (registers)
   logic issuing;
-  assign issuing = iss && gap == 0;
+  assign issuing = iss && gap_z;
 
   // ---------------------------------------------------------------- weight memory
   logic [P*WMW-1:0] wword;
@@ -100,7 +106,7 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- term pipeline: valid / first / last / row
   logic [SA:0] t_v, t_first, t_last;
-  logic [M-1:0] t_r [SA+1];
+  logic [M-1:0] t_r [SA];  // the row of a dense term (lanes decode t_r[SA-1])
   logic [QW-1:0] t_j1, t_j2;  // spectrum index, one and two cycles after the issue
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -111,7 +117,7 @@ module mv_unit #(
     t_first <= {t_first[SA-1:0], dense_mode ? (k < 16'(B)) : (k == 0)};
     t_last <= {t_last[SA-1:0], last_k};
     t_r[0] <= M'(k);
-    for (int i = 1; i <= SA; i++) t_r[i] <= t_r[i-1];
+    for (int i = 1; i < SA; i++) t_r[i] <= t_r[i-1];
     t_j1 <= QW'(j_iss);
     t_j2 <= t_j1;
   end
@@ -140,10 +146,14 @@ module mv_unit #(
         fft_mode <= FFT && ins.fft;
         dense_mode <= DENSE && ins.dense;
         kmax <= ins.dense ? 16'(ins.n) << M : 16'(ins.n);
+        last_k <= (ins.dense ? 16'(ins.n) << M : 16'(ins.n)) == 16'd1;
         k <= '0;
         gi <= '0;
+        last_g <= 16'(ins.g) == 16'd1;
         gap <= '0;
+        gap_z <= 1'b1;
         fk <= '0;
+        fk_lt <= 16'(ins.n) != 16'd0;
         wa <= WAW'(ins.wbase);
         rem <= 16'(ins.pb);
         lanes_g <= 16'(ins.pb) >= 16'(P) ? 16'(P) : 16'(ins.pb);
@@ -152,23 +162,34 @@ module mv_unit #(
         iss <= !(FFT && ins.fft);
       end else if (busy) begin
         if (fft_go) begin  // input spectra: issue the n blocks, start the MACs once the first is stored
-          if (fk < 16'(ir.n)) fk <= fk + 1;
+          if (fk_lt) begin
+            fk <= fk + 1;
+            fk_lt <= fk + 1 < 16'(ir.n);
+          end
           if (xcnt == 16'd1 && !iss && gi == 0 && k == 0) iss <= 1'b1;
         end
-        if (gap != 0) gap <= gap - 1;
-        else if (iss) begin
+        if (!gap_z) begin
+          gap <= gap - 1;
+          gap_z <= gap == 16'd1;
+        end else if (iss) begin
           wa <= wa + 1;
           if (last_k) begin
             k <= '0;
+            last_k <= kmax == 16'd1;
             // the drain takes lanes_g cycles: a group shorter than that waits
             gap <= lanes_g > kmax ? lanes_g - kmax : '0;
-            if (gi + 1 == 16'(ir.g)) iss <= 1'b0;
+            gap_z <= !(lanes_g > kmax);
+            if (last_g) iss <= 1'b0;
             gi <= gi + 1;
+            last_g <= gi + 2 == 16'(ir.g);
             rem <= rem - 16'(P);
             lanes_g <= rem - 16'(P) >= 16'(P) ? 16'(P) : rem - 16'(P);
-          end else k <= k + 1;
+          end else begin
+            k <= k + 1;
+            last_k <= k + 2 == kmax;
+          end
         end
-        if (we && nwr + 1 == 16'(ir.pb)) begin
+        if (we && last_wr) begin
           busy <= 1'b0;
           fft_go <= 1'b0;
           iss <= 1'b0;
@@ -185,8 +206,8 @@ module mv_unit #(
   logic [RL:0] fx_v;  // fft input issued RL + 1 cycles ago (its data arrives now)
   always_ff @(posedge clk) begin
     if (rst) fx_v <= '0;
-    else fx_v <= {fx_v[RL-1:0], fft_go && fk < 16'(ir.n)};
-    ra <= src + AW'(fft_go && fk < 16'(ir.n) ? fk : j_iss);  // registered read address
+    else fx_v <= {fx_v[RL-1:0], fft_go && fk_lt};
+    ra <= src + AW'(fft_go && fk_lt ? fk : j_iss);  // registered read address
   end
   always_comb begin
     for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
@@ -298,22 +319,24 @@ module mv_unit #(
       for (genvar r = DIRECT ? B : 1; r < B; r++) begin : g_norow
         assign rsum[r] = '0;
       end
-      // the lane's own copies of the accumulate controls at SA (see acc_ctl)
-      logic c_v, c_first, c_hand;
+      // the lane's own copies of the accumulate controls at SA (see acc_ctl), and the row of a dense term
+      // one-hot (c_row): every row accumulates through its own adder, enabled by its bit (an indexed
+      // acc[l][t_r] put a b:1 mux of accumulators, the adder and the row decode in one cycle)
+      logic c_v, c_first, c_hand, c_dense;
+      logic [B-1:0] c_row;
       (* keep *) always_ff @(posedge clk) begin
         c_v <= acc_v(rst, t_v[SA-1]) && !fft_mode;
         c_first <= t_first[SA-1];
         c_hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
+        c_dense <= dense_mode;
+        for (int r = 0; r < B; r++) c_row[r] <= !dense_mode || t_r[SA-1] == M'(r);
       end
       always_ff @(posedge clk) begin
-        if (c_v) begin
-          if (dense_mode) acc[l][t_r[SA]] <= (c_first ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
-          else for (int r = 0; r < B; r++) acc[l][r] <= (c_first ? '0 : acc[l][r]) + ACCW'(rsum[r]);
-        end
-        if (c_hand) begin
-          hacc[l] <= acc[l];
-          if (dense_mode) hacc[l][t_r[SA]] <= (c_first ? '0 : acc[l][t_r[SA]]) + ACCW'(rsum[0]);
-          else for (int r = 0; r < B; r++) hacc[l][r] <= (c_first ? '0 : acc[l][r]) + ACCW'(rsum[r]);
+        for (int r = 0; r < B; r++) begin
+          logic signed [ACCW-1:0] sum;
+          sum = (c_first ? '0 : acc[l][r]) + ACCW'(c_dense ? rsum[0] : rsum[r]);
+          if (c_v && c_row[r]) acc[l][r] <= sum;
+          if (c_hand) hacc[l][r] <= c_row[r] ? sum : acc[l][r];
         end
       end
     end
@@ -456,8 +479,13 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- write: output blocks in order
   always_ff @(posedge clk) begin
-    if (go) nwr <= '0;
-    else if (we) nwr <= nwr + 1;
+    if (go) begin
+      nwr <= '0;
+      last_wr <= 16'(ins.pb) == 16'd1;
+    end else if (we) begin
+      nwr <= nwr + 1;
+      last_wr <= nwr + 2 == 16'(ir.pb);
+    end
   end
   assign we = busy && (fft_mode ? iv_w : dv[2]);
   assign waddr = dst_q + AW'(nwr);

@@ -26,7 +26,11 @@ module ram_1r1w #(
   if (DEPTH < 2 || W < 1 || NBE < 1 || W % NBE != 0) begin : g_param_check0
     $error("ram_1r1w: DEPTH >= 2 and W a multiple of NBE (DEPTH %0d, W %0d, NBE %0d)", DEPTH, W, NBE);
   end
-  (* no_rw_check *) logic [W-1:0] mem [DEPTH];
+  // 2**AW words (DEPTH rounded up to a power of two): yosys then builds the memory from block RAMs of that
+  // depth side by side (1480 x 144: 16 of 2048 x 9) instead of stacking shallower ones behind a depth mux
+  // (12 of 512 x 36 and a 3:1 mux of 144 bits between the block RAM outputs and the output register); the
+  // words above DEPTH are never addressed by the core.
+  (* no_rw_check *) logic [W-1:0] mem [2**AW];
   initial begin
     if (INIT != "") $readmemh(INIT, mem);
   end

@@ -83,7 +83,11 @@ module rnn_core #(
   localparam int SQW = NS > 1 ? $clog2(NS) : 1;
 
   // ---------------------------------------------------------------- program
-  instr_t prog [PROG_DEPTH];
+  // A ROM in logic (ram_style "logic": LUTs, no block RAM): the instruction register loads from it through a
+  // few gates and starts every decode path at a flip-flop (as a block RAM's read register it started them
+  // 5.7 ns into the cycle, the RAM's clock-to-data: the GRU core's decode adders, ../shared/REFERENCE.md "ECP5
+  // timing").  LUT RAM is not an option: it needs a write port (yosys: "no valid mapping").
+  (* ram_style = "logic" *) instr_t prog [PROG_DEPTH];
   initial begin
     if (PROG_INIT != "") $readmemh(PROG_INIT, prog);
   end
@@ -175,8 +179,32 @@ module rnn_core #(
   // operand and destination word ranges [lo, hi) of the decoded instruction, for the hazard checks
   logic [SAW:0] ra_lo, ra_hi, rb_lo, rb_hi, rc_lo, rc_hi, rd_lo, rd_hi, mvd_hi;
   logic skip;  // the decoded instruction is outside its sequence's steps (batch loops)
+  // E = 1: the range ends [.., hi) are a sum of instruction fields (address + words or blocks) and the step
+  // offset. The field sums are taken in C_FETCH from the ROM word (the *_end registers), so C_DEC adds only
+  // the offset: one carry chain (the offset add, then + n, then wend's - 1 and + 1 set the core's clock).
+  // Equal to the general form below for every range inside its bank.
+  localparam int RW = SAW + 1;
+  instr_t nx;  // the program word at pc
+  assign nx = prog[pc];
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic [RW-1:0] field_end(input logic [15:0] addr, input logic [11:0] n);
+    return RW'({addr[15], LAW'(addr)}) + RW'(n);  // (the bank bit and the bank's address bits)
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+  function automatic logic [RW-1:0] offset(input logic [1:0] mode, input logic [LAW-1:0] ts,
+                                           input logic [LAW-1:0] ls);
+    return mode == AM_T ? RW'(ts) : mode == AM_LAST ? RW'(ls) : '0;
+  endfunction
+  logic [RW-1:0] a_end, b_end, c_end, d_end, dpb_end;
   always_ff @(posedge clk) begin
-    if (cs == C_FETCH) cur <= prog[pc];
+    if (cs == C_FETCH) begin
+      cur <= nx;
+      a_end <= field_end(nx.a, nx.n);
+      b_end <= field_end(nx.b, nx.n);
+      c_end <= field_end(nx.c, nx.n);
+      d_end <= field_end(nx.dst, nx.n);
+      dpb_end <= field_end(nx.dst, nx.pb);
+    end
     if (cs == C_DEC) begin
       a_eff <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
       b_eff <= eff(cur.b, cur.bmode, tst[sq], lst[sq]);
@@ -187,12 +215,20 @@ module rnn_core #(
       rc_lo <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst[sq], lst[sq])));
       rd_lo <= (SAW + 1)'(word_of(eff(cur.dst, cur.dmode, tst[sq], lst[sq])));
       // EW: n words; MV: n input blocks, pb output blocks
-      ra_hi <= cur.op == OP_MV ? wend(eff(cur.a, cur.amode, tst[sq], lst[sq]), cur.n)
-                               : (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
-      rb_hi <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
-      rc_hi <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
-      rd_hi <= (SAW + 1)'(word_of(eff(cur.dst, cur.dmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
-      mvd_hi <= wend(eff(cur.dst, cur.dmode, tst[sq], lst[sq]), cur.pb);
+      if (LE == 0) begin  // blocks are words: MV's wend(eff(a), n) = eff(a) + n as for EW
+        ra_hi <= a_end + offset(cur.amode, tst[sq], lst[sq]);
+        rb_hi <= b_end + offset(cur.bmode, tst[sq], lst[sq]);
+        rc_hi <= c_end + offset(cur.cmode, tst[sq], lst[sq]);
+        rd_hi <= d_end + offset(cur.dmode, tst[sq], lst[sq]);
+        mvd_hi <= dpb_end + offset(cur.dmode, tst[sq], lst[sq]);
+      end else begin
+        ra_hi <= cur.op == OP_MV ? wend(eff(cur.a, cur.amode, tst[sq], lst[sq]), cur.n)
+                                 : (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+        rb_hi <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+        rc_hi <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+        rd_hi <= (SAW + 1)'(word_of(eff(cur.dst, cur.dmode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
+        mvd_hi <= wend(eff(cur.dst, cur.dmode, tst[sq], lst[sq]), cur.pb);
+      end
     end
   end
   // run_q[s][l]: pass `it` is a step of sequence s for an instruction of lag l; final_pass: the last pass.

