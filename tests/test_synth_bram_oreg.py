@@ -79,8 +79,9 @@ def test_read_registers_become_output_registers(tmp_path, depth, width):
     assert all(drivers[b][0] == "DP16KD" and drivers[b][1].startswith("DO") for b in rdata)
     for port in {drivers[b][1][2] for b in rdata}:
         assert bram["parameters"][f"REGMODE_{port}"] == "OUTREG"
-    if width == 36:  # 36-bit mode: both ports carry the read word
+    if width == 36:  # 36-bit mode: both ports carry the read word, both halves' registers are enabled
         assert {drivers[b][1][2] for b in rdata} == {"A", "B"}
+        assert bram["connections"]["OCEA"] == bram["connections"]["OCEB"] == ["1"]
 
 
 def test_a_register_with_an_enable_stays_a_flip_flop(tmp_path):
