@@ -2,8 +2,9 @@
 only plain registers of the RAM's clock do.
 
 Each case synthesizes a small memory with yosys synth_ecp5 (a few seconds) and runs the pass on its JSON:
-ram_1r1w OREG=1 at 1024 x 18 (true dual port, read on one port) and 512 x 36 (36-bit mode: the read word
-leaves through both ports' pins), and a read register with a clock enable, which must stay a flip-flop.
+ram_1r1w OREG=1 at 1024 x 18 (true dual port, read on one port), 512 x 36 (36-bit mode: the read word
+leaves through both ports' pins) and 1480 x 36 (a depth that is not a power of two: ram_1r1w's declared
+2**AW words keep a depth mux out), and a read register with a clock enable, which must stay a flip-flop.
 """
 
 from __future__ import annotations
@@ -63,23 +64,36 @@ def _drivers(module: dict) -> dict[int, tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("depth,width", [(1024, 18), (512, 36)])
-def test_read_registers_become_output_registers(tmp_path, depth, width):
+@pytest.mark.parametrize(
+    "depth,width,rams",
+    [
+        (1024, 18, 1),
+        (512, 36, 1),
+        # 1480 words (the default core's data memory depth): ram_1r1w declares 2048, four 2048 x 9 side by
+        # side; declared 1480 deep, yosys stacks three 512 x 36 behind a depth mux, and the mux (not a
+        # flip-flop) is what their pins drive
+        (1480, 36, 4),
+    ],
+)
+def test_read_registers_become_output_registers(tmp_path, depth, width, rams):
     netlist = _synth(tmp_path, [RAM], "ram_1r1w", {"W": width, "DEPTH": depth, "OREG": 1})
     m = _top(netlist)
     before = collections.Counter(c["type"] for c in m["cells"].values())
-    assert before["DP16KD"] == 1 and before["TRELLIS_FF"] >= width
+    assert before["DP16KD"] == rams and before["TRELLIS_FF"] >= width
     assert ecp5_bram_oreg.absorb_module(m) == width
     after = collections.Counter(c["type"] for c in m["cells"].values())
     assert after["TRELLIS_FF"] == before["TRELLIS_FF"] - width
-    (bram,) = [c for c in m["cells"].values() if c["type"] == "DP16KD"]
+    for bram in [c for c in m["cells"].values() if c["type"] == "DP16KD"]:
+        assert "OUTREG" in (bram["parameters"]["REGMODE_A"], bram["parameters"]["REGMODE_B"])
     # every bit of rdata is now driven by a DP16KD data pin, on a port whose register is on
     drivers = _drivers(m)
     rdata = m["ports"]["rdata"]["bits"]
     assert all(drivers[b][0] == "DP16KD" and drivers[b][1].startswith("DO") for b in rdata)
-    for port in {drivers[b][1][2] for b in rdata}:
-        assert bram["parameters"][f"REGMODE_{port}"] == "OUTREG"
-    if width == 36:  # 36-bit mode: both ports carry the read word, both halves' registers are enabled
+    if rams == 1:
+        (bram,) = [c for c in m["cells"].values() if c["type"] == "DP16KD"]
+        for port in {drivers[b][1][2] for b in rdata}:
+            assert bram["parameters"][f"REGMODE_{port}"] == "OUTREG"
+    if width == 36 and rams == 1:  # 36-bit mode: both ports carry the word, both halves' registers enabled
         assert {drivers[b][1][2] for b in rdata} == {"A", "B"}
         assert bram["connections"]["OCEA"] == bram["connections"]["OCEB"] == ["1"]
 
