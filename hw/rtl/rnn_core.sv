@@ -179,32 +179,24 @@ module rnn_core #(
   // operand and destination word ranges [lo, hi) of the decoded instruction, for the hazard checks
   logic [SAW:0] ra_lo, ra_hi, rb_lo, rb_hi, rc_lo, rc_hi, rd_lo, rd_hi, mvd_hi;
   logic skip;  // the decoded instruction is outside its sequence's steps (batch loops)
-  // E = 1: the range ends [.., hi) are a sum of instruction fields (address + words or blocks) and the step
-  // offset. The field sums are taken in C_FETCH from the ROM word (the *_end registers), so C_DEC adds only
-  // the offset: one carry chain (the offset add, then + n, then wend's - 1 and + 1 set the core's clock).
-  // Equal to the general form below for every range inside its bank.
+  // E = 1: the range ends [.., hi) are a three-term sum (address field + words or blocks + the step offset),
+  // added carry-save: one LUT level and one carry chain (eff's add, then + n, then wend's - 1 and + 1 were
+  // three chains in C_DEC and set the core's clock). Equal to the general form below for every range inside
+  // its bank.
   localparam int RW = SAW + 1;
-  instr_t nx;  // the program word at pc
-  assign nx = prog[pc];
   /* verilator lint_off UNUSEDSIGNAL */
-  function automatic logic [RW-1:0] field_end(input logic [15:0] addr, input logic [11:0] n);
-    return RW'({addr[15], LAW'(addr)}) + RW'(n);  // (the bank bit and the bank's address bits)
+  function automatic logic [RW-1:0] range_end(input logic [15:0] addr, input logic [11:0] n,
+                                              input logic [1:0] mode, input logic [LAW-1:0] ts,
+                                              input logic [LAW-1:0] ls);
+    logic [RW-1:0] x, y, z;
+    x = RW'({addr[15], LAW'(addr)});  // (the bank bit and the bank's address bits)
+    y = RW'(n);
+    z = mode == AM_T ? RW'(ts) : mode == AM_LAST ? RW'(ls) : '0;
+    return (x ^ y ^ z) + (((x & y) | (x & z) | (y & z)) << 1);
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
-  function automatic logic [RW-1:0] offset(input logic [1:0] mode, input logic [LAW-1:0] ts,
-                                           input logic [LAW-1:0] ls);
-    return mode == AM_T ? RW'(ts) : mode == AM_LAST ? RW'(ls) : '0;
-  endfunction
-  logic [RW-1:0] a_end, b_end, c_end, d_end, dpb_end;
   always_ff @(posedge clk) begin
-    if (cs == C_FETCH) begin
-      cur <= nx;
-      a_end <= field_end(nx.a, nx.n);
-      b_end <= field_end(nx.b, nx.n);
-      c_end <= field_end(nx.c, nx.n);
-      d_end <= field_end(nx.dst, nx.n);
-      dpb_end <= field_end(nx.dst, nx.pb);
-    end
+    if (cs == C_FETCH) cur <= prog[pc];
     if (cs == C_DEC) begin
       a_eff <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
       b_eff <= eff(cur.b, cur.bmode, tst[sq], lst[sq]);
@@ -216,11 +208,11 @@ module rnn_core #(
       rd_lo <= (SAW + 1)'(word_of(eff(cur.dst, cur.dmode, tst[sq], lst[sq])));
       // EW: n words; MV: n input blocks, pb output blocks
       if (LE == 0) begin  // blocks are words: MV's wend(eff(a), n) = eff(a) + n as for EW
-        ra_hi <= a_end + offset(cur.amode, tst[sq], lst[sq]);
-        rb_hi <= b_end + offset(cur.bmode, tst[sq], lst[sq]);
-        rc_hi <= c_end + offset(cur.cmode, tst[sq], lst[sq]);
-        rd_hi <= d_end + offset(cur.dmode, tst[sq], lst[sq]);
-        mvd_hi <= dpb_end + offset(cur.dmode, tst[sq], lst[sq]);
+        ra_hi <= range_end(cur.a, cur.n, cur.amode, tst[sq], lst[sq]);
+        rb_hi <= range_end(cur.b, cur.n, cur.bmode, tst[sq], lst[sq]);
+        rc_hi <= range_end(cur.c, cur.n, cur.cmode, tst[sq], lst[sq]);
+        rd_hi <= range_end(cur.dst, cur.n, cur.dmode, tst[sq], lst[sq]);
+        mvd_hi <= range_end(cur.dst, cur.pb, cur.dmode, tst[sq], lst[sq]);
       end else begin
         ra_hi <= cur.op == OP_MV ? wend(eff(cur.a, cur.amode, tst[sq], lst[sq]), cur.n)
                                  : (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst[sq], lst[sq]))) + (SAW + 1)'(cur.n);
