@@ -141,7 +141,9 @@ def run(
     Returns timings {build_s, sim_s, build_dir, results}.
     """
     runner, build_dir, build_s = build(sources, toplevel, parameters, waves, defines)
-    test_dir = Path(test_dir or build_dir / f"run-{os.getpid()}").resolve()  # per process: parallel runs
+    # one run folder per pytest-xdist worker (gw0, gw1, ...): workers may run the same model at once
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    test_dir = Path(test_dir or build_dir / (f"run-{worker}" if worker else "run")).resolve()
     test_dir.mkdir(parents=True, exist_ok=True)
     results = test_dir / f"results_{module}.xml"
     for p in (str(SIM_DIR), str(ROOT)):  # the runner passes sys.path on as the simulator's PYTHONPATH

@@ -62,8 +62,8 @@ def _loads(module: dict) -> dict[int, list[tuple[str, str]]]:
     return loads
 
 
-def _port_plan(module: dict, bram: dict, port: str, loads, ctl: str) -> list[tuple[str, str, str]] | None:
-    """[(RAM pin, FF cell, FF output)] for the port's used data outputs, or None if the port does not qualify.
+def _port_plan(module: dict, bram: dict, port: str, loads, ctl: str) -> list[tuple[str, str]] | None:
+    """[(RAM pin, FF cell)] for the port's used data outputs, or None if the port does not qualify.
     ctl: the port whose output enable and reset govern the register (the read port B in 36-bit mode)."""
     c = bram["connections"]
     if c.get(f"OCE{ctl}") != ["1"] or c.get(f"RST{ctl}") != ["0"] or c.get(f"RST{port}") != ["0"]:
@@ -84,7 +84,7 @@ def _port_plan(module: dict, bram: dict, port: str, loads, ctl: str) -> list[tup
         ff = module["cells"].get(users[0][0])
         if ff is None or ff["type"] != FF or not _is_plain_ff(ff, c.get(f"CLK{port}")):
             return None
-        plan.append((pin, users[0][0], "Q"))
+        plan.append((pin, users[0][0]))
     return plan
 
 
@@ -102,15 +102,15 @@ def absorb_module(module: dict) -> int:
         if wide:
             if None in plans.values() or bram["connections"].get("CLKA") != bram["connections"].get("CLKB"):
                 continue
-            todo = list(ports)
+            todo = ports
         else:
             todo = [p for p in ports if plans[p]]
         if not any(plans[p] for p in todo):
             continue
         for p in todo:
-            for pin, ff_name, q in plans[p]:
+            for pin, ff_name in plans[p]:
                 ff = module["cells"].pop(ff_name)
-                bram["connections"][pin] = ff["connections"][q]
+                bram["connections"][pin] = ff["connections"]["Q"]
                 absorbed += 1
             bram["parameters"][f"REGMODE_{p}"] = "OUTREG"
         if wide:
