@@ -602,7 +602,7 @@ def compile_artifact(
             raise RtlError("internal: the sequences of a batch packed different weights")
         weights = ctx.wwords
         progs.append([dict(i, seq=s) if batch > 1 else i for i in ctx.prog])
-    ctx.prog = progs[0] if batch == 1 else _interleave(progs, ST)
+    ctx.prog = progs[0] if batch == 1 else _interleave(progs, ST, (P, b, E))
     ctx.prog.append(dict(op="HALT"))
     return _finish(ctx, caps, in_words, model, ST, batch)
 
@@ -695,33 +695,94 @@ def _lagged(ins: dict, ST: int, reverse: bool) -> dict:
     return out
 
 
-def _interleave(progs: list[list[dict]], ST: int) -> list[dict]:
+def _spread(mvs: list[dict], ews: list[dict], cuts: tuple) -> list[dict]:
+    """One sequence's MVs with the other sequence's element-wise run spread between them: ews[:cuts[0]] after
+    the first MV, ews[cuts[0]:cuts[1]] after the second, ..., the rest after the last (cuts all 0: the whole
+    run after the last MV)."""
+    out, prev = [], 0
+    for i, mv in enumerate(mvs):
+        end = cuts[i] if i < len(mvs) - 1 else len(ews)
+        out += [mv] + ews[prev:end]
+        prev = end
+    return out
+
+
+def _interleave(progs: list[list[dict]], ST: int, core: tuple[int, int, int] | None = None) -> list[dict]:
     """Two sequences' programs as one (docs/rtl.md "Overlap"): both INs first, then piece by piece; in every
     loop body the MVs of one sequence are followed by the other's element-wise work, so that work runs while
     the matrix unit works: A.lead A.M1 B.E_k(t-1) B.lead B.M1 A.E1 A.M2 B.E1 ... A.M_k B.E_(k-1) B.M_k A.E_k,
     where B's last element-wise run (of step t - 1) moves into the next pass (lag 1: the loop runs max(L) + 1
-    passes)."""
+    passes). Where a group M_j holds several MVs, the other sequence's run is spread between them (`_spread`):
+    an MV starts only once the element-wise unit has issued its reads, so a run placed after the last MV
+    leaves the matrix unit idle while it runs beside that MV alone. With core = (P, b, E) the cut points are
+    chosen by the cycle model (`_best_cuts`; None: the whole run after the last MV)."""
     A, B = (_segments(p) for p in progs)
-    out: list[dict] = []
+    pieces: list = []  # instructions, or (mvs, ews) spread points
     for pa, pb in zip(A, B, strict=True):
         if pa[0] == "flat":
             flat = pa[1] + pb[1]
-            if not out:  # both sequences are received first
+            if not pieces:  # both sequences are received first
                 flat = [i for i in flat if i["op"] == "IN"] + [i for i in flat if i["op"] != "IN"]
-            out += flat
+            pieces += flat
             continue
         reverse = bool(pa[1].get("last", 0) & 1)
         (la, ra), (lb, rb) = _phases(pa[2]), _phases(pb[2])
         if not ra:
-            out += [dict(pa[1], seq=0, lag=0)] + la + lb + [pa[3]]
+            pieces += [dict(pa[1], seq=0, lag=0)] + la + lb + [pa[3]]
             continue
-        body = la + ra[0][0] + [_lagged(i, ST, reverse) for i in rb[-1][1]] + lb + rb[0][0]
+        body = la + [(ra[0][0], [_lagged(i, ST, reverse) for i in rb[-1][1]])] + lb
         for j in range(len(ra)):
-            body += ra[j][1]
+            body.append((rb[j][0], ra[j][1]))
             if j + 1 < len(ra):
-                body += ra[j + 1][0] + rb[j][1] + rb[j + 1][0]
-        out += [dict(pa[1], seq=0, lag=1)] + body + [dict(pa[3], seq=0)]
+                body.append((ra[j + 1][0], rb[j][1]))
+        pieces += [dict(pa[1], seq=0, lag=1)] + body + [dict(pa[3], seq=0)]
+    points = [k for k, p in enumerate(pieces) if isinstance(p, tuple) and len(p[0]) > 1 and p[1]]
+    cuts = {k: (0,) * (len(pieces[k][0]) - 1) for k in points}
+    if core is not None and points:
+        cuts = _best_cuts(pieces, points, cuts, ST, core)
+    return _assemble(pieces, cuts)
+
+
+def _assemble(pieces: list, cuts: dict) -> list[dict]:
+    out: list[dict] = []
+    for k, p in enumerate(pieces):
+        if isinstance(p, tuple):
+            out += _spread(p[0], p[1], cuts.get(k, (0,) * (len(p[0]) - 1)))
+        else:
+            out.append(p)
     return out
+
+
+def _best_cuts(pieces: list, points: list[int], cuts: dict, ST: int, core: tuple[int, int, int]) -> dict:
+    """Cut points of every spread (coordinate descent, two sweeps) minimizing the cycle model's (cycles per
+    step, cycles of a 3-step batch); starts from every run after its group's last MV, so the result is never
+    slower than that."""
+    from hw import cycles
+
+    P, b, E = core
+
+    def cost(c: dict) -> tuple[int, int]:
+        prog = _assemble(pieces, c) + [dict(op="HALT")]
+        r = cycles.sequence_cycles(prog, P, b, 3, E, ST)
+        return r["per_step"], r["total"]
+
+    best = dict(cuts)
+    best_cost = cost(best)
+    for _ in range(2):
+        improved = False
+        for k in points:
+            n_ews = len(pieces[k][1])
+            for i in range(len(best[k])):
+                lo = best[k][i - 1] if i else 0
+                hi = best[k][i + 1] if i + 1 < len(best[k]) else n_ews
+                for v in range(lo, hi + 1):
+                    trial = {**best, k: best[k][:i] + (v,) + best[k][i + 1 :]}
+                    c = cost(trial)
+                    if c < best_cost:
+                        best, best_cost, improved = trial, c, True
+        if not improved:
+            break
+    return best
 
 
 def _finish(ctx: _Ctx, caps: dict, in_words: int, model: dict, ST: int, batch: int = 1) -> Design:
