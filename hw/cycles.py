@@ -49,6 +49,7 @@ EW_LAT = EW_RL + 12  # element-wise issue -> write (registered address, EW_RL, 1
 MV_SA = RL + 5  # issue -> accumulate stage (registered address, RL, 3 products, 2 sums)
 FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
 ISSUE = 3  # fetch -> earliest unit start of an MV or EW: fetch, decode, hazard comparisons registered (C_HZ)
+MV_ACCEPT = 2  # last group's hand-over + its lanes -> the matrix unit accepts the next MV (mv_unit `accept`)
 
 
 def instr_cycles(ins: dict, P: int, b: int) -> int:
@@ -67,20 +68,32 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
 def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
     """MV: fetch, decode, hazard registers, start (cycle ISSUE, registered by the unit: S = ISSUE + 1), the
     issue of every row group, its drain, done."""
+    return _mv_timeline(ins, P, b, m)[0]
+
+
+def mv_accept(ins: dict, P: int, b: int) -> int:
+    """First cycle (from the MV's fetch, as instr_cycles) at which the matrix unit takes the next MV: its last
+    group handed over and every lane of it selected for the drain (mv_unit `accept`)."""
+    return _mv_timeline(ins, P, b, int(math.log2(b)))[1]
+
+
+def _mv_timeline(ins: dict, P: int, b: int, m: int) -> tuple[int, int]:
+    """(cycles until the unit is idle, cycle from which it accepts the next MV)."""
     q, g, pb = ins["n"], ins["g"], ins["pb"]
     K = q * b if ins.get("dense") else q
     fft = bool(ins.get("fft")) and not ins.get("dense")
     S = ISSUE + 1
     t = S + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue cycle
-    last_write = 0
+    last_write = accept = 0
     for gi in range(g):
         lanes = min(P, pb - gi * P)
         t_last = t + K - 1
         hand = t_last + MV_SA + 1
         first_write = hand + (8 + FFT_STAGE * m if fft else 5)
         last_write = first_write + lanes - 1
+        accept = hand + lanes + MV_ACCEPT
         t = t_last + 1 + max(0, lanes - K)
-    return last_write + 2
+    return last_write + 2, accept
 
 
 def batch_size(prog: list[dict]) -> int:
@@ -162,7 +175,9 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
     """Cycle (from the one after the last input beat) at which the last OUT ends: the controller's rules."""
     T = 0  # fetch cycle of the next instruction
     ews: list[dict] = []  # started EWs: ready (next start allowed), idle (no longer in flight), dst, n
-    mv = {"free": 0, "src": (0, 0), "dst": (0, 0)}  # the last MV: free = first cycle with the unit idle
+    # the last two MVs (mvs[-1] the last started): free = first cycle with the unit idle of it, accept = first
+    # cycle the unit takes the next MV beside it, fft = its mode
+    mvs: list[dict] = [{"free": 0, "accept": 0, "src": (0, 0), "dst": (0, 0), "fft": False}]
     end = T
     for ins, t, Lq, run in unrolled(prog, L):
         op = ins["op"]
@@ -183,30 +198,43 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
                     s = max(s, last["idle"])  # hazard: wait until nothing is in flight
                 elif len(ews) > 1:
                     s = max(s, ews[-2]["idle"])  # at most one other in flight
-            if (
-                any(_hits(r, r + n, *mv["dst"]) for r in reads)
-                or _hits(dst, dst + n, *mv["src"])
-                or dst >= ZBANK // E
-            ):
-                s = max(s, mv["free"])  # reads the running MV's output, writes its input or its bank
+            for mv in mvs[-2:]:
+                if (
+                    any(_hits(r, r + n, *mv["dst"]) for r in reads)
+                    or _hits(dst, dst + n, *mv["src"])
+                    or dst >= ZBANK // E
+                ):
+                    s = max(s, mv["free"])  # reads a running MV's output, writes its input or its bank
             ews.append({"ready": s + n + 1, "idle": s + instr_cycles(ins, P, b) - ISSUE, "dst": dst, "n": n})
             T = s + 1
         elif op == "MV":
-            s = max(T + ISSUE, mv["free"], ews[-1]["ready"] if ews else 0)
             a = _eff(ins, "a", "amode", t, Lq, ST)
             d = _eff(ins, "dst", "dmode", t, Lq, ST)
             src = (a // E, (a + ins["n"] - 1) // E + 1)
+            fft = bool(ins.get("fft")) and not ins.get("dense")
+            s = max(T + ISSUE, ews[-1]["ready"] if ews else 0)
             for e in ews[-2:]:  # an EW in flight that writes the MV's input or the matrix-output bank
                 if _hits(e["dst"], e["dst"] + e["n"], *src) or e["dst"] >= ZBANK // E:
                     s = max(s, e["idle"])
-            mv = {
-                "free": s + instr_cycles(ins, P, b) - ISSUE,
-                "src": src,
-                "dst": (d // E, (d + ins["pb"] - 1) // E + 1),
-            }
+            if len(mvs) > 1:
+                s = max(s, mvs[-2]["free"])  # at most one other MV in flight
+            last = mvs[-1]
+            if s < last["free"]:  # beside the last MV's drain, or after it
+                beside = (fft or not last["fft"]) and not _hits(*src, *last["dst"])
+                s = max(s, last["accept"] if beside else last["free"])
+            mvs = [
+                last,
+                {
+                    "free": s + instr_cycles(ins, P, b) - ISSUE,
+                    "accept": s + mv_accept(ins, P, b) - ISSUE,
+                    "src": src,
+                    "dst": (d // E, (d + ins["pb"] - 1) // E + 1),
+                    "fft": fft,
+                },
+            ]
             T = s + 1
         elif op in ("OUT", "IN", "HALT"):
-            T = max(T + 1, idle, mv["free"]) + instr_cycles(ins, P, b) - 1
+            T = max(T + 1, idle, mvs[-1]["free"]) + instr_cycles(ins, P, b) - 1
             if op == "OUT":
                 end = T
         else:

@@ -117,6 +117,9 @@ def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tu
         check=check,
     )
     res = json.loads((tmp_path / "result.json").read_text()) if (tmp_path / "result.json").exists() else {}
+    b2b = tmp_path / "result.json.b2b.json"  # sim/tb_mv_unit.py mv_unit_back_to_back
+    if b2b.exists():
+        res["back_to_back"] = json.loads(b2b.read_text())
     return r, res, cases
 
 
@@ -136,6 +139,11 @@ def test_mv_unit_instructions(tmp_path, B, P, fft):
     _, res, cases = _run(tmp_path, B, P, fft)
     assert res["instructions"] == len(cases)
     assert not any(res[k] for k in ("values", "addresses", "done", "cycles"))
+    # every consecutive pair again with the second started as soon as the unit accepts it (beside the first
+    # one's drain): both exact, their writes in order, the second start where hw/cycles.py's mv_accept says
+    b2b = res["back_to_back"]
+    assert b2b["pairs"] == len(cases) - 1
+    assert not any(b2b[k] for k in ("values", "addresses", "done", "cycles")), b2b
     want = [(np.array(c["want"]), fx.sat_bounds(c["ins"]["bits"])) for c in cases]
     assert sum(int(np.sum((w == lo) | (w == hi))) for w, (lo, hi) in want) > 10  # saturated outputs
     assert sum(int(np.sum((w > lo) & (w < hi))) for w, (lo, hi) in want) > 10  # and unsaturated ones

@@ -42,6 +42,7 @@ module mv_unit #(
     input  logic [AW-1:0]       src_base,
     input  logic [AW-1:0]       dst_base,
     output logic                done,
+    output logic                accept,  // a start now would be taken: idle, or only a drain left (see below)
     output logic [AW-1:0]       ra,
     input  logic [B*DW-1:0]     rd,
     output logic                we,
@@ -75,7 +76,7 @@ module mv_unit #(
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t ir;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic busy, fft_mode, dense_mode;
+  logic ibusy, fft_mode, dense_mode;  // ibusy: issue side (input spectra, terms) until the last hand-over
   logic [AW-1:0] src, dst_q;
   logic [15:0] kmax;
 
@@ -131,15 +132,14 @@ module mv_unit #(
   logic go;
   always_ff @(posedge clk) go <= start && !rst;
   logic hand;  // the accumulators hold a finished group this cycle
+  logic last_hand;  // ... and it is the instruction's last group
   logic [15:0] nwr;  // output blocks written
   always_ff @(posedge clk) begin
     if (rst) begin
-      busy <= 1'b0;
+      ibusy <= 1'b0;
       iss <= 1'b0;
       fft_go <= 1'b0;
-      done <= 1'b0;
     end else begin
-      done <= 1'b0;
       if (go) begin
         ir <= ins;
         src <= src_base;
@@ -157,10 +157,10 @@ module mv_unit #(
         wa <= WAW'(ins.wbase);
         rem <= 16'(ins.pb);
         lanes_g <= 16'(ins.pb) >= 16'(P) ? 16'(P) : 16'(ins.pb);
-        busy <= 1'b1;
+        ibusy <= 1'b1;
         fft_go <= FFT && ins.fft;
         iss <= !(FFT && ins.fft);
-      end else if (busy) begin
+      end else if (ibusy) begin
         if (fft_go) begin  // input spectra: issue the n blocks, start the MACs once the first is stored
           if (fk_lt) begin
             fk <= fk + 1;
@@ -189,11 +189,9 @@ module mv_unit #(
             last_k <= k + 2 == kmax;
           end
         end
-        if (we && last_wr) begin
-          busy <= 1'b0;
+        if (hand && last_hand) begin  // every term has reached the accumulators: only the drain is left
+          ibusy <= 1'b0;
           fft_go <= 1'b0;
-          iss <= 1'b0;
-          done <= 1'b1;
         end
       end
     end
@@ -372,20 +370,50 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- drain
   // hand: the held copies are loaded; the drain then issues one lane (output block) per cycle
+  // Back to back (accept): once an instruction's last group is handed over and its lanes selected, the
+  // issue side is free and the next instruction may start (its input spectra and first terms) while this one's
+  // blocks go through the requants and the IFFT. What the drain needs is taken at each instruction's first
+  // hand-over (fh), when the previous instruction's last block has been written: the row-block count, the
+  // destination, the mode and the IFFT's output width (d_*).
   logic dact;
-  logic [15:0] drem, dleft;  // row blocks not yet handed over; lanes left in this drain
+  logic [15:0] drem, dleft, drem_nx;  // row blocks not yet handed over; lanes left in this drain
+  logic fh;  // the next hand-over is the instruction's first
+  logic dbusy, d_fft;  // a drain is writing (first hand-over .. last write); its mode
+  logic [5:0] d_bits;
+  logic [15:0] d_pb;
+  logic [AW-1:0] d_dst;
+  assign drem_nx = fh ? 16'(ir.pb) : drem;
+  assign last_hand = drem_nx <= 16'(P);
   always_ff @(posedge clk) begin
-    if (rst || go) begin
+    if (rst) begin
       dact <= 1'b0;
-      drem <= 16'(ins.pb);
-    end else if (hand) begin
-      dact <= 1'b1;
-      dleft <= drem >= 16'(P) ? 16'(P) : drem;
-      drem <= drem - 16'(P);
-    end else if (dact) begin
-      dleft <= dleft - 1;
-      if (dleft == 1) dact <= 1'b0;
+      fh <= 1'b0;
+    end else begin
+      if (go) fh <= 1'b1;
+      if (hand) begin
+        dact <= 1'b1;
+        fh <= 1'b0;
+        dleft <= drem_nx >= 16'(P) ? 16'(P) : drem_nx;
+        drem <= drem_nx - 16'(P);
+      end else if (dact) begin
+        dleft <= dleft - 1;
+        if (dleft == 1) dact <= 1'b0;
+      end
     end
+  end
+  always_ff @(posedge clk) begin
+    if (hand && fh) begin
+      d_fft <= fft_mode;
+      d_bits <= ir.bits;
+      d_pb <= 16'(ir.pb);
+      d_dst <= dst_q;
+    end
+  end
+  // accept: registered, low from the cycle after a start until the unit is idle again or only a drain is left;
+  // while an fft drain runs only another fft instruction may start (a direct/dense drain is shorter than its
+  // IFFT: their writes would cross)
+  always_ff @(posedge clk) begin
+    accept <= !rst && !start && !go && !ibusy && !hand && !dact && (!dbusy || !d_fft || (FFT && ins.fft));
   end
   // lane select, registered
   logic sel_v;
@@ -398,7 +426,7 @@ module mv_unit #(
   logic [NSEL-1:0][PW-1:0] dlc;
   (* keep *) always_ff @(posedge clk) begin
     for (int i = 0; i < NSEL; i++) begin
-      if (!(rst || go)) begin
+      if (!rst) begin
         if (hand) dlc[i] <= '0;
         else if (dact) dlc[i] <= dlc[i] + 1;
       end
@@ -431,7 +459,7 @@ module mv_unit #(
   end
   logic [2:0] dv;  // sel_v delayed: requant 2, output register 1
   always_ff @(posedge clk) begin
-    dv <= {dv[1:0], sel_v && !fft_mode};
+    dv <= {dv[1:0], sel_v && !d_fft};
     mac_yq <= mac_y;
   end
 
@@ -459,12 +487,12 @@ module mv_unit #(
     end
     logic [2:0] pv;
     always_ff @(posedge clk) begin
-      pv <= {pv[1:0], sel_v && fft_mode};
+      pv <= {pv[1:0], sel_v && d_fft};
       prq <= pr;
       pimq <= pim;
     end
     ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(2)) u_ifft (
-        .clk, .rst, .in_valid(pv[2]), .out_bits(ir.bits), .in_re(prq), .in_im(pimq), .out_valid(iv), .out_y(iy)
+        .clk, .rst, .in_valid(pv[2]), .out_bits(d_bits), .in_re(prq), .in_im(pimq), .out_valid(iv), .out_y(iy)
     );
     assign iv_w = iv;
     always_comb begin
@@ -474,21 +502,29 @@ module mv_unit #(
     assign iv_w = 1'b0;
     assign ifft_y = '0;
     logic unused_sel;
-    assign unused_sel = ^{selr[0], seli[0]};
+    assign unused_sel = ^{selr[0], seli[0], d_bits};
   end
 
   // ---------------------------------------------------------------- write: output blocks in order
   always_ff @(posedge clk) begin
-    if (go) begin
+    if (rst) begin
+      dbusy <= 1'b0;
+      done <= 1'b0;
+    end else begin
+      done <= we && last_wr;
+      if (we && last_wr) dbusy <= 1'b0;
+      if (hand && fh) dbusy <= 1'b1;
+    end
+    if (hand && fh) begin
       nwr <= '0;
-      last_wr <= 16'(ins.pb) == 16'd1;
+      last_wr <= 16'(ir.pb) == 16'd1;
     end else if (we) begin
       nwr <= nwr + 1;
-      last_wr <= nwr + 2 == 16'(ir.pb);
+      last_wr <= nwr + 2 == d_pb;
     end
   end
-  assign we = busy && (fft_mode ? iv_w : dv[2]);
-  assign waddr = dst_q + AW'(nwr);
-  assign wdata = fft_mode ? ifft_y : mac_yq;
+  assign we = dbusy && (d_fft ? iv_w : dv[2]);
+  assign waddr = d_dst + AW'(nwr);
+  assign wdata = d_fft ? ifft_y : mac_yq;
   always_ff @(posedge clk) if (go) dst_q <= dst_base;
 endmodule

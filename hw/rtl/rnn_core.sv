@@ -238,17 +238,22 @@ module rnn_core #(
   assign skip = inloop && (cur.op == OP_MV || cur.op == OP_EW || cur.op == OP_OUT) && !run_q[sq][cur.lag];
 
   // ---------------------------------------------------------------- units
-  logic mv_start, mv_done, mv_we, ew_start, ew_done, ew_we, ew_ready;
+  logic mv_start, mv_done, mv_we, mv_accept, ew_start, ew_done, ew_we, ew_ready;
   // element-wise instructions in flight (started, done not yet seen) and the destination words of the last two
   // started (in flight: the last ew_cnt of them).  A new EW starts when the unit is ready and at most one other
   // is in flight, which it does not read (the hazard check).  The matrix unit runs beside them (docs/rtl.md
   // "Overlap"): an MV starts when the matrix unit is idle, the element-wise unit issues no reads and no EW in
   // flight writes its input or the matrix-output bank; while it runs, an EW waits if it reads the MV's output,
   // writes its input or writes the matrix-output bank.  IN, OUT and HALT wait until both units are idle.
+  // Two MVs may be in flight (mv_cnt): the next one starts while the last one drains when the unit accepts
+  // it (mv_accept) and it does not read that one's output; slot 0 holds the ranges of the last MV started,
+  // slot 1 those of the one before (in flight while mv_cnt = 2: MVs finish in order).
   logic [1:0] ew_cnt;
   logic [SAW:0] hz_lo [2], hz_hi [2];
   logic mv_busy;
-  logic [SAW:0] ms_lo, ms_hi, md_lo, md_hi;  // the running MV's input and output word ranges
+  logic [1:0] mv_cnt;
+  logic [SAW:0] ms_lo, ms_hi, md_lo, md_hi;  // the last started MV's input and output word ranges
+  logic [SAW:0] ms1_lo, ms1_hi, md1_lo, md1_hi;  // the MV started before it
   logic ew_idle, ew_hazard, ew_go, ew_mv_hazard, mv_go;
   assign ew_idle = ew_cnt == 0;
   function automatic logic hits(input logic [SAW:0] lo, input logic [SAW:0] hi, input logic [SAW:0] hlo,
@@ -264,13 +269,16 @@ module rnn_core #(
   // destinations, the running MV's ranges) change only when this controller starts a unit, in C_EXEC.
   //   hz_rd0: the EW reads what the last started EW writes; hz_mv[k]: the EW in flight in slot k writes the
   //   MV's input or the matrix-output bank; hz_ewmv: the EW reads the MV's output, writes its input or bank 1.
-  logic hz_rd0, hz_ewmv;
+  //   hz_ewmv1: the same against the MV before it; hz_mvmv: the MV reads the last started MV's output.
+  logic hz_rd0, hz_ewmv, hz_ewmv1, hz_mvmv;
   logic [1:0] hz_mv;
   always_ff @(posedge clk) begin
     if (cs == C_HZ) begin
       hz_rd0 <= reads_hit(hz_lo[0], hz_hi[0]);
       for (int k = 0; k < 2; k++) hz_mv[k] <= hits(ra_lo, ra_hi, hz_lo[k], hz_hi[k]) || hz_lo[k][SAW-1];
       hz_ewmv <= reads_hit(md_lo, md_hi) || hits(rd_lo, rd_hi, ms_lo, ms_hi) || rd_lo[SAW-1];
+      hz_ewmv1 <= reads_hit(md1_lo, md1_hi) || hits(rd_lo, rd_hi, ms1_lo, ms1_hi) || rd_lo[SAW-1];
+      hz_mvmv <= hits(ra_lo, ra_hi, md_lo, md_hi);
     end
   end
   // an EW in flight (slot k) that an MV must wait for
@@ -278,7 +286,7 @@ module rnn_core #(
     return (k < 32'(ew_cnt)) && hz_mv[k];
   endfunction
   assign ew_hazard = hz_rd0;
-  assign ew_mv_hazard = mv_busy && hz_ewmv;
+  assign ew_mv_hazard = (mv_busy && hz_ewmv) || (mv_cnt[1] && hz_ewmv1);
 `ifdef INJECT_NO_EW_HAZARD  // tests/test_rtl_model.py: the check is what keeps overlapped EWs exact
   assign ew_go = ew_ready && ew_cnt <= 1 && !ew_mv_hazard;
 `elsif INJECT_NO_MV_HAZARD  // tests/test_rtl_model.py: the MV/EW checks are what keep the overlap exact
@@ -289,7 +297,8 @@ module rnn_core #(
 `ifdef INJECT_NO_MV_HAZARD
   assign mv_go = !mv_busy && ew_ready;
 `else
-  assign mv_go = !mv_busy && ew_ready && !mv_waits_for(0) && !mv_waits_for(1);
+  assign mv_go = (!mv_busy || (!mv_cnt[1] && mv_accept && !hz_mvmv)) && ew_ready && !mv_waits_for(0) &&
+      !mv_waits_for(1);
 `endif
   always_ff @(posedge clk) begin
     if (rst) ew_cnt <= '0;
@@ -300,14 +309,22 @@ module rnn_core #(
       hz_lo[1] <= hz_lo[0];
       hz_hi[1] <= hz_hi[0];
     end
-    if (rst) mv_busy <= 1'b0;
-    else if (mv_start) mv_busy <= 1'b1;
-    else if (mv_done) mv_busy <= 1'b0;
+    if (rst) begin
+      mv_cnt <= '0;
+      mv_busy <= 1'b0;
+    end else begin
+      mv_cnt <= mv_cnt + (mv_start ? 2'd1 : 2'd0) - (mv_done ? 2'd1 : 2'd0);
+      mv_busy <= mv_cnt + (mv_start ? 2'd1 : 2'd0) - (mv_done ? 2'd1 : 2'd0) != 2'd0;
+    end
     if (mv_start) begin
       ms_lo <= ra_lo;
       ms_hi <= ra_hi;
       md_lo <= rd_lo;
       md_hi <= mvd_hi;
+      ms1_lo <= ms_lo;
+      ms1_hi <= ms_hi;
+      md1_lo <= md_lo;
+      md1_hi <= md_hi;
     end
   end
   logic [SAW-1:0] ew_ra [3];
@@ -328,6 +345,7 @@ module rnn_core #(
       .QMAX(QMAX), .RL(RL), .W_INIT(W_INIT)
   ) u_mv (
       .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
+      .accept(mv_accept),
       .ra(mv_ra), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
   );
 
