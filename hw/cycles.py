@@ -19,7 +19,8 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 6 log2(b)
   (fft: P' requant, IFFT, output requant). fft: the terms start 5 + 6 log2(b) cycles after the start (the
   first input spectrum stored). The instruction ends 2 cycles after its last write.
-- IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 3 per word;
+- IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads go through the
+  matrix unit's read-address register);
   LOOP, ENDLOOP, HALT: 2.
 A sequence of L steps runs the instructions after IN with every loop body repeated L times (a batch: the
 instructions after the last IN, every loop body max(L) + lag times), up to the last beat of its last OUT
@@ -61,7 +62,7 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
     if op == "MV":
         return _mv_cycles(ins, P, b, m)
     if op == "OUT":
-        return 2 + 3 * ins["n"]
+        return 2 + 4 * ins["n"]
     return 2
 
 

@@ -44,6 +44,7 @@ module mv_unit #(
     output logic                done,
     output logic                accept,  // a start now would be taken: idle, or only a drain left (see below)
     output logic [AW-1:0]       ra,
+    input  logic [AW-1:0]       idle_ra,  // read address while the issue side is idle (rnn_core: OUT's)
     input  logic [B*DW-1:0]     rd,
     output logic                we,
     output logic [AW-1:0]       waddr,
@@ -205,7 +206,9 @@ module mv_unit #(
   always_ff @(posedge clk) begin
     if (rst) fx_v <= '0;
     else fx_v <= {fx_v[RL-1:0], fft_go && fk_lt};
-    ra <= src + AW'(fft_go && fk_lt ? fk : j_iss);  // registered read address
+    // registered read address; idle: the controller's (OUT), so the data memory's copy 3 takes its address
+    // straight from this register (a select after it, by mv_busy, drove 16 block RAMs from one LUT)
+    ra <= ibusy ? src + AW'(fft_go && fk_lt ? fk : j_iss) : idle_ra;
   end
   always_comb begin
     for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];

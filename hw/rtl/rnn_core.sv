@@ -345,7 +345,7 @@ module rnn_core #(
       .QMAX(QMAX), .RL(RL), .W_INIT(W_INIT)
   ) u_mv (
       .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
-      .accept(mv_accept),
+      .accept(mv_accept), .idle_ra(out_addr),
       .ra(mv_ra), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
   );
 
@@ -375,7 +375,7 @@ module rnn_core #(
   // ---------------------------------------------------------------- memory port muxes
   always_comb begin
     for (int i = 0; i < 3; i++) rd_a[i] = ew_ra[i];
-    rd_a[3] = mv_busy ? word_of(mv_ra) : word_of(out_addr);
+    rd_a[3] = word_of(mv_ra);  // OUT's address too (through the matrix unit's idle_ra: one cycle more)
     // bank 0: the element-wise unit (destination bank 0) or IN (never at the same time: IN waits for idle units)
     if (ew_we && !ew_waddr[SAW-1]) begin
       dm_we = 1'b1;
@@ -445,7 +445,7 @@ module rnn_core #(
               end
               OP_OUT: begin
                 cs <= C_OUT_RD;
-                owait <= 2'(RL - 1);
+                owait <= 2'(RL);
                 out_addr <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
                 wl <= cur.n - 12'd1;
               end
@@ -504,7 +504,7 @@ module rnn_core #(
         if (m_axis_tready) begin
           wl <= wl - 12'd1;
           out_addr <= out_addr + 1;
-          owait <= 2'(RL - 1);
+          owait <= 2'(RL);
           if (wl == 0) begin
             cs <= C_FETCH;
             pc <= pc + 1;
