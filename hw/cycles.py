@@ -11,7 +11,10 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
 - MV beside EW: the matrix unit does not block the controller either. An MV starts when the unit is idle
   (the cycle after the previous MV's done pulse), the EW unit issues no reads, and neither EW in flight writes
   its input range or the matrix-output bank (address bit 15); while it runs, an EW that reads its output
-  range, writes its input range or writes that bank waits until it is idle. IN, OUT and HALT wait until
+  range, writes its input range or writes that bank waits until it is idle (checked against each of the two
+  MVs that may be in flight). MV after MV: the next one starts beside the last one's drain from `mv_accept`
+  (its last group handed over, its lanes selected) unless it reads that one's output or the last one is fft
+  and it is not; otherwise when the unit is idle. IN, OUT and HALT wait until
   both units are idle. An instruction of a batch program outside its sequence's steps is skipped at decode
   (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
@@ -19,9 +22,8 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 6 log2(b)
   (fft: P' requant, IFFT, output requant). fft: the terms start 5 + 6 log2(b) cycles after the start (the
   first input spectrum stored). The instruction ends 2 cycles after its last write.
-- IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads go through the
-  matrix unit's read-address register);
-  LOOP, ENDLOOP, HALT: 2.
+- IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads
+  go through the matrix unit's read-address register); LOOP, ENDLOOP, HALT: 2.
 A sequence of L steps runs the instructions after IN with every loop body repeated L times (a batch: the
 instructions after the last IN, every loop body max(L) + lag times), up to the last beat of its last OUT
 (`sequence_cycles` replays the controller's rules over that instruction stream; cycles per step = the cost
