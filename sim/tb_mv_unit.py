@@ -108,39 +108,31 @@ async def mv_unit_back_to_back(dut):
         limit = 2 * (cycles.instr_cycles(first, P, B) + cycles.instr_cycles(second, P, B)) + 40
         first_write = len(mem.writes)
         starts, dones = [], []
+
+        async def tick(dones=dones):  # one cycle: a done pulse seen in it, the memory model, the next edge
+            if int(dut.done.value):
+                dones.append(mem.cycle)
+            mem.step()
+            await FallingEdge(dut.clk)
+
         for i, c in enumerate(pair):
             # the controller holds ins and the base addresses through the cycle after the start
             dut.ins.value = isa.encode(c["ins"])
             dut.src_base.value = c["src"]
             dut.dst_base.value = c["dst"]
-            if i == 1:  # wait for the unit (accept, or idle after the done pulse), the next ins on the port
-                idle = False
-                while not (int(dut.accept.value) or idle) and mem.cycle < starts[0] + limit:
-                    if int(dut.done.value):
-                        dones.append(mem.cycle)
-                        idle = True  # the cycle after the done pulse
-                    mem.step()
-                    await FallingEdge(dut.clk)
+            if i == 1:  # wait for the unit: accept, or idle (the cycle after the first done pulse)
+                while not (int(dut.accept.value) or dones) and mem.cycle < starts[0] + limit:
+                    await tick()
             dut.start.value = 1
             starts.append(mem.cycle)
-            mem.step()
-            await FallingEdge(dut.clk)
+            await tick()
             dut.start.value = 0
-            if int(dut.done.value):
-                dones.append(mem.cycle - 1)
-            mem.step()
-            await FallingEdge(dut.clk)
+            await tick()
             dut.ins.value = 0
         while len(dones) < 2 and mem.cycle < starts[0] + limit:
-            if int(dut.done.value):
-                dones.append(mem.cycle)
-            mem.step()
-            await FallingEdge(dut.clk)
+            await tick()
         for _ in range(GAP + 4):
-            if int(dut.done.value):
-                dones.append(mem.cycle)
-            mem.step()
-            await FallingEdge(dut.clk)
+            await tick()
         what = f"pair {k} ({pair[0]['name']} | {pair[1]['name']})"
         pairs += 1
         addrs = [a for _, a in mem.writes[first_write:]]

@@ -20,6 +20,7 @@ import numpy as np
 from compress import fixedpoint as fx
 from compress.graph import CellGraph, Value, is_scalar, model_graph, root_of
 from configs.schema import ConfigError
+from hw import cycles
 from hw.rtl import isa, lower
 
 
@@ -757,8 +758,6 @@ def _best_cuts(pieces: list, points: list[int], cuts: dict, ST: int, core: tuple
     """Cut points of every spread (coordinate descent, two sweeps) minimizing the cycle model's (cycles per
     step, cycles of a 3-step batch); starts from every run after its group's last MV, so the result is never
     slower than that."""
-    from hw import cycles
-
     P, b, E = core
 
     def cost(c: dict) -> tuple[int, int]:

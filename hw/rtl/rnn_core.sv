@@ -251,7 +251,8 @@ module rnn_core #(
   logic [1:0] ew_cnt;
   logic [SAW:0] hz_lo [2], hz_hi [2];
   logic mv_busy;
-  logic [1:0] mv_cnt;
+  logic [1:0] mv_cnt, mv_cnt_nx;
+  assign mv_cnt_nx = mv_cnt + (mv_start ? 2'd1 : 2'd0) - (mv_done ? 2'd1 : 2'd0);
   logic [SAW:0] ms_lo, ms_hi, md_lo, md_hi;  // the last started MV's input and output word ranges
   logic [SAW:0] ms1_lo, ms1_hi, md1_lo, md1_hi;  // the MV started before it
   logic ew_idle, ew_hazard, ew_go, ew_mv_hazard, mv_go;
@@ -313,8 +314,8 @@ module rnn_core #(
       mv_cnt <= '0;
       mv_busy <= 1'b0;
     end else begin
-      mv_cnt <= mv_cnt + (mv_start ? 2'd1 : 2'd0) - (mv_done ? 2'd1 : 2'd0);
-      mv_busy <= mv_cnt + (mv_start ? 2'd1 : 2'd0) - (mv_done ? 2'd1 : 2'd0) != 2'd0;
+      mv_cnt <= mv_cnt_nx;
+      mv_busy <= mv_cnt_nx != 2'd0;  // mv_cnt != 0, kept as its own flip-flop (it fans out)
     end
     if (mv_start) begin
       ms_lo <= ra_lo;
