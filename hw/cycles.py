@@ -19,9 +19,9 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
-  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 8 + 6 log2(b)
-  (fft: P' requant, IFFT, output requant). fft: the terms start 5 + 6 log2(b) cycles after the start (the
-  first input spectrum stored). The instruction ends 2 cycles after its last write.
+  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 9 + 6 log2(b)
+  (fft: P' requant, IFFT, output requant, the write register). fft: the terms start 5 + 6 log2(b) cycles
+  after the start (the first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads
   go through the matrix unit's read-address register); LOOP, ENDLOOP, HALT: 2.
 A sequence of L steps runs the instructions after IN with every loop body repeated L times (a batch: the
@@ -92,7 +92,7 @@ def _mv_timeline(ins: dict, P: int, b: int, m: int) -> tuple[int, int]:
         lanes = min(P, pb - gi * P)
         t_last = t + K - 1
         hand = t_last + MV_SA + 1
-        first_write = hand + (8 + FFT_STAGE * m if fft else 5)
+        first_write = hand + (9 + FFT_STAGE * m if fft else 5)
         last_write = first_write + lanes - 1
         accept = hand + lanes + MV_ACCEPT
         t = t_last + 1 + max(0, lanes - K)

@@ -444,7 +444,7 @@ module mv_unit #(
     end
   end
   // direct / dense: requant (2 stages), saturate, registered (write 4 cycles after the lane select)
-  logic [B*DW-1:0] mac_y, mac_yq;
+  logic [B*DW-1:0] mac_y;
   // Every requant takes its own registered copy of ir.sh and ir.bits (keep): from the shared ir, yosys merges
   // the requants' identical shift-amount and mask logic into one instance driving all of their registers (the
   // pattern of ew_unit's lane copies).  ir is constant through an instruction and the first lane select comes
@@ -460,11 +460,8 @@ module mv_unit #(
         .clk, .x(sel[r]), .sh(sh_c), .bits(bits_c), .y(mac_y[r*DW+:DW])
     );
   end
-  logic [2:0] dv;  // sel_v delayed: requant 2, output register 1
-  always_ff @(posedge clk) begin
-    dv <= {dv[1:0], sel_v && !d_fft};
-    mac_yq <= mac_y;
-  end
+  logic [2:0] dv;  // sel_v delayed: requant 2, then the write register (below)
+  always_ff @(posedge clk) dv <= {dv[1:0], sel_v && !d_fft};
 
   logic [B*DW-1:0] ifft_y;
   logic iv_w;
@@ -509,25 +506,35 @@ module mv_unit #(
   end
 
   // ---------------------------------------------------------------- write: output blocks in order
+  // The write port is registered here (we, waddr, wdata): the drain's mode select (d_fft) and the write count
+  // go into these registers, not through the core's bank mux into the memories' write registers (that path,
+  // d_fft -> IFFT valid -> data memory, set the default core's Fmax). wv: a block is written next cycle;
+  // direct/dense blocks come straight from the requant's output register (write 4 cycles after the lane
+  // select, as before), IFFT blocks one cycle after the IFFT's output register.
+  logic wv, wlast;
+  assign wv = dbusy && (d_fft ? iv_w : dv[1]);
   always_ff @(posedge clk) begin
     if (rst) begin
       dbusy <= 1'b0;
       done <= 1'b0;
+      we <= 1'b0;
+      wlast <= 1'b0;
     end else begin
-      done <= we && last_wr;
-      if (we && last_wr) dbusy <= 1'b0;
+      we <= wv;
+      wlast <= wv && last_wr;
+      done <= we && wlast;
+      if (we && wlast) dbusy <= 1'b0;  // at the last write (accept after an fft drain: as the model)
       if (hand && fh) dbusy <= 1'b1;
     end
+    waddr <= d_dst + AW'(nwr);
+    wdata <= d_fft ? ifft_y : mac_y;
     if (hand && fh) begin
       nwr <= '0;
       last_wr <= 16'(ir.pb) == 16'd1;
-    end else if (we) begin
+    end else if (wv) begin
       nwr <= nwr + 1;
       last_wr <= nwr + 2 == d_pb;
     end
   end
-  assign we = dbusy && (d_fft ? iv_w : dv[2]);
-  assign waddr = d_dst + AW'(nwr);
-  assign wdata = d_fft ? ifft_y : mac_yq;
   always_ff @(posedge clk) if (go) dst_q <= dst_base;
 endmodule
