@@ -448,13 +448,21 @@ module mv_unit #(
   // Every requant takes its own registered copy of ir.sh and ir.bits (keep): from the shared ir, yosys merges
   // the requants' identical shift-amount and mask logic into one instance driving all of their registers (the
   // pattern of ew_unit's lane copies).  ir is constant through an instruction and the first lane select comes
-  // many cycles after it is loaded, so the copy's cycle of delay is never seen.
+  // many cycles after it is loaded, so the copies' delay is never seen. Two registers deep (sh_a, then sh_c
+  // beside the requant): ir fans out to every requant of the unit, and one hop from ir to the farthest requant
+  // was a 12.2 ns route (78.56 MHz); the placer puts the middle register between them. A copy changes two
+  // cycles after ir is loaded: after the previous MV's last lane has left the requant when MVs run back to
+  // back (tb_mv_unit's back-to-back pairs have different shifts and widths).
   for (genvar r = 0; r < B; r++) begin : g_requant
-    logic [7:0] sh_c;
-    logic [5:0] bits_c;
+    logic [7:0] sh_a, sh_c;
+    logic [5:0] bits_a, bits_c;
     (* keep *) always_ff @(posedge clk) begin
-      sh_c <= ir.sh;
-      bits_c <= ir.bits;
+      sh_a <= ir.sh;
+      bits_a <= ir.bits;
+    end
+    (* keep *) always_ff @(posedge clk) begin
+      sh_c <= sh_a;
+      bits_c <= bits_a;
     end
     fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(2)) u_requant (
         .clk, .x(sel[r]), .sh(sh_c), .bits(bits_c), .y(mac_y[r*DW+:DW])
@@ -470,13 +478,19 @@ module mv_unit #(
     logic [B*BZMAX-1:0] iy;
     logic iv;
     for (genvar q = 0; q < NB; q++) begin : g_requant
-      logic [7:0] sh_r, sh_i;  // own copies, as for g_requant above
-      logic [5:0] bits_r, bits_i;
+      logic [7:0] sh_a, sh_r, sh_i;  // own copies, two deep, as for g_requant above
+      logic [5:0] bits_a, bits_r, bits_i;
       (* keep *) always_ff @(posedge clk) begin
-        sh_r <= ir.sh;
-        sh_i <= ir.sh;
-        bits_r <= 6'(ir.bits + 6'(G + M));
-        bits_i <= 6'(ir.bits + 6'(G + M));
+        sh_a <= ir.sh;
+        bits_a <= 6'(ir.bits + 6'(G + M));
+      end
+      (* keep *) always_ff @(posedge clk) begin
+        sh_r <= sh_a;
+        bits_r <= bits_a;
+      end
+      (* keep *) always_ff @(posedge clk) begin
+        sh_i <= sh_a;
+        bits_i <= bits_a;
       end
       fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_re (
           .clk, .x(selr[q]), .sh(sh_r), .bits(bits_r), .y(pr[q*WP+:WP])
