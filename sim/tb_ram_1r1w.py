@@ -9,8 +9,11 @@ Every read must return, exactly `rl` cycles after its address was presented, the
 before the write of the same edge; in a collision (same address, same edge, some segment written) the stored
 word XOR-inverted in the segments written (the simulation's visible undefined read).
 
-$TB_PARAMS (JSON): W, NBE, DEPTH, rl (read latency the check expects), init (the INIT file's words), n
-(random cycles), seed, result (JSON path written with the verdict).
+With NS read-address slices every slice gets its own address each cycle (drawn by the same rules, independently):
+slice s of the read is bits [s*W/NS +: W/NS] of the word at its own address, collisions checked per slice.
+
+$TB_PARAMS (JSON): W, NBE, DEPTH, NS (default 1), rl (read latency the check expects), init (the INIT file's
+words), n (random cycles), seed, result (JSON path written with the verdict).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from cocotb.triggers import FallingEdge
 P_WRITE = 0.7  # a write in this fraction of the random cycles
 P_COLLIDE = 0.4  # raddr = this cycle's waddr
 P_AFTER = 0.2  # raddr = the previous cycle's waddr
+AW = max(1, (tbutil.params().get("DEPTH", 2) - 1).bit_length())  # the module's $clog2(DEPTH): slice s at raddr[s*AW +: AW]
 
 
 @dataclass
@@ -37,18 +41,19 @@ class Cycle:
     wbe: int
     waddr: int
     wdata: int
-    raddr: int
+    raddr: tuple[int, ...]  # one address per read slice
 
 
 class Model:
     """The memory: words by address, segment-enabled writes, reads before the same edge's write."""
 
-    def __init__(self, width: int, nbe: int, words: list[int], wreg: int = 0):
+    def __init__(self, width: int, nbe: int, words: list[int], wreg: int = 0, ns: int = 1):
         self.seg = width // nbe
         self.nbe = nbe
         self.words = list(words)
         self.wreg = wreg  # 1: the write presented in a cycle lands at the next edge (WREG)
-        self.pending = Cycle(0, 0, 0, 0, 0)
+        self.pending = Cycle(0, 0, 0, 0, (0,) * ns)
+        self.slice = [((1 << (width // ns)) - 1) << (s * (width // ns)) for s in range(ns)]
 
     def mask(self, wbe: int) -> int:
         """The bits of the segments enabled in wbe."""
@@ -60,8 +65,8 @@ class Model:
         cycle's)."""
         w = self.pending if self.wreg else c
         self.pending = c
-        old = self.words[c.raddr]
-        hit = self.mask(w.wbe) if w.we and c.raddr == w.waddr else 0
+        old = sum(self.words[a] & m for a, m in zip(c.raddr, self.slice, strict=True))
+        hit = sum(self.mask(w.wbe) & m for a, m in zip(c.raddr, self.slice) if w.we and a == w.waddr)
         if w.we:
             m = self.mask(w.wbe)
             self.words[w.waddr] = (self.words[w.waddr] & ~m) | (w.wdata & m)
@@ -70,19 +75,23 @@ class Model:
 
 def stimulus(p: dict, rng: random.Random) -> tuple[list[Cycle], int]:
     """The read-back of the INIT contents (no write), then the random cycles; returns (cycles, init count)."""
-    W, NBE, DEPTH = p["W"], p["NBE"], p["DEPTH"]
-    order = list(range(DEPTH))
-    rng.shuffle(order)
-    cycles = [Cycle(0, rng.randrange(1 << NBE), rng.randrange(DEPTH), rng.getrandbits(W), a) for a in order]
+    W, NBE, DEPTH, NS = p["W"], p["NBE"], p["DEPTH"], p.get("NS", 1)
+    orders = [rng.sample(range(DEPTH), DEPTH) for _ in range(NS)]  # every slice reads every INIT word once
+    cycles = [
+        Cycle(0, rng.randrange(1 << NBE), rng.randrange(DEPTH), rng.getrandbits(W), tuple(o[k] for o in orders))
+        for k in range(DEPTH)
+    ]
     prev = rng.randrange(DEPTH)
     for _ in range(p["n"]):
         we = int(rng.random() < P_WRITE)
         wbe = (1 << NBE) - 1 if rng.random() < 0.3 else rng.randrange(1 << NBE)
         waddr = rng.randrange(DEPTH)
-        r = rng.random()
         hit, after = (prev, waddr) if p.get("wreg") else (waddr, prev)  # WREG: the previous write lands now
-        raddr = hit if r < P_COLLIDE else after if r < P_COLLIDE + P_AFTER else rng.randrange(DEPTH)
-        cycles.append(Cycle(we, wbe, waddr, rng.getrandbits(W), raddr))
+        raddr = []
+        for _ in range(NS):
+            r = rng.random()
+            raddr.append(hit if r < P_COLLIDE else after if r < P_COLLIDE + P_AFTER else rng.randrange(DEPTH))
+        cycles.append(Cycle(we, wbe, waddr, rng.getrandbits(W), tuple(raddr)))
         prev = waddr
     return cycles, DEPTH
 
@@ -93,7 +102,7 @@ def drive(dut, c: Cycle) -> None:
     dut.wbe.value = c.wbe
     dut.waddr.value = c.waddr
     dut.wdata.value = c.wdata
-    dut.raddr.value = c.raddr
+    dut.raddr.value = sum(a << (s * AW) for s, a in enumerate(c.raddr))
 
 
 def sample(dut) -> int | None:
@@ -104,7 +113,7 @@ def sample(dut) -> int | None:
 
 async def run_cycles(dut, cycles: list[Cycle], rl: int) -> list[int | None]:
     """Drive one cycle's inputs per falling edge; the read of cycle k is sampled rl falling edges later."""
-    idle = Cycle(0, 0, 0, 0, 0)
+    idle = Cycle(0, 0, 0, 0, cycles[0].raddr)
     got = []
     for k in range(len(cycles) + rl - 1):
         drive(dut, cycles[k] if k < len(cycles) else idle)
@@ -116,7 +125,7 @@ async def run_cycles(dut, cycles: list[Cycle], rl: int) -> list[int | None]:
 
 def verdict(p: dict, cycles: list[Cycle], n_init: int, got: list[int | None]) -> dict:
     """Compare every read with the model; count what the stimulus exercised."""
-    model = Model(p["W"], p["NBE"], p["init"], p.get("wreg", 0))
+    model = Model(p["W"], p["NBE"], p["init"], p.get("wreg", 0), p.get("NS", 1))
     full = model.mask((1 << p["NBE"]) - 1)
     out = {"errors": [], "reads": len(got), "init_reads": n_init, "init_errors": 0, "collisions": 0}
     out.update(partial_collisions=0, writes=0, partial_writes=0)
@@ -140,7 +149,7 @@ async def ram_1r1w_matches_model(dut):
     rng = random.Random(p["seed"])
     cycles, n_init = stimulus(p, rng)
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    drive(dut, Cycle(0, 0, 0, 0, 0))
+    drive(dut, Cycle(0, 0, 0, 0, (0,) * p.get("NS", 1)))
     await FallingEdge(dut.clk)
     got = await run_cycles(dut, cycles, p["rl"])
     v = verdict(p, cycles, n_init, got)

@@ -1,12 +1,14 @@
 """Simple dual-port RAM (hw/rtl/ram_1r1w.sv) on Verilator against a Python model: the INIT file read back
 before any write, random segment-enabled writes and a read every cycle, each read exactly RL = 1 + OREG cycles
 after its address, and same-edge collisions returned inverted in the segments written (the simulation's
-visible undefined read); with WREG a write lands one edge after it is presented. The fast slice is one build
-(W=40, NBE=2, DEPTH=64, OREG=1, WREG=1: the core's data memory).
+visible undefined read); with WREG a write lands one edge after it is presented; with NS read-address slices
+each slice is read at its own address. The fast slice is one build (W=40, NBE=2, DEPTH=64, OREG=1, WREG=1,
+NS=4: the core's data memory).
 
 Each check comes with its injected defect: a testbench expecting another latency, a testbench expecting other
 INIT contents (both on the fast build), a module without the collision inversion (collisions then read the
-old word: the one fast mutant), a byte enable that writes every segment, a module that loads no INIT file.
+old word: the one fast mutant), a byte enable that writes every segment, a module that loads no INIT file,
+a module whose slices all read at the first slice's address.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sim import runner
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "test_ram_1r1w"
 SOURCE = runner.RTL_DIR / "ram_1r1w.sv"
-FAST = (40, 2, 64, 1)  # (W, NBE, DEPTH, OREG), with WREG = 1 unless a test says otherwise
+FAST = (40, 2, 64, 1)  # (W, NBE, DEPTH, OREG), with WREG = 1 unless a test says otherwise, NS = FAST_NS
+FAST_NS = 4
 N = 400  # random cycles after the INIT read-back
 
 
@@ -43,9 +46,11 @@ def init_file(w: int, depth: int) -> Path:
     return path
 
 
-def _run(tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, seed=1, wreg=1) -> dict:
+def _run(
+    tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, seed=1, wreg=1, ns=FAST_NS
+) -> dict:
     """Build (cached) and run the testbench; returns its verdict."""
-    result = tmp_path / f"ram_{w}_{nbe}_{depth}_{oreg}_{wreg}_{seed}.json"
+    result = tmp_path / f"ram_{w}_{nbe}_{depth}_{oreg}_{wreg}_{ns}_{seed}.json"
     p = {
         "W": w,
         "NBE": nbe,
@@ -54,10 +59,11 @@ def _run(tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, 
         "init": init_words(w, depth) if init is None else init,
         "n": N,
         "wreg": wreg,
+        "NS": ns,
         "seed": seed * 1000 + w + nbe + depth,
         "result": str(result),
     }
-    params = {"W": w, "NBE": nbe, "DEPTH": depth, "OREG": oreg, "WREG": wreg}
+    params = {"W": w, "NBE": nbe, "DEPTH": depth, "OREG": oreg, "WREG": wreg, "NS": ns}
     params["INIT"] = str(init_file(w, depth))
     r = runner.run(
         sources or [SOURCE],
@@ -79,21 +85,21 @@ def _summary(v: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    "w,nbe,depth,oreg,wreg",
+    "w,nbe,depth,oreg,wreg,ns",
     [
-        (*FAST, 1),
-        pytest.param(*FAST, 0, marks=pytest.mark.slow),  # the write port straight to the memory
-        pytest.param(40, 2, 64, 0, 1, marks=pytest.mark.slow),  # the fast slice without the output register
-        pytest.param(32, 1, 256, 0, 0, marks=pytest.mark.slow),  # the module defaults: one segment
-        pytest.param(32, 1, 16, 1, 1, marks=pytest.mark.slow),
-        pytest.param(64, 4, 32, 1, 0, marks=pytest.mark.slow),
-        pytest.param(72, 4, 128, 0, 1, marks=pytest.mark.slow),
-        pytest.param(8, 8, 2, 1, 0, marks=pytest.mark.slow),  # 1-bit segments, the smallest depth (AW = 1)
-        pytest.param(21, 3, 40, 1, 1, marks=pytest.mark.slow),  # a depth that is no power of two
+        (*FAST, 1, FAST_NS),
+        pytest.param(*FAST, 0, FAST_NS, marks=pytest.mark.slow),  # the write port straight to the memory
+        pytest.param(40, 2, 64, 0, 1, 1, marks=pytest.mark.slow),  # no output register, one slice
+        pytest.param(32, 1, 256, 0, 0, 1, marks=pytest.mark.slow),  # the module defaults: one segment
+        pytest.param(32, 1, 16, 1, 1, 2, marks=pytest.mark.slow),  # two slices in one segment
+        pytest.param(64, 4, 32, 1, 0, 1, marks=pytest.mark.slow),
+        pytest.param(72, 4, 128, 0, 1, 2, marks=pytest.mark.slow),  # a slice over two segments
+        pytest.param(8, 8, 2, 1, 0, 1, marks=pytest.mark.slow),  # 1-bit segments, the smallest depth (AW = 1)
+        pytest.param(21, 3, 40, 1, 1, 3, marks=pytest.mark.slow),  # a depth that is no power of two
     ],
 )
-def test_ram_1r1w_matches_model(tmp_path, w, nbe, depth, oreg, wreg):
-    v = _run(tmp_path, w, nbe, depth, oreg, wreg=wreg)
+def test_ram_1r1w_matches_model(tmp_path, w, nbe, depth, oreg, wreg, ns):
+    v = _run(tmp_path, w, nbe, depth, oreg, wreg=wreg, ns=ns)
     assert v["errors"] == [], _summary(v)
     # the stimulus did what it is for: every INIT word, many collisions, partial ones where segments exist
     assert v["init_reads"] == depth and v["reads"] == depth + N, _summary(v)
@@ -117,7 +123,8 @@ def test_wrong_init_contents_are_detected(tmp_path):
     init[depth // 3] ^= 1 << (w - 1)
     v = _run(tmp_path, w, nbe, depth, oreg, init=init)
     bad = [e for e in v["errors"] if e["kind"] == "init"]
-    assert [e["raddr"] for e in bad] == [depth // 3], _summary(v)
+    # the bit flipped is the top one: in the last slice, read at that slice's address
+    assert [e["raddr"][-1] for e in bad] == [depth // 3], _summary(v)
 
 
 def _mutant(name: str, old: str, new: str) -> list[Path]:
@@ -125,9 +132,14 @@ def _mutant(name: str, old: str, new: str) -> list[Path]:
     return [runner.mutant(SOURCE, WORK / name, old, new)]
 
 
-NO_INVERSION = ("no_inversion", "assign rword = mem[raddr] ^ wmask;", "assign rword = mem[raddr];")
+NO_INVERSION = (
+    "no_inversion",
+    "assign rword = SWD'((mem[ra] ^ wmask) >> (s * SWD));",
+    "assign rword = SWD'(mem[ra] >> (s * SWD));",
+)
 ALL_SEGMENTS = ("all_segments", "if (m_we && m_wbe[i]) mem[m_waddr]", "if (m_we) mem[m_waddr]")
 NO_INIT = ("no_init", 'if (INIT != "") $readmemh(INIT, mem);', "")
+SHARED_ADDRESS = ("shared_address", "assign ra = raddr[s*AW+:AW];", "assign ra = raddr[AW-1:0];")
 
 
 @pytest.mark.slow
@@ -154,3 +166,10 @@ def test_mutant_without_init_is_detected(tmp_path):
     """Injected defect: no $readmemh: the read-back of the INIT contents fails."""
     v = _run(tmp_path, *FAST, sources=_mutant(*NO_INIT))
     assert v["init_errors"] > FAST[2] // 2, _summary(v)
+
+
+@pytest.mark.slow
+def test_mutant_with_one_read_address_is_detected(tmp_path):
+    """Injected defect: every slice reads at slice 0's address: reads of the other slices fail."""
+    v = _run(tmp_path, *FAST, sources=_mutant(*SHARED_ADDRESS))
+    assert len(v["errors"]) > v["reads"] // 2, _summary(v)

@@ -16,7 +16,8 @@ module ew_unit #(
     parameter int NT = 4,
     parameter int AW = 10,
     parameter int RL = 2,  // data memory read latency (cycles)
-    parameter string PWL_INIT = ""
+    parameter string PWL_INIT = "",
+    parameter int NRS = 1  // copies of each read address (ra[i][s]): one per read slice of the data memory
 ) (
     input  logic                clk,
     input  logic                rst,
@@ -28,7 +29,7 @@ module ew_unit #(
     input  logic [AW-1:0]       d_base,
     output logic                ready,  // no read being issued: a start is accepted
     output logic                done,
-    output logic [AW-1:0]       ra [3],
+    output logic [NRS-1:0][AW-1:0] ra [3],  // NRS equal copies of each
     input  logic [B*DW-1:0]     rd [3],
     output logic                we,
     output logic [AW-1:0]       waddr,
@@ -68,7 +69,7 @@ module ew_unit #(
   /* verilator lint_off UNUSEDSIGNAL */
   instr_t      ir;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [AW-1:0] ab, bb, cb, db;
+  logic [AW-1:0] db;
   assign ready = !busy;
   ctl_t iss;  // the word issued this cycle
   always_comb begin
@@ -92,19 +93,30 @@ module ew_unit #(
       busy <= 1'b1;
       cnt <= '0;
       ir <= ins;
-      ab <= a_base;
-      bb <= b_base;
-      cb <= c_base;
       db <= d_base;
     end else if (busy) begin
       cnt <= cnt + 1;
       if (cnt + 1 == ir.n) busy <= 1'b0;
     end
   end
-  always_ff @(posedge clk) begin  // registered read addresses (the data memory address is a register)
-    ra[0] <= ab + AW'(cnt);
-    ra[1] <= bb + AW'(cnt);
-    ra[2] <= cb + AW'(cnt);
+  // registered read addresses (the data memory address is a register), NRS copies of each (keep: one block
+  // each, or yosys merges them): one address register drove all 16 block RAMs of a data-memory copy, spread
+  // over 50 columns (10.6 ns). The copies load a running address (pa = base + cnt, kept beside the counter),
+  // so the route to a copy beside its block RAMs has no adder in front of it.
+  logic [AW-1:0] pa [3];
+  always_ff @(posedge clk) begin
+    if (start) begin
+      pa[0] <= a_base;
+      pa[1] <= b_base;
+      pa[2] <= c_base;
+    end else if (busy) begin
+      for (int i = 0; i < 3; i++) pa[i] <= pa[i] + 1;
+    end
+  end
+  for (genvar s = 0; s < NRS; s++) begin : g_ra
+    (* keep *) always_ff @(posedge clk) begin
+      for (int i = 0; i < 3; i++) ra[i][s] <= pa[i];
+    end
   end
 
   // ctl[k]: the word issued k + 1 cycles ago

@@ -31,6 +31,7 @@ module mv_unit #(
     parameter int QMAX = 16,
     parameter int RL = 2,  // data memory read latency; the weight memory has the same
     parameter string W_INIT = "",
+    parameter int NRS = 1,  // copies of the read address (ra[s]): one per read slice of the data memory
     localparam int M = $clog2(B),
     localparam int NB = B / 2 + 1,
     localparam int WMW = FFT ? 2 * NB * BW : B * BW
@@ -43,7 +44,7 @@ module mv_unit #(
     input  logic [AW-1:0]       dst_base,
     output logic                done,
     output logic                accept,  // a start now would be taken: idle, or only a drain left (see below)
-    output logic [AW-1:0]       ra,
+    output logic [NRS-1:0][AW-1:0] ra,  // NRS equal copies
     input  logic [AW-1:0]       idle_ra,  // read address while the issue side is idle (rnn_core: OUT's)
     input  logic [B*DW-1:0]     rd,
     output logic                we,
@@ -206,9 +207,12 @@ module mv_unit #(
   always_ff @(posedge clk) begin
     if (rst) fx_v <= '0;
     else fx_v <= {fx_v[RL-1:0], fft_go && fk_lt};
-    // registered read address; idle: the controller's (OUT), so the data memory's copy 3 takes its address
-    // straight from this register (a select after it, by mv_busy, drove 16 block RAMs from one LUT)
-    ra <= ibusy ? src + AW'(fft_go && fk_lt ? fk : j_iss) : idle_ra;
+  end
+  // registered read address; idle: the controller's (OUT), so the data memory's copy 3 takes its address
+  // straight from this register (a select after it, by mv_busy, drove 16 block RAMs from one LUT); NRS copies
+  // (keep: one block each, or yosys merges them), each driving the block RAMs of one read slice
+  for (genvar s = 0; s < NRS; s++) begin : g_ra
+    (* keep *) always_ff @(posedge clk) ra[s] <= ibusy ? src + AW'(fft_go && fk_lt ? fk : j_iss) : idle_ra;
   end
   always_comb begin
     for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
@@ -468,8 +472,8 @@ module mv_unit #(
         .clk, .x(sel[r]), .sh(sh_c), .bits(bits_c), .y(mac_y[r*DW+:DW])
     );
   end
-  logic [2:0] dv;  // sel_v delayed: requant 2, then the write register (below)
-  always_ff @(posedge clk) dv <= {dv[1:0], sel_v && !d_fft};
+  logic [1:0] dv;  // sel_v delayed: requant 2, then the write register (below)
+  always_ff @(posedge clk) dv <= {dv[0], sel_v && !d_fft};
 
   logic [B*DW-1:0] ifft_y;
   logic iv_w;

@@ -12,6 +12,7 @@ module ram_1r1w #(
     parameter string INIT = "",
     parameter bit OREG = 0,  // 1: registered output (block RAM output register), read latency 2
     parameter bit WREG = 0,  // 1: registered write port, write latency 1
+    parameter int NS = 1,  // read-address slices: slice s (bits [s*W/NS +: W/NS]) is read at raddr[s*AW +: AW]
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
@@ -19,64 +20,79 @@ module ram_1r1w #(
     input  logic [NBE-1:0] wbe,
     input  logic [AW-1:0] waddr,
     input  logic [W-1:0]  wdata,
-    input  logic [AW-1:0] raddr,
+    input  logic [NS*AW-1:0] raddr,
     output logic [W-1:0]  rdata
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
   if (DEPTH < 2 || W < 1 || NBE < 1 || W % NBE != 0) begin : g_param_check0
     $error("ram_1r1w: DEPTH >= 2 and W a multiple of NBE (DEPTH %0d, W %0d, NBE %0d)", DEPTH, W, NBE);
   end
-  // 2**AW words (DEPTH rounded up to a power of two): yosys then builds the memory from block RAMs of that
-  // depth side by side (1480 x 144: 16 of 2048 x 9) instead of stacking shallower ones behind a depth mux
-  // (12 of 512 x 36 and a 3:1 mux of 144 bits between the block RAM outputs and the output register); the
-  // words above DEPTH are never addressed by the core.
-  (* no_rw_check *) logic [W-1:0] mem [2**AW];
-  initial begin
-    if (INIT != "") $readmemh(INIT, mem);
+  if (NS < 1 || W % NS != 0) begin : g_param_check1
+    $error("ram_1r1w: NS >= 1 dividing W (NS %0d, W %0d)", NS, W);
   end
-  logic          m_we;  // the write the memory takes at this edge
-  logic [NBE-1:0] m_wbe;
-  logic [AW-1:0] m_waddr;
-  logic [W-1:0]  m_wdata;
-  if (WREG) begin : g_wreg
-    (* keep *) logic q_we;
-    (* keep *) logic [NBE-1:0] q_wbe;
-    (* keep *) logic [AW-1:0] q_waddr;
-    (* keep *) logic [W-1:0] q_wdata;
-    initial q_we = 1'b0;
-    // keep on the block: the read copies of one memory have identical write inputs, and yosys merged their
-    // write registers into one set driving every copy's block RAMs (64 on the default core, 12.7 ns routes)
-    (* keep *) always_ff @(posedge clk) begin
-      q_we <= we;
-      q_wbe <= wbe;
-      q_waddr <= waddr;
-      q_wdata <= wdata;
+  localparam int SWD = W / NS;  // bits of one slice
+  // Slices (NS > 1): the memory is NS memories side by side, each with its own read address and its own write
+  // registers, so one address register does not fan out to every block RAM of a wide memory (16 on the
+  // default core's data memory, spread over 50 columns of the ECP5: a 10.6 ns route). Each slice is declared
+  // full width and loads the whole INIT file (one file for every slice); only its own bits are ever read, and
+  // yosys drops the others (opt_mem), so the block RAM count is that of one memory.
+  for (genvar s = 0; s < NS; s++) begin : g_slice
+    // 2**AW words (DEPTH rounded up to a power of two): yosys then builds the memory from block RAMs of that
+    // depth side by side (1480 x 144: 16 of 2048 x 9) instead of stacking shallower ones behind a depth mux
+    // (12 of 512 x 36 and a 3:1 mux of 144 bits between the block RAM outputs and the output register); the
+    // words above DEPTH are never addressed by the core.
+    (* no_rw_check *) logic [W-1:0] mem [2**AW];
+    initial begin
+      if (INIT != "") $readmemh(INIT, mem);
     end
-    assign {m_we, m_wbe, m_waddr, m_wdata} = {q_we, q_wbe, q_waddr, q_wdata};
-  end else begin : g_wdirect
-    assign {m_we, m_wbe, m_waddr, m_wdata} = {we, wbe, waddr, wdata};
-  end
-  always_ff @(posedge clk) begin
-    for (int i = 0; i < NBE; i++)
-      if (m_we && m_wbe[i]) mem[m_waddr][i*(W/NBE)+:(W/NBE)] <= m_wdata[i*(W/NBE)+:(W/NBE)];
-  end
-  logic [W-1:0] rword;  // the word read at this clock edge
-`ifdef SYNTHESIS
-  assign rword = mem[raddr];
-`else
-  logic [W-1:0] wmask;
-  always_comb begin
-    for (int i = 0; i < NBE; i++) wmask[i*(W/NBE)+:(W/NBE)] = {(W / NBE){m_we && m_wbe[i] && m_waddr == raddr}};
-  end
-  assign rword = mem[raddr] ^ wmask;
-`endif
-  if (OREG) begin : g_oreg
-    logic [W-1:0] rq;
+    logic          m_we;  // the write the memory takes at this edge
+    logic [NBE-1:0] m_wbe;
+    logic [AW-1:0] m_waddr;
+    logic [W-1:0]  m_wdata;
+    if (WREG) begin : g_wreg
+      (* keep *) logic q_we;
+      (* keep *) logic [NBE-1:0] q_wbe;
+      (* keep *) logic [AW-1:0] q_waddr;
+      (* keep *) logic [W-1:0] q_wdata;
+      initial q_we = 1'b0;
+      // keep on the block: the read copies of one memory have identical write inputs, and yosys merged their
+      // write registers into one set driving every copy's block RAMs (64 on the default core, 12.7 ns routes)
+      (* keep *) always_ff @(posedge clk) begin
+        q_we <= we;
+        q_wbe <= wbe;
+        q_waddr <= waddr;
+        q_wdata <= wdata;
+      end
+      assign {m_we, m_wbe, m_waddr, m_wdata} = {q_we, q_wbe, q_waddr, q_wdata};
+    end else begin : g_wdirect
+      assign {m_we, m_wbe, m_waddr, m_wdata} = {we, wbe, waddr, wdata};
+    end
     always_ff @(posedge clk) begin
-      rq <= rword;
-      rdata <= rq;
+      for (int i = 0; i < NBE; i++)
+        if (m_we && m_wbe[i]) mem[m_waddr][i*(W/NBE)+:(W/NBE)] <= m_wdata[i*(W/NBE)+:(W/NBE)];
     end
-  end else begin : g_noreg
-    always_ff @(posedge clk) rdata <= rword;
+    logic [AW-1:0] ra;
+    assign ra = raddr[s*AW+:AW];
+    logic [SWD-1:0] rword;  // the slice's bits of the word read at this clock edge
+`ifdef SYNTHESIS
+    assign rword = SWD'(mem[ra] >> (s * SWD));
+`else
+    logic [W-1:0] wmask;
+    always_comb begin
+      for (int i = 0; i < NBE; i++) wmask[i*(W/NBE)+:(W/NBE)] = {(W / NBE){m_we && m_wbe[i] && m_waddr == ra}};
+    end
+    assign rword = SWD'((mem[ra] ^ wmask) >> (s * SWD));
+`endif
+    logic [SWD-1:0] rd_s;
+    if (OREG) begin : g_oreg
+      logic [SWD-1:0] rq;
+      always_ff @(posedge clk) begin
+        rq <= rword;
+        rd_s <= rq;
+      end
+    end else begin : g_noreg
+      always_ff @(posedge clk) rd_s <= rword;
+    end
+    assign rdata[s*SWD+:SWD] = rd_s;
   end
 endmodule

@@ -107,19 +107,27 @@ module rnn_core #(
   logic [SAW-1:0] dm_waddr, zb_waddr;  // (each bank takes the index bits it has)
   /* verilator lint_on UNUSEDSIGNAL */
   logic [SW-1:0]  dm_wdata, zb_wdata;
-  logic [SAW-1:0] rd_a [4];  // read word addresses (bank bit on top)
+  // NRS read slices per memory copy, each with its own copy of the read address (ram_1r1w NS)
+  localparam int NRS = SW % 4 == 0 ? 4 : SW % 2 == 0 ? 2 : 1;
+  logic [NRS-1:0][SAW-1:0] rd_a [4];  // read word addresses (bank bit on top), one copy per slice
   logic [SW-1:0]  dm_rd [4], zb_rd [4], rd_d [4];
   logic [RL-1:0]  bank_q [4];  // bank bit of each port's address, RL cycles
   for (genvar i = 0; i < 4; i++) begin : g_mem
-    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT), .OREG(1), .WREG(1)) u_dm (
+    logic [NRS*DWA-1:0] dm_ra;
+    logic [NRS*ZWA-1:0] zb_ra;
+    for (genvar s = 0; s < NRS; s++) begin : g_ra
+      assign dm_ra[s*DWA+:DWA] = rd_a[i][s][DWA-1:0];
+      assign zb_ra[s*ZWA+:ZWA] = rd_a[i][s][ZWA-1:0];
+    end
+    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(DM_DEPTH / E), .INIT(DM_INIT), .OREG(1), .WREG(1), .NS(NRS)) u_dm (
         .clk, .we(dm_we), .wbe(dm_wbe), .waddr(dm_waddr[DWA-1:0]), .wdata(dm_wdata),
-        .raddr(rd_a[i][DWA-1:0]), .rdata(dm_rd[i])
+        .raddr(dm_ra), .rdata(dm_rd[i])
     );
-    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(ZB_DEPTH / E), .OREG(1), .WREG(1)) u_zb (
+    ram_1r1w #(.W(SW), .NBE(E), .DEPTH(ZB_DEPTH / E), .OREG(1), .WREG(1), .NS(NRS)) u_zb (
         .clk, .we(zb_we), .wbe(zb_wbe), .waddr(zb_waddr[ZWA-1:0]), .wdata(zb_wdata),
-        .raddr(rd_a[i][ZWA-1:0]), .rdata(zb_rd[i])
+        .raddr(zb_ra), .rdata(zb_rd[i])
     );
-    always_ff @(posedge clk) bank_q[i] <= {bank_q[i][RL-2:0], rd_a[i][SAW-1]};
+    always_ff @(posedge clk) bank_q[i] <= {bank_q[i][RL-2:0], rd_a[i][0][SAW-1]};
     assign rd_d[i] = bank_q[i][RL-1] ? zb_rd[i] : dm_rd[i];
   end
   /* verilator lint_off UNUSEDSIGNAL */
@@ -131,7 +139,9 @@ module rnn_core #(
     return 32'(a) % E;
   endfunction
   logic [AW-1:0] in_rowp, out_addr, in_addr;  // IN: the step's first word, the next word (running pointers)
-  logic [AW-1:0] mv_ra, mv_waddr;
+  logic [AW-1:0] mv_ra, mv_waddr;  // mv_ra: the first copy of the matrix unit's read address (mv_ras)
+  logic [NRS-1:0][AW-1:0] mv_ras;
+  assign mv_ra = mv_ras[0];
   logic [AW-1:0] mv_ra_q [RL];  // block addresses read by the matrix-vector unit in the last RL cycles
   logic [B*DW-1:0] mv_rd, out_rd;
   always_ff @(posedge clk) begin
@@ -328,7 +338,7 @@ module rnn_core #(
       md1_hi <= md_hi;
     end
   end
-  logic [SAW-1:0] ew_ra [3];
+  logic [NRS-1:0][SAW-1:0] ew_ra [3];
   logic [SAW-1:0] ew_waddr;
   logic [B*DW-1:0] mv_wdata;
   logic [SW-1:0] ew_wdata;
@@ -343,14 +353,14 @@ module rnn_core #(
 
   mv_unit #(
       .B(B), .P(P), .FFT(FFT), .DIRECT(DIRECT), .DENSE(DENSE), .DW(DW), .BA(BA), .BW(BW), .BZMAX(BZMAX), .G(G), .AW(AW), .WDEPTH(WDEPTH),
-      .QMAX(QMAX), .RL(RL), .W_INIT(W_INIT)
+      .QMAX(QMAX), .RL(RL), .W_INIT(W_INIT), .NRS(NRS)
   ) u_mv (
       .clk, .rst, .start(mv_start), .ins(cur), .src_base(a_eff), .dst_base(d_eff), .done(mv_done),
       .accept(mv_accept), .idle_ra(out_addr),
-      .ra(mv_ra), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
+      .ra(mv_ras), .rd(mv_rd), .we(mv_we), .waddr(mv_waddr), .wdata(mv_wdata)
   );
 
-  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL + 1), .PWL_INIT(PWL_INIT)) u_ew (
+  ew_unit #(.B(E * B), .DW(DW), .BA(BA), .N(N), .NT(NT), .AW(SAW), .RL(RL + 1), .PWL_INIT(PWL_INIT), .NRS(NRS)) u_ew (
       .clk, .rst, .start(ew_start), .ins(cur), .a_base(word_of(a_eff)), .b_base(word_of(b_eff)),
       .c_base(word_of(c_eff)), .d_base(word_of(d_eff)),
       .ready(ew_ready), .done(ew_done), .ra(ew_ra), .rd(ew_rd), .we(ew_we), .waddr(ew_waddr), .wdata(ew_wdata)
@@ -376,7 +386,8 @@ module rnn_core #(
   // ---------------------------------------------------------------- memory port muxes
   always_comb begin
     for (int i = 0; i < 3; i++) rd_a[i] = ew_ra[i];
-    rd_a[3] = word_of(mv_ra);  // OUT's address too (through the matrix unit's idle_ra: one cycle more)
+    // OUT's address too (through the matrix unit's idle_ra: one cycle more)
+    for (int s = 0; s < NRS; s++) rd_a[3][s] = word_of(mv_ras[s]);
     // bank 0: the element-wise unit (destination bank 0) or IN (never at the same time: IN waits for idle units)
     if (ew_we && !ew_waddr[SAW-1]) begin
       dm_we = 1'b1;
