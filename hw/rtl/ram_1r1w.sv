@@ -53,7 +53,7 @@ module ram_1r1w #(
       (* keep *) logic q_we;
       (* keep *) logic [NBE-1:0] q_wbe;
       (* keep *) logic [AW-1:0] q_waddr;
-      (* keep *) logic [W-1:0] q_wdata;
+      (* keep *) logic [SWD-1:0] q_wdata;  // the slice's bits (the others are never read)
       initial q_we = 1'b0;
       // keep on the block: the read copies of one memory have identical write inputs, and yosys merged their
       // write registers into one set driving every copy's block RAMs (64 on the default core, 12.7 ns routes)
@@ -61,9 +61,10 @@ module ram_1r1w #(
         q_we <= we;
         q_wbe <= wbe;
         q_waddr <= waddr;
-        q_wdata <= wdata;
+        q_wdata <= wdata[s*SWD+:SWD];
       end
-      assign {m_we, m_wbe, m_waddr, m_wdata} = {q_we, q_wbe, q_waddr, q_wdata};
+      assign {m_we, m_wbe, m_waddr} = {q_we, q_wbe, q_waddr};
+      assign m_wdata = W'(q_wdata) << (s * SWD);
     end else begin : g_wdirect
       assign {m_we, m_wbe, m_waddr, m_wdata} = {we, wbe, waddr, wdata};
     end

@@ -212,6 +212,12 @@ module rnn_core #(
       b_eff <= eff(cur.b, cur.bmode, tst[sq], lst[sq]);
       c_eff <= eff(cur.c, cur.cmode, tst[sq], lst[sq]);
       d_eff <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+    end
+  end
+  // The hazard ranges in a block of their own (keep): at E = 1 ra_lo.. equal a_eff.., and yosys merged them
+  // into the registers that also feed the units' bases (the comparators sat 4.3 ns of route away from them)
+  (* keep *) always_ff @(posedge clk) begin
+    if (cs == C_DEC) begin
       ra_lo <= (SAW + 1)'(word_of(eff(cur.a, cur.amode, tst[sq], lst[sq])));
       rb_lo <= (SAW + 1)'(word_of(eff(cur.b, cur.bmode, tst[sq], lst[sq])));
       rc_lo <= (SAW + 1)'(word_of(eff(cur.c, cur.cmode, tst[sq], lst[sq])));
