@@ -13,6 +13,8 @@ module ram_1r1w #(
     parameter bit OREG = 0,  // 1: registered output (block RAM output register), read latency 2
     parameter bit WREG = 0,  // 1: registered write port, write latency 1
     parameter int NS = 1,  // read-address slices: slice s (bits [s*W/NS +: W/NS]) is read at raddr[s*AW +: AW]
+    parameter bit WSRC2 = 0,  // 1: a second write source (we2 ..), taken when we is low; the select sits in
+                              // each slice's write register (WREG), not in front of the module
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
@@ -20,6 +22,12 @@ module ram_1r1w #(
     input  logic [NBE-1:0] wbe,
     input  logic [AW-1:0] waddr,
     input  logic [W-1:0]  wdata,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  logic          we2,  // WSRC2 only
+    input  logic [NBE-1:0] wbe2,
+    input  logic [AW-1:0] waddr2,
+    input  logic [W-1:0]  wdata2,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  logic [NS*AW-1:0] raddr,
     output logic [W-1:0]  rdata
 );
@@ -31,6 +39,16 @@ module ram_1r1w #(
     $error("ram_1r1w: NS >= 1 dividing W (NS %0d, W %0d)", NS, W);
   end
   localparam int SWD = W / NS;  // bits of one slice
+  logic          w1;  // the write of this cycle comes from the first source
+  logic          x_we;  // the write of this cycle, either source
+  logic [NBE-1:0] x_wbe;
+  logic [AW-1:0] x_waddr;
+  logic [W-1:0]  x_wdata;
+  assign w1 = we || !WSRC2;
+  assign x_we = we || (WSRC2 && we2);
+  assign x_wbe = w1 ? wbe : wbe2;
+  assign x_waddr = w1 ? waddr : waddr2;
+  assign x_wdata = w1 ? wdata : wdata2;
   // Slices (NS > 1): the memory is NS memories side by side, each with its own read address and its own write
   // registers, so one address register does not fan out to every block RAM of a wide memory (16 on the
   // default core's data memory, spread over 50 columns of the ECP5: a 10.6 ns route). Each slice is declared
@@ -58,15 +76,15 @@ module ram_1r1w #(
       // keep on the block: the read copies of one memory have identical write inputs, and yosys merged their
       // write registers into one set driving every copy's block RAMs (64 on the default core, 12.7 ns routes)
       (* keep *) always_ff @(posedge clk) begin
-        q_we <= we;
-        q_wbe <= wbe;
-        q_waddr <= waddr;
-        q_wdata <= wdata[s*SWD+:SWD];
+        q_we <= x_we;
+        q_wbe <= x_wbe;
+        q_waddr <= x_waddr;
+        q_wdata <= x_wdata[s*SWD+:SWD];
       end
       assign {m_we, m_wbe, m_waddr} = {q_we, q_wbe, q_waddr};
       assign m_wdata = W'(q_wdata) << (s * SWD);
     end else begin : g_wdirect
-      assign {m_we, m_wbe, m_waddr, m_wdata} = {we, wbe, waddr, wdata};
+      assign {m_we, m_wbe, m_waddr, m_wdata} = {x_we, x_wbe, x_waddr, x_wdata};
     end
     always_ff @(posedge clk) begin
       for (int i = 0; i < NBE; i++)
