@@ -12,7 +12,10 @@ word XOR-inverted in the segments written (the simulation's visible undefined re
 With NS read-address slices every slice gets its own address each cycle (drawn by the same rules, independently):
 slice s of the read is bits [s*W/NS +: W/NS] of the word at its own address, collisions checked per slice.
 
-$TB_PARAMS (JSON): W, NBE, DEPTH, NS (default 1), rl (read latency the check expects), init (the INIT file's
+With WSRC2 a second write source (we2 ..) writes in the cycles where the first does not (random traffic on
+both; the first wins when both are on).
+
+$TB_PARAMS (JSON): W, NBE, DEPTH, NS (default 1), WSRC2 (default 0), rl (read latency the check expects), init (the INIT file's
 words), n (random cycles), seed, result (JSON path written with the verdict).
 """
 
@@ -42,6 +45,7 @@ class Cycle:
     waddr: int
     wdata: int
     raddr: tuple[int, ...]  # one address per read slice
+    second: tuple[int, int, int, int] = (0, 0, 0, 0)  # the second source's we2, wbe2, waddr2, wdata2
 
 
 class Model:
@@ -65,6 +69,8 @@ class Model:
         cycle's)."""
         w = self.pending if self.wreg else c
         self.pending = c
+        if not w.we and w.second[0]:  # the second source writes when the first does not
+            w = Cycle(*w.second, w.raddr)
         old = sum(self.words[a] & m for a, m in zip(c.raddr, self.slice, strict=True))
         hit = sum(self.mask(w.wbe) & m for a, m in zip(c.raddr, self.slice) if w.we and a == w.waddr)
         if w.we:
@@ -86,12 +92,17 @@ def stimulus(p: dict, rng: random.Random) -> tuple[list[Cycle], int]:
         we = int(rng.random() < P_WRITE)
         wbe = (1 << NBE) - 1 if rng.random() < 0.3 else rng.randrange(1 << NBE)
         waddr = rng.randrange(DEPTH)
+        second = (0, 0, 0, 0)
+        if p.get("WSRC2") and rng.random() < 0.6:
+            second = (1, rng.randrange(1 << NBE), rng.randrange(DEPTH), rng.getrandbits(W))
+            if not we:
+                waddr = second[2]  # the address written (the read biases below follow it)
         hit, after = (prev, waddr) if p.get("wreg") else (waddr, prev)  # WREG: the previous write lands now
         raddr = []
         for _ in range(NS):
             r = rng.random()
             raddr.append(hit if r < P_COLLIDE else after if r < P_COLLIDE + P_AFTER else rng.randrange(DEPTH))
-        cycles.append(Cycle(we, wbe, waddr, rng.getrandbits(W), tuple(raddr)))
+        cycles.append(Cycle(we, wbe, waddr, rng.getrandbits(W), tuple(raddr), second))
         prev = waddr
     return cycles, DEPTH
 
@@ -103,6 +114,7 @@ def drive(dut, c: Cycle) -> None:
     dut.waddr.value = c.waddr
     dut.wdata.value = c.wdata
     dut.raddr.value = sum(a << (s * AW) for s, a in enumerate(c.raddr))
+    dut.we2.value, dut.wbe2.value, dut.waddr2.value, dut.wdata2.value = c.second
 
 
 def sample(dut) -> int | None:
@@ -128,12 +140,13 @@ def verdict(p: dict, cycles: list[Cycle], n_init: int, got: list[int | None]) ->
     model = Model(p["W"], p["NBE"], p["init"], p.get("wreg", 0), p.get("NS", 1))
     full = model.mask((1 << p["NBE"]) - 1)
     out = {"errors": [], "reads": len(got), "init_reads": n_init, "init_errors": 0, "collisions": 0}
-    out.update(partial_collisions=0, writes=0, partial_writes=0)
+    out.update(partial_collisions=0, writes=0, partial_writes=0, second_writes=0)
     for k, (c, g) in enumerate(zip(cycles, got, strict=True)):
         want, old, hit = model.step(c)
         out["collisions"] += bool(hit)
         out["partial_collisions"] += bool(hit) and hit != full
         out["writes"] += bool(c.we and c.wbe)
+        out["second_writes"] += bool(not c.we and c.second[0] and c.second[1])
         out["partial_writes"] += bool(c.we and c.wbe) and model.mask(c.wbe) != full
         if g != want:
             kind = "init" if k < n_init else "collision" if hit else "read"

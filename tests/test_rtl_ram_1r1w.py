@@ -2,13 +2,14 @@
 before any write, random segment-enabled writes and a read every cycle, each read exactly RL = 1 + OREG cycles
 after its address, and same-edge collisions returned inverted in the segments written (the simulation's
 visible undefined read); with WREG a write lands one edge after it is presented; with NS read-address slices
-each slice is read at its own address. The fast slice is one build (W=40, NBE=2, DEPTH=64, OREG=1, WREG=1,
-NS=4: the core's data memory).
+each slice is read at its own address; a second write source (WSRC2, every case) writes when the first does
+not. The fast slice is one build (W=40, NBE=2, DEPTH=64, OREG=1, WREG=1, NS=4, WSRC2=1: the core's data
+memory).
 
 Each check comes with its injected defect: a testbench expecting another latency, a testbench expecting other
 INIT contents (both on the fast build), a module without the collision inversion (collisions then read the
 old word: the one fast mutant), a byte enable that writes every segment, a module that loads no INIT file,
-a module whose slices all read at the first slice's address.
+a module whose slices all read at the first slice's address, a module that drops the second source's writes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "test_ram_1r1w"
 SOURCE = runner.RTL_DIR / "ram_1r1w.sv"
 FAST = (40, 2, 64, 1)  # (W, NBE, DEPTH, OREG), with WREG = 1 unless a test says otherwise, NS = FAST_NS
-FAST_NS = 4
+FAST_NS = 4  # and WSRC2 = 1 (two write sources), as the core's data memory
 N = 400  # random cycles after the INIT read-back
 
 
@@ -47,10 +48,10 @@ def init_file(w: int, depth: int) -> Path:
 
 
 def _run(
-    tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, seed=1, wreg=1, ns=FAST_NS
+    tmp_path: Path, w, nbe, depth, oreg, sources=None, rl=None, init=None, seed=1, wreg=1, ns=FAST_NS, wsrc2=1
 ) -> dict:
     """Build (cached) and run the testbench; returns its verdict."""
-    result = tmp_path / f"ram_{w}_{nbe}_{depth}_{oreg}_{wreg}_{ns}_{seed}.json"
+    result = tmp_path / f"ram_{w}_{nbe}_{depth}_{oreg}_{wreg}_{ns}_{wsrc2}_{seed}.json"
     p = {
         "W": w,
         "NBE": nbe,
@@ -60,10 +61,11 @@ def _run(
         "n": N,
         "wreg": wreg,
         "NS": ns,
+        "WSRC2": wsrc2,
         "seed": seed * 1000 + w + nbe + depth,
         "result": str(result),
     }
-    params = {"W": w, "NBE": nbe, "DEPTH": depth, "OREG": oreg, "WREG": wreg, "NS": ns}
+    params = {"W": w, "NBE": nbe, "DEPTH": depth, "OREG": oreg, "WREG": wreg, "NS": ns, "WSRC2": wsrc2}
     params["INIT"] = str(init_file(w, depth))
     r = runner.run(
         sources or [SOURCE],
@@ -104,6 +106,7 @@ def test_ram_1r1w_matches_model(tmp_path, w, nbe, depth, oreg, wreg, ns):
     # the stimulus did what it is for: every INIT word, many collisions, partial ones where segments exist
     assert v["init_reads"] == depth and v["reads"] == depth + N, _summary(v)
     assert v["collisions"] >= N // 8 and v["writes"] >= N // 3, _summary(v)
+    assert v["second_writes"] >= N // 20, _summary(v)
     if nbe > 1:
         assert v["partial_collisions"] >= N // 20 and v["partial_writes"] >= N // 5, _summary(v)
 
@@ -139,6 +142,7 @@ NO_INVERSION = (
 )
 ALL_SEGMENTS = ("all_segments", "if (m_we && m_wbe[i]) mem[m_waddr]", "if (m_we) mem[m_waddr]")
 NO_INIT = ("no_init", 'if (INIT != "") $readmemh(INIT, mem);', "")
+NO_SECOND_SOURCE = ("no_second", "assign x_we = we || (WSRC2 && we2);", "assign x_we = we;")
 SHARED_ADDRESS = ("shared_address", "assign ra = raddr[s*AW+:AW];", "assign ra = raddr[AW-1:0];")
 
 
@@ -173,3 +177,10 @@ def test_mutant_with_one_read_address_is_detected(tmp_path):
     """Injected defect: every slice reads at slice 0's address: reads of the other slices fail."""
     v = _run(tmp_path, *FAST, sources=_mutant(*SHARED_ADDRESS))
     assert len(v["errors"]) > v["reads"] // 2, _summary(v)
+
+
+@pytest.mark.slow
+def test_mutant_without_the_second_write_source_is_detected(tmp_path):
+    """Injected defect: the second source's writes are dropped: later reads of those words fail."""
+    v = _run(tmp_path, *FAST, sources=_mutant(*NO_SECOND_SOURCE))
+    assert sum(e["kind"] == "read" for e in v["errors"]) > 10, _summary(v)
