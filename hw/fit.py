@@ -87,22 +87,26 @@ def pow2_depth(depth: int) -> int:
     return 1 << max(1, math.ceil(math.log2(depth)))
 
 
+def read_slices(width: int) -> int:
+    """Read slices of one data-memory copy of `width` bits (rnn_core NRS: 4, else 2, else 1 dividing it)."""
+    return 4 if width % 4 == 0 else 2 if width % 2 == 0 else 1
+
+
 def core_memories(params: dict, instruction_bits: int) -> dict[str, tuple[int, int, int]]:
     """{name: (depth, width, copies)} of rnn_core's memories from its parameters, at the depths the RTL
-    declares (data memories and weights rounded up to a power of two)."""
+    declares (data memories and weights rounded up to a power of two); a data-memory bank is 4 read copies
+    of NRS slices each (width / NRS bits: ram_1r1w NS)."""
     b, P, E = params["B"], params["P"], params.get("E", 1)
     nb = b // 2 + 1
     wmw = 2 * nb * params["BW"] if params["FFT"] else b * params["BW"]
+    sw = E * b * params["DW"]
+    nrs = read_slices(sw)
     mems = {
-        "data memory (4 read copies)": (
-            pow2_depth(math.ceil(params["DM_DEPTH"] / E)),
-            E * b * params["DW"],
-            4,
-        ),
+        "data memory (4 read copies)": (pow2_depth(math.ceil(params["DM_DEPTH"] / E)), sw // nrs, 4 * nrs),
         "matrix-output bank (4 read copies)": (
             pow2_depth(math.ceil(params.get("ZB_DEPTH", 2 * E) / E)),
-            E * b * params["DW"],
-            4,
+            sw // nrs,
+            4 * nrs,
         ),
         "weights": (pow2_depth(params["WDEPTH"]), P * wmw, 1),
         # a ROM in logic (rnn_core: ram_style logic), no block RAM: 0 block-RAM copies
@@ -120,6 +124,12 @@ def core_memories(params: dict, instruction_bits: int) -> dict[str, tuple[int, i
 def memory_model(params: dict, instruction_bits: int) -> dict:
     """7-series block RAM (RAMB36 equivalents) of the core's data memory, weights and program."""
     mems = {k: v for k, v in core_memories(params, instruction_bits).items() if not k.startswith("PWL")}
+    # synth_xilinx keeps every read slice at the full word width (the bits a slice never reads are not dropped,
+    # as synth_ecp5 drops them; tests/test_synth.py): a slice costs the block RAM of a whole copy
+    nrs = read_slices(params.get("E", 1) * params["B"] * params["DW"])
+    for k in ("data memory (4 read copies)", "matrix-output bank (4 read copies)"):
+        d, w, c = mems[k]
+        mems[k] = (d, w * nrs, c)
     out = {
         name: {"depth": d, "width": w, "copies": c, "bram36": c * bram36_for(d, w)}
         for name, (d, w, c) in mems.items()
