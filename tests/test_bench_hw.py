@@ -30,8 +30,9 @@ def test_memory_model_counts_copies_and_lanes():
     p = {"B": 8, "P": 3, "FFT": 1, "BW": 16, "DW": 18, "DM_DEPTH": 1024, "WDEPTH": 512, "PROG_DEPTH": 16}
     m = B.memory_model(p, INSTRUCTION_BITS)
     assert m["weights"]["width"] == 3 * 2 * 5 * 16
-    assert m["data memory (4 read copies)"]["bram36"] == 4 * B.bram36_for(1024, 144)
-    assert m["matrix-output bank (4 read copies)"]["copies"] == 4
+    # 4 read copies of 4 read slices (144 bits: NRS = 4), each slice at the full width on 7-series (hw/fit.py)
+    assert m["data memory (4 read copies)"]["bram36"] == 4 * 4 * B.bram36_for(1024, 144)
+    assert m["matrix-output bank (4 read copies)"]["copies"] == 4 * 4
     assert m["program"]["width"] == INSTRUCTION_BITS
     assert m["total"] == pytest.approx(sum(v["bram36"] for k, v in m.items() if k != "total"))
 
