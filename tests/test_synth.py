@@ -521,7 +521,9 @@ def _core_memories(params: dict) -> dict[str, tuple[int, int]]:
     p = params
     nb = p["B"] // 2 + 1
     sw = p["E"] * p["B"] * p["DW"]
-    nrs = 4 if sw % 4 == 0 else 2 if sw % 2 == 0 else 1  # rnn_core NRS: read slices of each copy
+    from hw.fit import read_slices
+
+    nrs = read_slices(sw)  # rnn_core NRS: read slices of each copy
     # synth_xilinx keeps every slice at the full word width (the bits a slice never reads stay in its block
     # RAM; synth_ecp5 drops them): sw bits per slice here, sw / nrs in the ECP5 test below
     dm = (declared(p["DM_DEPTH"] // p["E"]), sw)
