@@ -12,6 +12,7 @@ weights laid out for their operands. Nothing here is specific to a cell type.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -84,6 +85,7 @@ def _ceil(a: int, b: int) -> int:
 
 
 ZBANK = isa.ZBANK
+VBASE, VSTEP = 1 << 24, 1 << 16  # virtual addresses of a sequence's buffers until `_pack_temps` places them
 
 
 class _Alloc:
@@ -96,11 +98,22 @@ class _Alloc:
         self.base = base
         self.prefix = ""
         self.regions: dict[str, tuple[int, int]] = {}
+        self.temps: list[tuple[str, int, int]] = []  # (name, virtual address, words) not yet packed
 
     def __call__(self, name: str, words: int) -> int:
         addr = self.base + self.top
         self.regions[self.prefix + name] = (addr, words)
         self.top += _ceil(max(words, 1), self.E) * self.E
+        return addr
+
+    def temp(self, name: str, words: int) -> int:
+        """A buffer of one sequence's program at a virtual address (`VBASE` up): `_pack_temps` gives it its
+        data-memory words once the program is complete, sharing words between buffers never live at once."""
+        addr = VBASE + len(self.temps) * VSTEP  # apart: no operand runs from one buffer into the next
+        words = _ceil(max(words, 1), self.E) * self.E
+        if words >= VSTEP:
+            raise RtlError(f"data memory: buffer {name} of {words} words")
+        self.temps.append((self.prefix + name, addr, words))
         return addr
 
 
@@ -123,6 +136,7 @@ class _Ctx:
     zalloc: _Alloc | None = None  # the matrix-output bank
     prog: list = field(default_factory=list)
     consts: dict = field(default_factory=dict)  # DM word -> b lane values
+    const_at: dict = field(default_factory=dict)  # lane values -> DM word of a placed constant
     wwords: list = field(default_factory=list)
     mv_done: set = field(default_factory=set)
 
@@ -143,10 +157,14 @@ class _Ctx:
         self.ew("ADD", dst, src.words, a=src, note=note)
 
     def const(self, name: str, phys: np.ndarray) -> int:
-        """Place constant lane values (physical order) in the data memory; returns the word address."""
+        """Place constant lane values (physical order) in the data memory; returns the word address. Equal
+        constants (the sequences of a batch, a scalar broadcast twice) share one place: nothing writes them."""
         words = _ceil(len(phys), self.b)
-        base = self.alloc(name, words)
         v = np.concatenate([phys, np.zeros(words * self.b - len(phys), dtype=np.int64)])
+        key = tuple(int(x) for x in v)
+        if key in self.const_at:
+            return self.const_at[key]
+        base = self.const_at[key] = self.alloc(name, words)
         for w in range(words):
             self.consts[base + w] = [int(x) for x in v[w * self.b : (w + 1) * self.b]]
         return base
@@ -232,8 +250,11 @@ class _CellCompiler:
             self.base[id(r)] = self.ctx.const(name, _physical(vals, self.lay[id(r)].segments))
             return
         words = _ceil(self.lay[id(r)].size, self.ctx.b)
-        alloc = self.ctx.zalloc if id(r) in self.mv_roots else self.ctx.alloc
-        self.base[id(r)] = alloc(f"{self.g.cell}.{r.name}", words)
+        name = f"{self.g.cell}.{r.name}"
+        if id(r) in self.mv_roots:
+            self.base[id(r)] = self.ctx.zalloc(name, words)
+        else:
+            self.base[id(r)] = self.ctx.alloc.temp(name, words)
 
     def place(self, v: Value) -> lower.Place:
         r, off = root_of(v)
@@ -355,7 +376,7 @@ class _CellCompiler:
         ctx = self.ctx
         if grp["out"] is None:  # one buffer for the merged outputs, in order
             names = "+".join(x.out.name for x in grp["mops"])
-            addr = ctx.alloc(f"{self.g.cell}.{names}", grp["words"])
+            addr = ctx.alloc.temp(f"{self.g.cell}.{names}", grp["words"])
             for x in grp["mops"]:
                 self.base[id(x.out)] = addr
                 addr += self._words(x.out)
@@ -400,7 +421,7 @@ class _CellCompiler:
         for _, ln, p in segs:
             ones[p : p + ln] = 1
         mask = lower.Place(ctx.const(f"{self.g.cell}.mask{len(ctx.prog)}", ones), src.words)
-        dst = lower.Place(ctx.alloc(f"{self.g.cell}.masked{len(ctx.prog)}", src.words), src.words)
+        dst = lower.Place(ctx.alloc.temp(f"{self.g.cell}.masked{len(ctx.prog)}", src.words), src.words)
         ctx.ew(
             "MUL", dst, src.words, a=src, b_=mask, sh=0, bits=ctx.Bt[fmt], note=f"{self.g.cell}: zero padding"
         )
@@ -532,7 +553,7 @@ def _head_source(ctx: _Ctx, seq: int, out_parts: list, per_step: bool, words: in
         return lower.Place(seq, words, "t")
     if len(out_parts) == 1:
         return lower.Place(seq, words, "last")
-    U = ctx.alloc("head.u", words)
+    U = ctx.alloc.temp("head.u", words)
     for d, (s, woff) in enumerate(out_parts):
         n = _ceil(s[-1][2] + s[-1][1], b)
         mode = "last" if d == 0 else "abs"
@@ -626,17 +647,18 @@ def _sequence_program(ctx: _Ctx, model: dict, T_max: int | None, caps: dict) -> 
             woff += _ceil(words, E) * E
         layers.append((comp, parts, woff))
         x_lay = _concat_layouts(parts, b)
-    ST = _ceil(max([in_words] + [w for _, _, w in layers]), E) * E
-    if caps.get("ST"):
-        if caps["ST"] < ST:
-            raise RtlError(f"sequence stride needs {ST} words (cap {caps['ST']})")
-        ST = caps["ST"]
-    T_max = int(T_max or 1)
     per_step = bool(model.get("per_step"))
     last = layers[-1][0]
     # a last-step head over one forward cell reads that cell's output where its last step leaves it: no
     # output sequence (and no copy per step) for the last layer
     direct = not per_step and len(last) == 1 and not last[0][0].g.reverse
+    stored = layers[:-1] if direct else layers  # layers whose outputs go into a sequence buffer
+    ST = _ceil(max([in_words] + [w for _, _, w in stored]), E) * E
+    if caps.get("ST"):
+        if caps["ST"] < ST:
+            raise RtlError(f"sequence stride needs {ST} words (cap {caps['ST']})")
+        ST = caps["ST"]
+    T_max = int(T_max or 1)
     seq = [ctx.alloc("seq0", T_max * ST)]
     seq.append(ctx.alloc("seq1", T_max * ST) if len(layers) > 1 or not direct else -1)
     ctx.prog.append(dict(op="IN", dst=seq[0], n=in_words, note="input sequence"))
@@ -648,7 +670,127 @@ def _sequence_program(ctx: _Ctx, model: dict, T_max: int | None, caps: dict) -> 
         cur, x_words = 1 - cur, woff
     src = last[0][0].place(last[0][0].g.output) if direct else None
     _head(ctx, graph.head, seq[cur], layers[-1][1], per_step, src)
+    _pack_temps(ctx, ctx.prog, ST)
     return in_words, ST
+
+
+# ------------------------------------------------------------------------------------------ buffer packing
+def _touches(ins: dict, E: int) -> tuple[list, list]:
+    """(reads, writes) of one instruction: (first word, end word, address mode) per operand it uses."""
+    op, alu = ins["op"], ins.get("alu")
+    reads, writes = [], []
+    if op == "EW":
+        span = ins["n"] * E
+        reads.append((ins["a"], ins["a"] + span, ins.get("amode", "abs")))
+        if alu in ("ADD", "MUL", "MODRELU") and not ins.get("zb"):
+            reads.append((ins["b"], ins["b"] + span, ins.get("bmode", "abs")))
+        if alu == "ADD" and not ins.get("zc"):
+            reads.append((ins["c"], ins["c"] + span, ins.get("cmode", "abs")))
+        writes.append((ins["dst"], ins["dst"] + span, ins.get("dmode", "abs")))
+    elif op in ("MV", "OUT"):
+        reads.append((ins.get("a", 0), ins.get("a", 0) + ins["n"], ins.get("amode", "abs")))
+    return reads, writes
+
+
+def _live_words(prog: list[dict], temps: list, E: int) -> tuple[list, dict]:
+    """Per buffer (name, virtual address, words) and word: the (first, last) instruction index at which it
+    holds a value still to be read (None: never used); a word a loop body reads before the body writes it (a
+    state) is live over the whole loop. Also the in-place pairs {(i, X, Y): (ox, oy)}: EW instruction i reads
+    buffer X from word ox (one operand offset) and writes buffer Y from word oy, both at the same word per
+    cycle, so Y may take X's words that die at i when their physical offsets make the two sweeps meet."""
+    starts = [vaddr for _, vaddr, _ in temps]
+    live: list[list] = [[None] * w for _, _, w in temps]
+
+    def spans(lo: int, hi: int, mode: str):
+        if hi <= VBASE:
+            return None
+        if mode != "abs":
+            raise RtlError(f"internal: a buffer addressed in mode {mode}")
+        k = bisect.bisect_right(starts, lo) - 1
+        if k < 0 or hi > starts[k] + temps[k][2]:
+            raise RtlError("internal: an operand crosses a buffer's end")
+        return k, lo - starts[k], hi - starts[k]
+
+    def touch(k: int, w: int, i: int) -> None:
+        iv = live[k][w]
+        live[k][w] = (i, i) if iv is None else (min(iv[0], i), max(iv[1], i))
+
+    loop, written, carried, pairs = None, set(), set(), {}
+    for i, ins in enumerate(prog):
+        if ins["op"] == "LOOP":
+            loop, written, carried = i, set(), set()
+        elif ins["op"] == "ENDLOOP":
+            for k, w in carried:
+                touch(k, w, loop)
+                touch(k, w, i)
+            loop = None
+        reads, writes = _touches(ins, E)
+        rs = [x for x in (spans(*r) for r in reads) if x]
+        for k, lo, hi in rs:
+            for w in range(lo, hi):
+                if loop is not None and (k, w) not in written:
+                    carried.add((k, w))
+                touch(k, w, i)
+        for k, lo, hi in (x for x in (spans(*r) for r in writes) if x):
+            for w in range(lo, hi):
+                written.add((k, w))
+                touch(k, w, i)
+            for x in {kx for kx, _, _ in rs}:
+                offs = {lx for kx, lx, _ in rs if kx == x}
+                if x != k and len(offs) == 1:
+                    pairs[(i, x, k)] = (offs.pop(), lo)
+    return live, pairs
+
+
+def _fits(k: int, off: int, j: int, oj: int, temps: list, live: list, pairs: dict) -> bool:
+    """Whether buffer k at word offset `off` may share words with buffer j at `oj`: no word live in both at
+    once, except at an in-place instruction where one dies as the other is written by the same sweep."""
+    lo, hi = max(off, oj), min(off + temps[k][2], oj + temps[j][2])
+    for p in range(lo, hi):
+        a, b = live[k][p - off], live[j][p - oj]
+        if a is None or b is None or a[0] > b[1] or b[0] > a[1]:
+            continue
+        if b[1] == a[0] and pairs.get((a[0], j, k)) is not None:
+            ox, oy = pairs[(a[0], j, k)]
+            if off == oj + ox - oy:
+                continue
+        if a[1] == b[0] and pairs.get((b[0], k, j)) is not None:
+            ox, oy = pairs[(b[0], k, j)]
+            if oj == off + ox - oy:
+                continue
+        return False
+    return True
+
+
+def _pack_temps(ctx: _Ctx, prog: list[dict], ST: int) -> None:
+    """Give one sequence's buffers their data-memory words, first fit in order of first use: two buffers
+    share a word only where their values in it are never live at once (`_live_words`; an element-wise op may
+    write its result over an operand it reads for the last time). Rewrites the program's addresses."""
+    temps = ctx.alloc.temps
+    if not temps:
+        return
+    live, pairs = _live_words(prog, temps, ctx.E)
+    first = [min((iv[0] for iv in lw if iv), default=0) for lw in live]
+    offset: dict[int, int] = {}
+    for k in sorted(range(len(temps)), key=lambda k: (first[k], -temps[k][2])):
+        cands = {0} | {o + temps[j][2] for j, o in offset.items()}
+        cands |= {offset[x] + ox - oy for (_, x, y), (ox, oy) in pairs.items() if y == k and x in offset}
+        offset[k] = next(
+            c
+            for c in sorted(c for c in cands if c >= 0)
+            if all(_fits(k, c, j, o, temps, live, pairs) for j, o in offset.items())
+        )
+    size = max(offset[k] + temps[k][2] for k in offset)
+    base = ctx.alloc("buffers", size)
+    starts = [vaddr for _, vaddr, _ in temps]
+    for k, (name, _, words) in enumerate(temps):
+        ctx.alloc.regions[name] = (base + offset[k], words)
+    for ins in prog:
+        for f in ("a", "b", "c", "dst"):
+            if ins.get(f, 0) >= VBASE:
+                k = bisect.bisect_right(starts, ins[f]) - 1
+                ins[f] = base + offset[k] + ins[f] - starts[k]
+    ctx.alloc.temps = []
 
 
 def _segments(prog: list[dict]) -> list[tuple]:
