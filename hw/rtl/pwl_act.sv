@@ -1,6 +1,6 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
 // PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 11 stages for 100+ MHz on ECP5
-// (z register | offset and clamp | segment shift | table read | table output register | product (3, mul_pipe) | rounding
+// (z register | clamp and offset | segment shift | table read | table output register | product (3, mul_pipe) | rounding
 // shift | add c0 | saturate; the output register: the block RAM's clock-to-output, 5.8 ns, and the route to
 // the multiplier's input register were the routed critical path, 12.7 ns); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
 // every z may have its own call (consecutive instructions overlap in the element-wise unit).
@@ -60,8 +60,9 @@ module pwl_act #(
 
   if (PIPE) begin : g_pipe
     // per-call constants, registered from the fields given one cycle before z, then carried with it
-    logic signed [UW-1:0] rz, rz1;
+    logic [UW-1:0] rz, rz1;
     logic [UW-1:0] rzt, rzt1;
+    logic [UW-1:0] hm, hm1;
     logic [4:0] sg, sg1, sg2;
     logic [UW-1:0] msk, msk1, msk2;
     // packed: yosys infers an unpacked array as a memory, and the memory's flip-flops lose the keep, so the
@@ -73,6 +74,7 @@ module pwl_act #(
     (* keep *) always_ff @(posedge clk) begin  // keep: one copy per lane (see fxp_requant)
       rz <= UW'(1) << rl;
       rzt <= (UW'(2) << rl) - UW'(1);  // the clamp's top, 2 rz - 1
+      hm <= ~((UW'(1) << rl) - UW'(1));  // the bits of z at and above rl
       sg <= seg;
       msk <= (UW'(1) << seg) - UW'(1);
       shm1[0] <= sh == 0 ? 7'd0 : sh[6:0] - 7'd1;
@@ -80,6 +82,7 @@ module pwl_act #(
       ts[0] <= tsel;
       rz1 <= rz;
       rzt1 <= rzt;
+      hm1 <= hm;
       sg1 <= sg;
       sg2 <= sg1;
       msk1 <= msk;
@@ -88,17 +91,19 @@ module pwl_act #(
       for (int i = 1; i < 10; i++) sh0[i] <= sh0[i-1];
       for (int i = 1; i < 4; i++) ts[i] <= ts[i-1];
     end
-    logic signed [UW-1:0] z1, u2, uo;
-    assign uo = z1 + rz1;
+    logic signed [UW-1:0] z1, u2;
+    logic lo1, hi1;
+    assign lo1 = z1[UW-1] && (UW'(z1) & hm1) != hm1;  // z < -rz: a negative z with a 0 at or above rl
+    assign hi1 = !z1[UW-1] && (UW'(z1) & hm1) != '0;  // z >= rz: a non-negative z with a 1 at or above rl
     logic [KW-1:0] k3;
     logic [DDW-1:0] d3, d4, d5;
     logic [EW-1:0] e4, e5;
     always_ff @(posedge clk) begin
       z1 <= UW'(z);  // 1: z registered in the lane (the operand's route from the memory ends here)
-      // 2: offset and clamp: clamp(z, -rz, rz - 1) + rz = clamp(z + rz, 0, 2 rz - 1); the top bound is a
-      // mask test (any bit above 2 rz - 1 set), not a comparison (z -> a compare's carry chain was a routed
-      // critical path, 12 ns)
-      u2 <= uo[UW-1] ? '0 : ((UW'(uo) & ~rzt1) != '0 ? $signed(rzt1) : uo);
+      // 2: clamp and offset: u = clamp(z, -rz, rz - 1) + rz, no adder: both bounds are mask tests of z's
+      // bits at and above rl, and inside them z + 2^rl = (z mod 2^(rl+1)) with bit rl flipped (the
+      // z + rz carry chain and the compare behind it were the routed critical path, 10.8 ns)
+      u2 <= lo1 ? '0 : hi1 ? $signed(rzt1) : $signed((UW'(z1) & rzt1) ^ rz1);
       /* verilator lint_off WIDTHTRUNC */
       k3 <= KW'(u2 >> sg2);  // 3: segment
       d3 <= DDW'(u2 & msk2);
