@@ -158,7 +158,7 @@ class _Ctx:
 
     def const(self, name: str, phys: np.ndarray) -> int:
         """Place constant lane values (physical order) in the data memory; returns the word address. Equal
-        constants (the sequences of a batch, a scalar broadcast twice) share one place: nothing writes them."""
+        constants (both sequences of a batch, a scalar broadcast twice) share one place: none is written."""
         words = _ceil(len(phys), self.b)
         v = np.concatenate([phys, np.zeros(words * self.b - len(phys), dtype=np.int64)])
         key = tuple(int(x) for x in v)
