@@ -231,6 +231,11 @@ SCHEMA: dict[str, Any] = {
             doc="nextpnr placer of the ECP5 build (static: its electrostatic placer, whose placements of the "
             "default core route where HeAP's left router2 congested; heap: nextpnr's default)",
         ),
+        "ecp5_tmg_ripup": _bool(
+            True,
+            doc="nextpnr --tmg-ripup: router2 rips up and reroutes timing-critical nets (the default core's "
+            "critical paths are long routes; docs/synth.md has the measured effect)",
+        ),
     },
 }
 

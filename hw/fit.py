@@ -124,8 +124,8 @@ def core_memories(params: dict, instruction_bits: int) -> dict[str, tuple[int, i
 def memory_model(params: dict, instruction_bits: int) -> dict:
     """7-series block RAM (RAMB36 equivalents) of the core's data memory, weights and program."""
     mems = {k: v for k, v in core_memories(params, instruction_bits).items() if not k.startswith("PWL")}
-    # synth_xilinx keeps every read slice at the full word width (the bits a slice never reads are not dropped,
-    # as synth_ecp5 drops them; tests/test_synth.py): a slice costs the block RAM of a whole copy
+    # synth_xilinx keeps every read slice at the full word width (the bits a slice never reads are not
+    # dropped, as synth_ecp5 drops them; tests/test_synth.py): a slice costs the block RAM of a whole copy
     nrs = read_slices(params.get("E", 1) * params["B"] * params["DW"])
     for k in ("data memory (4 read copies)", "matrix-output bank (4 read copies)"):
         d, w, c = mems[k]

@@ -303,6 +303,7 @@ def run_cell(name: str, cfg: dict, args, out: Path, rows: dict[str, dict], pnr_f
         "device": hw["ecp5_device"],
         "package": hw["ecp5_package"],
         "placer": hw["ecp5_placer"],
+        "tmg_ripup": hw["ecp5_tmg_ripup"],
         "hardware": {k: hw.get(k) for k in ("parallelism", "ew_words", "batch")},
         "quantization": cfg["quantization"],
         "block_size": cfg["compression"]["block_size"],
@@ -325,6 +326,7 @@ def run_cell(name: str, cfg: dict, args, out: Path, rows: dict[str, dict], pnr_f
             seed=args.seed,
             timeout=args.timeout,
             placer=hw["ecp5_placer"],
+            tmg_ripup=hw["ecp5_tmg_ripup"],
         )
     except ToolError as exc:  # a tool failure other than a misfit or a timeout: this cell has no result
         log.error("%s: %s", name, exc)

@@ -36,6 +36,7 @@ def ecp5_pnr(
     seed: int = 1,
     timeout: float = 1800,
     placer: str = "heap",
+    tmg_ripup: bool = False,
 ) -> dict:
     """The design in rtl_dir (rtl.json) inside the ULX3S board wrapper at `mhz`: yosys synth_ecp5, then one
     nextpnr-ecp5 run (seed) in out/. Returns {"board": write_top's facts (clock_mhz: the PLL's), "synth":
@@ -57,6 +58,7 @@ def ecp5_pnr(
         timeout=timeout,
         seed=seed,
         placer=placer,
+        tmg_ripup=tmg_ripup,
     )
     return {"board": board, "synth": syn, "pnr": pnr, "log": out / "nextpnr.log"}
 
@@ -69,6 +71,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument(
         "--placer", default=None, choices=["heap", "static"], help="default: hardware.ecp5_placer"
+    )
+    ap.add_argument(
+        "--tmg-ripup",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="router2 timing-driven rip-up (default: hardware.ecp5_tmg_ripup)",
     )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
@@ -83,6 +91,7 @@ def main(argv=None) -> int:
         hw["ecp5_package"],
         seed=args.seed,
         placer=args.placer or hw["ecp5_placer"],
+        tmg_ripup=hw["ecp5_tmg_ripup"] if args.tmg_ripup is None else args.tmg_ripup,
     )
     pnr = r["pnr"]
     log.info(

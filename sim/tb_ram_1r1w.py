@@ -9,14 +9,15 @@ Every read must return, exactly `rl` cycles after its address was presented, the
 before the write of the same edge; in a collision (same address, same edge, some segment written) the stored
 word XOR-inverted in the segments written (the simulation's visible undefined read).
 
-With NS read-address slices every slice gets its own address each cycle (drawn by the same rules, independently):
-slice s of the read is bits [s*W/NS +: W/NS] of the word at its own address, collisions checked per slice.
+With NS read-address slices every slice gets its own address each cycle (drawn by the same rules,
+independently): slice s of the read is bits [s*W/NS +: W/NS] of the word at its own address, collisions
+checked per slice.
 
 With WSRC2 a second write source (we2 ..) writes in the cycles where the first does not (random traffic on
 both; the first wins when both are on).
 
-$TB_PARAMS (JSON): W, NBE, DEPTH, NS (default 1), WSRC2 (default 0), rl (read latency the check expects), init (the INIT file's
-words), n (random cycles), seed, result (JSON path written with the verdict).
+$TB_PARAMS (JSON): W, NBE, DEPTH, NS (default 1), WSRC2 (default 0), rl (read latency the check expects),
+init (the INIT file's words), n (random cycles), seed, result (JSON path written with the verdict).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from cocotb.triggers import FallingEdge
 P_WRITE = 0.7  # a write in this fraction of the random cycles
 P_COLLIDE = 0.4  # raddr = this cycle's waddr
 P_AFTER = 0.2  # raddr = the previous cycle's waddr
-AW = max(1, (tbutil.params().get("DEPTH", 2) - 1).bit_length())  # the module's $clog2(DEPTH): slice s at raddr[s*AW +: AW]
+# the module's $clog2(DEPTH): slice s reads at raddr[s*AW +: AW]
+AW = max(1, (tbutil.params().get("DEPTH", 2) - 1).bit_length())
 
 
 @dataclass
@@ -72,7 +74,9 @@ class Model:
         if not w.we and w.second[0]:  # the second source writes when the first does not
             w = Cycle(*w.second, w.raddr)
         old = sum(self.words[a] & m for a, m in zip(c.raddr, self.slice, strict=True))
-        hit = sum(self.mask(w.wbe) & m for a, m in zip(c.raddr, self.slice) if w.we and a == w.waddr)
+        hit = sum(
+            self.mask(w.wbe) & m for a, m in zip(c.raddr, self.slice, strict=True) if w.we and a == w.waddr
+        )
         if w.we:
             m = self.mask(w.wbe)
             self.words[w.waddr] = (self.words[w.waddr] & ~m) | (w.wdata & m)
@@ -84,7 +88,9 @@ def stimulus(p: dict, rng: random.Random) -> tuple[list[Cycle], int]:
     W, NBE, DEPTH, NS = p["W"], p["NBE"], p["DEPTH"], p.get("NS", 1)
     orders = [rng.sample(range(DEPTH), DEPTH) for _ in range(NS)]  # every slice reads every INIT word once
     cycles = [
-        Cycle(0, rng.randrange(1 << NBE), rng.randrange(DEPTH), rng.getrandbits(W), tuple(o[k] for o in orders))
+        Cycle(
+            0, rng.randrange(1 << NBE), rng.randrange(DEPTH), rng.getrandbits(W), tuple(o[k] for o in orders)
+        )
         for k in range(DEPTH)
     ]
     prev = rng.randrange(DEPTH)

