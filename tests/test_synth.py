@@ -458,7 +458,9 @@ def tiny_core(tmp_path_factory):
     old = Path.cwd()
     os.chdir(work)  # the generator reads build/NAME/compress below the working folder
     try:
-        info = generate.generate(cfg, out=work / "rtl", t_max=32)  # deep enough for block-RAM data memories
+        info = generate.generate(
+            cfg, out=work / "rtl", t_max=100
+        )  # deep enough for block-RAM data memories (121 words)
     finally:
         os.chdir(old)
     info = dict(info, dir=str(work / "rtl"))
