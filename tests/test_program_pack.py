@@ -43,15 +43,6 @@ def test_buffers_live_apart_share_words():
     assert all(i.get(f, 0) < program.VBASE for i in prog for f in ("a", "b", "c", "dst"))
 
 
-def test_buffers_live_together_get_their_own_words():
-    ctx = _ctx()
-    x = ctx.alloc("x", 4)
-    t1, t2 = ctx.alloc.temp("t1", 4), ctx.alloc.temp("t2", 4)
-    prog = [_ew("ADD", t1, 4, x), _ew("ADD", t2, 4, x), _ew("ADD", x, 4, t1, t2)]
-    at = _packed(ctx, prog)
-    assert abs(at["t1"] - at["t2"]) >= 4
-
-
 def test_in_place_needs_one_sweep():
     """The result may land on an operand's words only where it is written by the same sweep that reads
     them (same offset), and only when that operand is read there for the last time."""
@@ -92,13 +83,24 @@ def test_in_place_only_at_the_sweep_that_reads():
     assert not program._fits(1, 16, 0, 16, temps, live, {})  # no in-place pair: no overlap
 
 
-def test_operand_read_later_is_not_overwritten():
+@pytest.mark.parametrize(
+    "second, last",
+    [
+        (("ADD", "x"), ("ADD", "t1", "t2")),  # both written, then read together
+        (("PWL", "t1"), ("ADD", "t2", "t1")),  # t2 = f(t1), but t1 is read again after it
+    ],
+)
+def test_buffers_live_together_get_their_own_words(second, last):
     ctx = _ctx()
-    x = ctx.alloc("x", 4)
-    t1, t2 = ctx.alloc.temp("t1", 4), ctx.alloc.temp("t2", 4)
-    prog = [_ew("ADD", t1, 4, x), _ew("PWL", t2, 4, t1), _ew("ADD", x, 4, t2, t1)]
-    at = _packed(ctx, prog)
-    assert abs(at["t1"] - at["t2"]) >= 4
+    at = {"x": ctx.alloc("x", 4)}
+    at |= {k: ctx.alloc.temp(k, 4) for k in ("t1", "t2")}
+    prog = [
+        _ew("ADD", at["t1"], 4, at["x"]),
+        _ew(second[0], at["t2"], 4, at[second[1]]),
+        _ew(last[0], at["x"], 4, at[last[1]], at[last[2]]),
+    ]
+    placed = _packed(ctx, prog)
+    assert abs(placed["t1"] - placed["t2"]) >= 4
 
 
 def test_loop_state_lives_over_the_whole_loop():

@@ -698,9 +698,9 @@ def test_closure_never_calls_an_unfinished_place_and_route_met(monkeypatch, tmp_
     assert "met (seed" not in e["closure"]["why"]
 
 
-@pytest.mark.parametrize("placer", [None, "heap", "static"])
-def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
-    """hardware.ecp5_placer reaches nextpnr's --placer (default static), with the seed and router2."""
+def _nextpnr_call(tmp_path, monkeypatch, hw_extra: dict, seed: int = 1) -> tuple[dict, list[str]]:
+    """flow._place_route with a hardware section of the defaults plus hw_extra; nextpnr is not run (the
+    stand-in records its command line and times out): (the result, the command line)."""
     from hw.synth import __main__ as flow
     from hw.synth.tools import ToolTimeout
 
@@ -711,13 +711,18 @@ def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
         raise ToolTimeout("stopped by the test")
 
     monkeypatch.setattr(nextpnr, "run_tool", fake_run_tool)
-    hw = {"ecp5_device": "85k", "ecp5_package": "CABGA381"}
-    if placer is not None:
-        hw["ecp5_placer"] = placer
+    hw = {"ecp5_device": "85k", "ecp5_package": "CABGA381", **hw_extra}
     board = {"lpf": str(tmp_path / "ulx3s.lpf"), "clock_mhz": 100.0}
-    r = flow._place_route(tmp_path, board, hw, 10, 3)
-    assert r["timed_out"] and len(seen) == 1
-    args = seen[0]
+    r = flow._place_route(tmp_path, board, hw, 10, seed)
+    assert len(seen) == 1
+    return r, seen[0]
+
+
+@pytest.mark.parametrize("placer", [None, "heap", "static"])
+def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
+    """hardware.ecp5_placer reaches nextpnr's --placer (default static), with the seed and router2."""
+    r, args = _nextpnr_call(tmp_path, monkeypatch, {} if placer is None else {"ecp5_placer": placer}, seed=3)
+    assert r["timed_out"]
     assert args[args.index("--placer") + 1] == (placer or "static")
     assert args[args.index("--seed") + 1] == "3" and args[args.index("--router") + 1] == "router2"
 
@@ -725,22 +730,9 @@ def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
 @pytest.mark.parametrize("tmg_ripup", [None, True, False])
 def test_place_route_passes_timing_driven_ripup(tmp_path, monkeypatch, tmg_ripup):
     """hardware.ecp5_tmg_ripup (default on) reaches nextpnr as --tmg-ripup; off, the flag is absent."""
-    from hw.synth import __main__ as flow
-    from hw.synth.tools import ToolTimeout
-
-    seen = []
-
-    def fake_run_tool(args, log_path, cwd, timeout, stop=None):
-        seen.append(list(args))
-        raise ToolTimeout("stopped by the test")
-
-    monkeypatch.setattr(nextpnr, "run_tool", fake_run_tool)
-    hw = {"ecp5_device": "85k", "ecp5_package": "CABGA381"}
-    if tmg_ripup is not None:
-        hw["ecp5_tmg_ripup"] = tmg_ripup
-    board = {"lpf": str(tmp_path / "ulx3s.lpf"), "clock_mhz": 100.0}
-    flow._place_route(tmp_path, board, hw, 10, 1)
-    assert ("--tmg-ripup" in seen[0]) == (tmg_ripup is not False)
+    extra = {} if tmg_ripup is None else {"ecp5_tmg_ripup": tmg_ripup}
+    _, args = _nextpnr_call(tmp_path, monkeypatch, extra)
+    assert ("--tmg-ripup" in args) == (tmg_ripup is not False)
 
 
 def test_a_seed_still_routing_after_the_grace_period_is_stopped():
