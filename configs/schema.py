@@ -232,9 +232,10 @@ SCHEMA: dict[str, Any] = {
             "default core route where HeAP's left router2 congested; heap: nextpnr's default)",
         ),
         "ecp5_tmg_ripup": _bool(
-            True,
-            doc="nextpnr --tmg-ripup: router2 rips up and reroutes timing-critical nets (the default core's "
-            "critical paths are long routes; docs/synth.md has the measured effect)",
+            False,
+            doc="nextpnr --tmg-ripup: router2 rips up and reroutes timing-critical nets (on in "
+            "configs/default.yaml; off by default: on a design far from its clock router2 keeps ripping "
+            "up, docs/synth.md)",
         ),
     },
 }

@@ -303,7 +303,7 @@ def run_cell(name: str, cfg: dict, args, out: Path, rows: dict[str, dict], pnr_f
         "device": hw["ecp5_device"],
         "package": hw["ecp5_package"],
         "placer": hw["ecp5_placer"],
-        "tmg_ripup": hw["ecp5_tmg_ripup"],
+        "tmg_ripup": args.tmg_ripup,
         "hardware": {k: hw.get(k) for k in ("parallelism", "ew_words", "batch")},
         "quantization": cfg["quantization"],
         "block_size": cfg["compression"]["block_size"],
@@ -326,7 +326,7 @@ def run_cell(name: str, cfg: dict, args, out: Path, rows: dict[str, dict], pnr_f
             seed=args.seed,
             timeout=args.timeout,
             placer=hw["ecp5_placer"],
-            tmg_ripup=hw["ecp5_tmg_ripup"],
+            tmg_ripup=args.tmg_ripup,
         )
     except ToolError as exc:  # a tool failure other than a misfit or a timeout: this cell has no result
         log.error("%s: %s", name, exc)
@@ -349,6 +349,13 @@ def main(argv: list[str] | None = None, pnr_fn=None) -> int:
     ap.add_argument("--output", type=int, default=9)
     ap.add_argument("-T", type=int, default=29, help="longest sequence (time steps) the core holds")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per yosys / nextpnr run")
+    ap.add_argument(
+        "--tmg-ripup",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="nextpnr --tmg-ripup (off: on the ENRNN and GRU cores router2 kept ripping up for 350-530+ "
+        "iterations; docs/synth.md)",
+    )
     ap.add_argument("--nice", type=int, default=10, help="raise this process's niceness by N first")
     args = ap.parse_args(argv)
     cells = parse_cells(args.cells)

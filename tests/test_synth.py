@@ -729,10 +729,10 @@ def test_place_route_runs_the_configured_placer(tmp_path, monkeypatch, placer):
 
 @pytest.mark.parametrize("tmg_ripup", [None, True, False])
 def test_place_route_passes_timing_driven_ripup(tmp_path, monkeypatch, tmg_ripup):
-    """hardware.ecp5_tmg_ripup (default on) reaches nextpnr as --tmg-ripup; off, the flag is absent."""
+    """hardware.ecp5_tmg_ripup (default off) reaches nextpnr as --tmg-ripup; off, the flag is absent."""
     extra = {} if tmg_ripup is None else {"ecp5_tmg_ripup": tmg_ripup}
     _, args = _nextpnr_call(tmp_path, monkeypatch, extra)
-    assert ("--tmg-ripup" in args) == (tmg_ripup is not False)
+    assert ("--tmg-ripup" in args) == bool(tmg_ripup)
 
 
 def test_a_seed_still_routing_after_the_grace_period_is_stopped():

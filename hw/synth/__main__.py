@@ -212,7 +212,7 @@ def _place_route(ecp5_dir: Path, board: dict, hw: dict, timeout: float, seed: in
         seed=seed,
         placer=hw.get("ecp5_placer", "static"),
         stop=stop,
-        tmg_ripup=hw.get("ecp5_tmg_ripup", True),
+        tmg_ripup=hw.get("ecp5_tmg_ripup", False),
     )
 
 
