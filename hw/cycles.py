@@ -159,15 +159,21 @@ def _eff(ins: dict, field: str, mode: str, t: int, L: int, ST: int) -> int:
     return ins.get(field, 0) + (t * ST if m == 1 else (L - 1) * ST if m == 2 else 0)
 
 
+def ew_operands(ins: dict) -> list[str]:
+    """The operand fields an EW instruction reads: a always, b for ADD/MUL/MODRELU unless zero, c for ADD
+    unless zero (the hazard check's operands; hw/rtl/program.py packs buffers by the same rule)."""
+    alu = ins.get("alu")
+    out = ["a"]
+    if not ins.get("zb") and alu in ("ADD", "MUL", "MODRELU"):
+        out.append("b")
+    if not ins.get("zc") and alu == "ADD":
+        out.append("c")
+    return out
+
+
 def _reads(ins: dict, t: int, L: int, E: int, ST: int) -> list[int]:
     """First data-memory word (of E blocks) of each operand an EW reads (the hazard check's operands)."""
-    alu = ins.get("alu")
-    out = [_eff(ins, "a", "amode", t, L, ST) // E]
-    if not ins.get("zb") and alu in ("ADD", "MUL", "MODRELU"):
-        out.append(_eff(ins, "b", "bmode", t, L, ST) // E)
-    if not ins.get("zc") and alu == "ADD":
-        out.append(_eff(ins, "c", "cmode", t, L, ST) // E)
-    return out
+    return [_eff(ins, f, f + "mode", t, L, ST) // E for f in ew_operands(ins)]
 
 
 def _hits(lo: int, hi: int, hlo: int, hhi: int) -> bool:

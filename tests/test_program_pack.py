@@ -21,7 +21,7 @@ def _ew(alu, dst, n, a, b=None, c=None):
 
 
 def _packed(ctx, prog):
-    program._pack_temps(ctx, prog, 1)
+    program._pack_temps(ctx, prog)
     return {name: addr for name, (addr, _) in ctx.alloc.regions.items()}
 
 

@@ -670,26 +670,21 @@ def _sequence_program(ctx: _Ctx, model: dict, T_max: int | None, caps: dict) -> 
         cur, x_words = 1 - cur, woff
     src = last[0][0].place(last[0][0].g.output) if direct else None
     _head(ctx, graph.head, seq[cur], layers[-1][1], per_step, src)
-    _pack_temps(ctx, ctx.prog, ST)
+    _pack_temps(ctx, ctx.prog)
     return in_words, ST
 
 
 # ------------------------------------------------------------------------------------------ buffer packing
 def _touches(ins: dict, E: int) -> tuple[list, list]:
     """(reads, writes) of one instruction: (first word, end word, address mode) per operand it uses."""
-    op, alu = ins["op"], ins.get("alu")
-    reads, writes = [], []
+    op = ins["op"]
     if op == "EW":
         span = ins["n"] * E
-        reads.append((ins["a"], ins["a"] + span, ins.get("amode", "abs")))
-        if alu in ("ADD", "MUL", "MODRELU") and not ins.get("zb"):
-            reads.append((ins["b"], ins["b"] + span, ins.get("bmode", "abs")))
-        if alu == "ADD" and not ins.get("zc"):
-            reads.append((ins["c"], ins["c"] + span, ins.get("cmode", "abs")))
-        writes.append((ins["dst"], ins["dst"] + span, ins.get("dmode", "abs")))
-    elif op in ("MV", "OUT"):
-        reads.append((ins.get("a", 0), ins.get("a", 0) + ins["n"], ins.get("amode", "abs")))
-    return reads, writes
+        reads = [(ins[f], ins[f] + span, ins.get(f + "mode", "abs")) for f in cycles.ew_operands(ins)]
+        return reads, [(ins["dst"], ins["dst"] + span, ins.get("dmode", "abs"))]
+    if op in ("MV", "OUT"):
+        return [(ins["a"], ins["a"] + ins["n"], ins.get("amode", "abs"))], []
+    return [], []
 
 
 def _live_words(prog: list[dict], temps: list, E: int) -> tuple[list, dict]:
@@ -762,7 +757,7 @@ def _fits(k: int, off: int, j: int, oj: int, temps: list, live: list, pairs: dic
     return True
 
 
-def _pack_temps(ctx: _Ctx, prog: list[dict], ST: int) -> None:
+def _pack_temps(ctx: _Ctx, prog: list[dict]) -> None:
     """Give one sequence's buffers their data-memory words, first fit in order of first use: two buffers
     share a word only where their values in it are never live at once (`_live_words`; an element-wise op may
     write its result over an operand it reads for the last time). Rewrites the program's addresses."""
