@@ -71,22 +71,37 @@ def instr_cycles(ins: dict, P: int, b: int) -> int:
 def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
     """MV: fetch, decode, hazard registers, start (cycle ISSUE, registered by the unit: S = ISSUE + 1), the
     issue of every row group, its drain, done."""
-    return _mv_timeline(ins, P, b, m)[0]
+    return mv_schedule(ins, P, b, ISSUE)["free"]
 
 
 def mv_accept(ins: dict, P: int, b: int) -> int:
-    """First cycle (from the MV's fetch, as instr_cycles) at which the matrix unit takes the next MV: its last
-    group handed over and every lane of it selected for the drain (mv_unit `accept`)."""
-    return _mv_timeline(ins, P, b, int(math.log2(b)))[1]
+    """First cycle (from the MV's fetch, as instr_cycles) at which the matrix unit takes the next MV beside
+    this one's drain: its last group handed over and every lane of it selected (mv_unit `accept`)."""
+    return mv_schedule(ins, P, b, ISSUE)["accept"]
 
 
-def _mv_timeline(ins: dict, P: int, b: int, m: int) -> tuple[int, int]:
-    """(cycles until the unit is idle, cycle from which it accepts the next MV)."""
+def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None) -> dict:
+    """Cycles of one MV whose start pulse (the controller's) is at cycle `start`; `last`: the schedule of the
+    MV started before it (None: the unit was idle). Returns:
+    first: its first term's issue; free: the first cycle with the unit idle of it (its last write + 2; its
+    done pulse at free - 1); accept: the first cycle the unit takes the next MV beside its drain; cond:
+    accept - 1, the cycle a pending instruction is promoted to the issue slot; pf (fft): the first cycle the
+    unit takes the next fft MV ahead (into the pending slot: its input spectra stored and no longer pending
+    itself); fft: its mode.
+    An fft MV started while the last one still issues (`pf` <= start < `cond`) waits in the pending slot with
+    its input spectra loaded: its first term issues at max(its own fill, last cond + 2) (mv_unit)."""
+    m = int(math.log2(b))
     q, g, pb = ins["n"], ins["g"], ins["pb"]
     K = q * b if ins.get("dense") else q
     fft = bool(ins.get("fft")) and not ins.get("dense")
-    S = ISSUE + 1
-    t = S + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue cycle
+    go = start + 1
+    t = go + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue: the first input spectrum stored
+    fill = t
+    promote = None
+    if last is not None and go < last["cond"]:  # the pending slot: promoted when the last one is done issuing
+        promote = max(go + 1, last["cond"])
+        t = max(t, promote + 2)
+    first = t
     last_write = accept = 0
     for gi in range(g):
         lanes = min(P, pb - gi * P)
@@ -96,7 +111,24 @@ def _mv_timeline(ins: dict, P: int, b: int, m: int) -> tuple[int, int]:
         last_write = first_write + lanes - 1
         accept = hand + lanes + MV_ACCEPT
         t = t_last + 1 + max(0, lanes - K)
-    return last_write + 2, accept
+    pf = None
+    if fft:
+        pf = fill + q - 1  # its last input spectrum stored (one per cycle from the first)
+        if promote is not None:
+            pf = max(pf, promote + 2)
+    return {"first": first, "free": last_write + 2, "accept": accept, "cond": accept - 1, "pf": pf, "fft": fft}
+
+
+def next_mv_start(last: dict, ins: dict, reads_its_output: bool = False) -> int:
+    """The first cycle the matrix unit takes MV `ins` after the MV of schedule `last` (mv_schedule): ahead
+    (both fft: `pf`), beside its drain (`accept`; after an fft MV only an fft one), or once it is idle
+    (`free`; always when `ins` reads its output)."""
+    fft = bool(ins.get("fft")) and not ins.get("dense")
+    if reads_its_output:
+        return last["free"]
+    if fft and last["fft"]:
+        return last["pf"]
+    return last["accept"] if fft or not last["fft"] else last["free"]
 
 
 def batch_size(prog: list[dict]) -> int:
@@ -186,7 +218,7 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
     ews: list[dict] = []  # started EWs: ready (next start allowed), idle (no longer in flight), dst, n
     # the last two MVs (mvs[-1] the last started): free = first cycle with the unit idle of it, accept = first
     # cycle the unit takes the next MV beside it, fft = its mode
-    mvs: list[dict] = [{"free": 0, "accept": 0, "src": (0, 0), "dst": (0, 0), "fft": False}]
+    mvs: list[dict] = [{"free": 0, "accept": 0, "cond": 0, "pf": None, "src": (0, 0), "dst": (0, 0), "fft": False}]
     end = T
     for ins, t, Lq, run in unrolled(prog, L):
         op = ins["op"]
@@ -228,19 +260,11 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
             if len(mvs) > 1:
                 s = max(s, mvs[-2]["free"])  # at most one other MV in flight
             last = mvs[-1]
-            if s < last["free"]:  # beside the last MV's drain, or after it
-                beside = (fft or not last["fft"]) and not _hits(*src, *last["dst"])
-                s = max(s, last["accept"] if beside else last["free"])
-            mvs = [
-                last,
-                {
-                    "free": s + instr_cycles(ins, P, b) - ISSUE,
-                    "accept": s + mv_accept(ins, P, b) - ISSUE,
-                    "src": src,
-                    "dst": (d // E, (d + ins["pb"] - 1) // E + 1),
-                    "fft": fft,
-                },
-            ]
+            if s < last["free"]:  # ahead of the last MV, beside its drain, or after it
+                s = max(s, next_mv_start(last, ins, _hits(*src, *last["dst"])))
+            sched = mv_schedule(ins, P, b, s, last if s < last["free"] else None)
+            sched.update(src=src, dst=(d // E, (d + ins["pb"] - 1) // E + 1))
+            mvs = [last, sched]
             T = s + 1
         elif op in ("OUT", "IN", "HALT"):
             T = max(T + 1, idle, mvs[-1]["free"]) + instr_cycles(ins, P, b) - 1

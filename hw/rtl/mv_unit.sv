@@ -84,7 +84,7 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- issue
   // iss: MAC terms being issued; k: term of the group; gi: group; gap: idle cycles before the next group
-  logic iss, fft_go;
+  logic iss;
   logic [15:0] k, gi, gap, xcnt, fk;
   logic [WAW-1:0] wa;
   logic [15:0] j_iss;
@@ -95,8 +95,7 @@ module mv_unit #(
   logic last_k;  // k + 1 == kmax
   logic gap_z;  // gap == 0
   logic last_g;  // gi + 1 == ir.g
-  logic fk_lt;  // fk < ir.n
-  logic last_wr;  // nwr + 1 == ir.pb
+  logic fk_lt;  // fk < n of the loader's instruction: the loader reads its input block fk
   logic [15:0] lanes_g, rem;  // row blocks of group gi; row blocks from group gi on (registers)
   logic issuing;
   assign issuing = iss && gap_z;
@@ -111,6 +110,7 @@ module mv_unit #(
   logic [SA:0] t_v, t_first, t_last;
   logic [M-1:0] t_r [SA];  // the row of a dense term (lanes decode t_r[SA-1])
   logic [QW-1:0] t_j1, t_j2;  // spectrum index, one and two cycles after the issue
+  logic t_b1, t_b2;  // its half of the spectrum store
   always_ff @(posedge clk) begin
     if (rst) begin
       t_v <= '0;
@@ -123,6 +123,8 @@ module mv_unit #(
     for (int i = 1; i < SA; i++) t_r[i] <= t_r[i-1];
     t_j1 <= QW'(j_iss);
     t_j2 <= t_j1;
+    t_b1 <= is_bank;
+    t_b2 <= t_b1;
   end
   // t_*[i] is high i + 1 cycles after the issue: data, weights and the spectrum arrive at t_*[RL] (the read
   // addresses are registered), the products at RL + 3, the sums at RL + 5 = SA, where the accumulators take
@@ -131,44 +133,66 @@ module mv_unit #(
   // ---------------------------------------------------------------- control
   // start is registered (go): the controller's start decision fans out to the unit's instruction and control
   // registers from a flip-flop of its own (ins, src_base and dst_base are held by the controller meanwhile)
+  // Two instruction slots: the issue slot (ir, dst_q, the issue counters) and a pending slot (ir_p, dst_p). A
+  // start while the issue slot is busy (an fft instruction accepted ahead, see accept) goes to the pending
+  // slot: its input spectra are loaded into the other half of the spectrum store while the issue slot's
+  // terms run, and it is promoted to the issue slot when that one's last group is handed over and its lanes
+  // selected (idle_c), so its first term follows without the FFT's fill.
   logic go;
   always_ff @(posedge clk) go <= start && !rst;
   logic hand;  // the accumulators hold a finished group this cycle
   logic last_hand;  // ... and it is the instruction's last group
-  logic [15:0] nwr;  // output blocks written
+  logic dact;  // the drain selects the lanes of a held group
+  logic pend;  // the pending slot holds an instruction
+  instr_t ir_p;
+  logic [AW-1:0] dst_p;
+  logic idle_c, busy_c, promote, load_iss;
+  assign idle_c = !ibusy && !hand && !dact;  // the issue slot's last group handed over, its lanes selected
+  assign busy_c = !idle_c || pend;
+  assign promote = pend && idle_c;
+  assign load_iss = (go && !busy_c) || promote;
+  instr_t nx;  // the instruction loaded into the issue slot
+  assign nx = promote ? ir_p : ins;
+  logic wait_spec;  // fft: the first term waits for the instruction's first input spectrum
+  logic spec_rdy;  // the issue slot's first input spectrum is stored
+  logic ld_bank, is_bank;  // spectrum-store half: of the loader's instruction, of the issue slot's
   always_ff @(posedge clk) begin
     if (rst) begin
       ibusy <= 1'b0;
       iss <= 1'b0;
-      fft_go <= 1'b0;
+      pend <= 1'b0;
+      wait_spec <= 1'b0;
     end else begin
-      if (go) begin
-        ir <= ins;
-        src <= src_base;
-        fft_mode <= FFT && ins.fft;
-        dense_mode <= DENSE && ins.dense;
-        kmax <= ins.dense ? 16'(ins.n) << M : 16'(ins.n);
-        last_k <= (ins.dense ? 16'(ins.n) << M : 16'(ins.n)) == 16'd1;
+      if (go) src <= src_base;  // the loader's input (an fft instruction's terms do not read it)
+      if (go && busy_c) begin
+        ir_p <= ins;
+        dst_p <= dst_base;
+        pend <= 1'b1;
+      end
+      if (load_iss) begin
+        pend <= 1'b0;
+        ir <= nx;
+        dst_q <= promote ? dst_p : dst_base;
+        is_bank <= promote ? ld_bank : !ld_bank;
+        fft_mode <= FFT && nx.fft;
+        dense_mode <= DENSE && nx.dense;
+        kmax <= nx.dense ? 16'(nx.n) << M : 16'(nx.n);
+        last_k <= (nx.dense ? 16'(nx.n) << M : 16'(nx.n)) == 16'd1;
         k <= '0;
         gi <= '0;
-        last_g <= 16'(ins.g) == 16'd1;
+        last_g <= 16'(nx.g) == 16'd1;
         gap <= '0;
         gap_z <= 1'b1;
-        fk <= '0;
-        fk_lt <= 16'(ins.n) != 16'd0;
-        wa <= WAW'(ins.wbase);
-        rem <= 16'(ins.pb);
-        lanes_g <= 16'(ins.pb) >= 16'(P) ? 16'(P) : 16'(ins.pb);
+        wa <= WAW'(nx.wbase);
+        rem <= 16'(nx.pb);
+        lanes_g <= 16'(nx.pb) >= 16'(P) ? 16'(P) : 16'(nx.pb);
         ibusy <= 1'b1;
-        fft_go <= FFT && ins.fft;
-        iss <= !(FFT && ins.fft);
+        wait_spec <= FFT && nx.fft;
+        iss <= !(FFT && nx.fft);
       end else if (ibusy) begin
-        if (fft_go) begin  // input spectra: issue the n blocks, start the MACs once the first is stored
-          if (fk_lt) begin
-            fk <= fk + 1;
-            fk_lt <= fk + 1 < 16'(ir.n);
-          end
-          if (xcnt == 16'd1 && !iss && gi == 0 && k == 0) iss <= 1'b1;
+        if (wait_spec && spec_rdy) begin  // terms start once the first input spectrum is stored
+          iss <= 1'b1;
+          wait_spec <= 1'b0;
         end
         if (!gap_z) begin
           gap <= gap - 1;
@@ -191,13 +215,44 @@ module mv_unit #(
             last_k <= k + 2 == kmax;
           end
         end
-        if (hand && last_hand) begin  // every term has reached the accumulators: only the drain is left
-          ibusy <= 1'b0;
-          fft_go <= 1'b0;
+        if (hand && last_hand) ibusy <= 1'b0;  // every term has reached the accumulators: only the drain is left
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------- spectrum loader (fft)
+  // Reads an fft instruction's n input blocks at its start (go), one per cycle, into the forward FFT; the
+  // spectra are stored in order, one per cycle, in the half ld_bank of the store (toggled at every fft start).
+  // ld_act: spectra of the last loaded instruction still to be stored.
+  logic ld_act;
+  logic [15:0] ld_left;
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      fk_lt <= 1'b0;
+      ld_act <= 1'b0;
+      ld_bank <= 1'b0;
+    end else begin
+      if (go && FFT && ins.fft) begin
+        fk <= '0;
+        fk_lt <= 16'(ins.n) != 16'd0;
+        ld_act <= 16'(ins.n) != 16'd0;
+        ld_left <= 16'(ins.n);
+        ld_bank <= !ld_bank;
+      end else begin
+        if (fk_lt) begin
+          fk <= fk + 1;
+          fk_lt <= fk + 1 < 16'(ld_n);
+        end
+        if (fwd_v) begin
+          ld_left <= ld_left - 1;
+          if (ld_left == 16'd1) ld_act <= 1'b0;
         end
       end
     end
   end
+  logic [15:0] ld_n;
+  always_ff @(posedge clk) if (go) ld_n <= 16'(ins.n);
+  assign spec_rdy = is_bank != ld_bank || xcnt != 0;
 
   // ---------------------------------------------------------------- input spectra (fft)
   logic fwd_v;
@@ -206,13 +261,13 @@ module mv_unit #(
   logic [RL:0] fx_v;  // fft input issued RL + 1 cycles ago (its data arrives now)
   always_ff @(posedge clk) begin
     if (rst) fx_v <= '0;
-    else fx_v <= {fx_v[RL-1:0], fft_go && fk_lt};
+    else fx_v <= {fx_v[RL-1:0], fk_lt};
   end
   // registered read address; idle: the controller's (OUT), so the data memory's copy 3 takes its address
   // straight from this register (a select after it, by mv_busy, drove 16 block RAMs from one LUT); NRS copies
   // (keep: one block each, or yosys merges them), each driving the block RAMs of one read slice
   for (genvar s = 0; s < NRS; s++) begin : g_ra
-    (* keep *) always_ff @(posedge clk) ra[s] <= ibusy ? src + AW'(fft_go && fk_lt ? fk : j_iss) : idle_ra;
+    (* keep *) always_ff @(posedge clk) ra[s] <= ibusy || fk_lt ? src + AW'(fk_lt ? fk : j_iss) : idle_ra;
   end
   always_comb begin
     for (int c = 0; c < B; c++) fft_x[c*BA+:BA] = rd[c*DW+:BA];
@@ -349,19 +404,19 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- fft path: input spectra store
   if (FFT) begin : g_fftin
-    logic [2*NB*WX-1:0] xs [QMAX];
+    logic [2*NB*WX-1:0] xs [2*QMAX];  // two halves: the issue slot's spectra and the next instruction's
     logic [15:0] xcnt_q;
     logic [2*NB*WX-1:0] xrd;
     fft_real #(.B(B), .WI(BA), .PIPE(2)) u_fft (
         .clk, .rst, .in_valid(fx_v[RL]), .in_x(fft_x), .out_valid(fwd_v), .out_re(fft_re), .out_im(fft_im)
     );
     always_ff @(posedge clk) begin
-      if (go) xcnt_q <= '0;
+      if (go && ins.fft) xcnt_q <= '0;
       if (fwd_v) begin
-        xs[QW'(xcnt_q)] <= {fft_im, fft_re};
+        xs[{ld_bank, QW'(xcnt_q)}] <= {fft_im, fft_re};
         xcnt_q <= xcnt_q + 1;
       end
-      xrd <= xs[t_j2];  // read two cycles after the issue, registered: with the weights
+      xrd <= xs[{t_b2, t_j2}];  // read two cycles after the issue, registered: with the weights
     end
     assign xcur = xrd;
     assign xcnt = xcnt_q;
@@ -372,20 +427,21 @@ module mv_unit #(
     assign fft_im = '0;
     assign xcnt = '0;
     logic unused_fft;
-    assign unused_fft = ^{fwd_v, fft_re, fft_im, fft_x, fx_v, t_j2};
+    assign unused_fft = ^{fwd_v, fft_re, fft_im, fft_x, fx_v, t_j2, t_b2};
   end
 
   // ---------------------------------------------------------------- drain
   // hand: the held copies are loaded; the drain then issues one lane (output block) per cycle
   // Back to back (accept): once an instruction's last group is handed over and its lanes selected, the
-  // issue side is free and the next instruction may start (its input spectra and first terms) while this one's
-  // blocks go through the requants and the IFFT. What the drain needs is taken at each instruction's first
-  // hand-over (fh), when the previous instruction's last block has been written: the row-block count, the
-  // destination, the mode and the IFFT's output width (d_*).
-  logic dact;
+  // issue side is free and the next instruction takes it (promoted from the pending slot, or started) while
+  // this one's blocks go through the requants and the IFFT. What the lane select needs is taken at each
+  // instruction's first hand-over (fh): the row-block count, the destination, the mode and the IFFT's output
+  // width (d_*); each selected block carries its own write address, last flag and width (tags) along the
+  // requants and the IFFT, so two instructions' blocks may be in the drain at once (at most two: accept).
   logic [15:0] drem, dleft, drem_nx;  // row blocks not yet handed over; lanes left in this drain
-  logic fh;  // the next hand-over is the instruction's first
-  logic dbusy, d_fft;  // a drain is writing (first hand-over .. last write); its mode
+  logic fh;  // the next hand-over is the issue slot's first
+  logic dbusy, d_fft;  // a drain is writing (first hand-over .. last write); the mode of the last one
+  logic [1:0] dcnt;  // instructions with blocks still to write
   logic [5:0] d_bits;
   logic [15:0] d_pb;
   logic [AW-1:0] d_dst;
@@ -396,7 +452,7 @@ module mv_unit #(
       dact <= 1'b0;
       fh <= 1'b0;
     end else begin
-      if (go) fh <= 1'b1;
+      if (load_iss) fh <= 1'b1;
       if (hand) begin
         dact <= 1'b1;
         fh <= 1'b0;
@@ -408,10 +464,6 @@ module mv_unit #(
       end
     end
   end
-  // the write-data select's own copy of the mode (keep): d_fft fans out to the 144-bit select and to the
-  // drain control, and its route was a 10.3 ns detour (71.23 MHz)
-  logic d_fft_w;
-  (* keep *) always_ff @(posedge clk) if (hand && fh) d_fft_w <= fft_mode;
   always_ff @(posedge clk) begin
     if (hand && fh) begin
       d_fft <= fft_mode;
@@ -420,11 +472,17 @@ module mv_unit #(
       d_dst <= dst_q;
     end
   end
-  // accept: registered, low from the cycle after a start until the unit is idle again or only a drain is left;
-  // while an fft drain runs only another fft instruction may start (a direct/dense drain is shorter than its
-  // IFFT: their writes would cross)
+  // accept: registered, low from the cycle after a start until the unit takes another instruction:
+  //   idle_c: the issue slot is free (idle, or only a drain left); while an fft drain runs only another fft
+  //     instruction may start (a direct/dense drain is shorter than the IFFT: their writes would cross);
+  //   ahead: an fft instruction while an fft one issues (or selects its last lanes) whose input spectra are
+  //     stored, the pending slot empty and no other instruction's blocks in the drain: it goes to the
+  //     pending slot and its spectra are loaded now.
+  logic ahead_c;
+  assign ahead_c = !idle_c && fft_mode && !ld_act && (dcnt == 2'd0 || (dcnt == 2'd1 && !fh));
   always_ff @(posedge clk) begin
-    accept <= !rst && !start && !go && !ibusy && !hand && !dact && (!dbusy || !d_fft || (FFT && ins.fft));
+    accept <= !rst && !start && !go && !pend &&
+        ((idle_c && (!dbusy || !d_fft || (FFT && ins.fft))) || (ahead_c && FFT && ins.fft));
   end
   // lane select, registered
   logic sel_v;
@@ -442,6 +500,24 @@ module mv_unit #(
         else if (dact) dlc[i] <= dlc[i] + 1;
       end
     end
+  end
+  // the selected block's tags: write address (d_dst + its index in the instruction), last block, IFFT width
+  logic [15:0] s_idx;  // blocks of the instruction selected so far
+  logic s_last;  // s_idx + 1 == d_pb
+  logic [AW-1:0] sel_addr;
+  logic sel_last;
+  logic [5:0] sel_bits;
+  always_ff @(posedge clk) begin
+    if (hand && fh) begin
+      s_idx <= '0;
+      s_last <= 16'(ir.pb) == 16'd1;
+    end else if (dact) begin
+      s_idx <= s_idx + 1;
+      s_last <= s_idx + 2 == d_pb;
+    end
+    sel_addr <= d_dst + AW'(s_idx);
+    sel_last <= s_last;
+    sel_bits <= d_bits;
   end
   always_ff @(posedge clk) begin
     sel_v <= dact && !rst;
@@ -477,10 +553,18 @@ module mv_unit #(
     );
   end
   logic [1:0] dv;  // sel_v delayed: requant 2, then the write register (below)
-  always_ff @(posedge clk) dv <= {dv[0], sel_v && !d_fft};
+  logic [AW-1:0] dv_addr [2];  // and the block's tags
+  logic [1:0] dv_last;
+  always_ff @(posedge clk) begin
+    dv <= {dv[0], sel_v && !d_fft};
+    dv_addr[0] <= sel_addr;
+    dv_addr[1] <= dv_addr[0];
+    dv_last <= {dv_last[0], sel_last};
+  end
 
   logic [B*DW-1:0] ifft_y;
-  logic iv_w;
+  logic iv_w, f_last, f_next;  // IFFT: a block out; its tags; a block out next cycle
+  logic [AW-1:0] f_addr;
   if (FFT) begin : g_fft
     logic [NB*WP-1:0] pr, pim, prq, pimq;
     logic [B*BZMAX-1:0] iy;
@@ -507,56 +591,90 @@ module mv_unit #(
           .clk, .x(seli[q]), .sh(sh_i), .bits(bits_i), .y(pim[q*WP+:WP])
       );
     end
-    logic [2:0] pv;
+    logic [2:0] pv;  // sel_v delayed: requant 2, then prq (the IFFT's input); and the block's tags
+    logic [AW-1:0] pv_addr [3];
+    logic [2:0] pv_last;
+    logic [5:0] pv_bits [3];
     always_ff @(posedge clk) begin
       pv <= {pv[1:0], sel_v && d_fft};
       prq <= pr;
       pimq <= pim;
+      pv_addr[0] <= sel_addr;
+      pv_last[0] <= sel_last;
+      pv_bits[0] <= sel_bits;
+      for (int i = 1; i < 3; i++) begin
+        pv_addr[i] <= pv_addr[i-1];
+        pv_last[i] <= pv_last[i-1];
+        pv_bits[i] <= pv_bits[i-1];
+      end
+    end
+    // the tags along the IFFT (ifft_real PIPE 2: fft_dit 6 cycles per stage, output requant and register 3):
+    // fv_*[i] belongs to the block that entered i + 1 cycles ago; the output requant takes its width two
+    // cycles before the block reaches it (ifft_real: its own copy, then the requant's mask register)
+    localparam int LI = 6 * M + 3;
+    logic [LI-1:0] fv_v;
+    logic [AW-1:0] fv_addr [LI];
+    logic [LI-1:0] fv_last;
+    logic [5:0] fv_bits [LI];
+    always_ff @(posedge clk) begin
+      if (rst) fv_v <= '0;
+      else fv_v <= {fv_v[LI-2:0], pv[2]};
+      fv_addr[0] <= pv_addr[2];
+      fv_last[0] <= pv_last[2];
+      fv_bits[0] <= pv_bits[2];
+      for (int i = 1; i < LI; i++) begin
+        fv_addr[i] <= fv_addr[i-1];
+        fv_last[i] <= fv_last[i-1];
+        fv_bits[i] <= fv_bits[i-1];
+      end
     end
     ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(2)) u_ifft (
-        .clk, .rst, .in_valid(pv[2]), .out_bits(d_bits), .in_re(prq), .in_im(pimq), .out_valid(iv), .out_y(iy)
+        .clk, .rst, .in_valid(pv[2]), .out_bits(fv_bits[LI-6]), .in_re(prq), .in_im(pimq), .out_valid(iv),
+        .out_y(iy)
     );
     assign iv_w = iv;
+    assign f_addr = fv_addr[LI-1];
+    assign f_last = fv_last[LI-1];
+    assign f_next = fv_v[LI-2];
     always_comb begin
       for (int r = 0; r < B; r++) ifft_y[r*DW+:DW] = DW'($signed(iy[r*BZMAX+:BZMAX]));
     end
   end else begin : g_nofft
     assign iv_w = 1'b0;
     assign ifft_y = '0;
+    assign f_addr = '0;
+    assign f_last = 1'b0;
+    assign f_next = 1'b0;
     logic unused_sel;
-    assign unused_sel = ^{selr[0], seli[0], d_bits};
+    assign unused_sel = ^{selr[0], seli[0], sel_bits};
   end
 
   // ---------------------------------------------------------------- write: output blocks in order
-  // The write port is registered here (we, waddr, wdata): the drain's mode select (d_fft) and the write count
-  // go into these registers, not through the core's bank mux into the memories' write registers (that path,
-  // d_fft -> IFFT valid -> data memory, set the default core's Fmax). wv: a block is written next cycle;
-  // direct/dense blocks come straight from the requant's output register (write 4 cycles after the lane
-  // select, as before), IFFT blocks one cycle after the IFFT's output register.
+  // The write port is registered here (we, waddr, wdata): each block's tags go into these registers, not
+  // through the core's bank mux into the memories' write registers (that path, d_fft -> IFFT valid -> data
+  // memory, set the default core's Fmax). wv: a block is written next cycle; direct/dense blocks come
+  // straight from the requant's output register (write 4 cycles after the lane select), IFFT blocks one
+  // cycle after the IFFT's output register. The two paths never write in the same cycle (accept).
   logic wv, wlast;
-  assign wv = dbusy && (d_fft ? iv_w : dv[1]);
+  assign wv = iv_w || dv[1];
+  // the write-data select's own register (keep), set a cycle ahead from the IFFT tags: a shared mode
+  // register fanned out to the 144-bit select and to the drain control (a 10.3 ns detour, 71.23 MHz)
+  logic d_fft_w;
+  (* keep *) always_ff @(posedge clk) d_fft_w <= f_next;
+  assign dbusy = dcnt != 2'd0;
   always_ff @(posedge clk) begin
     if (rst) begin
-      dbusy <= 1'b0;
+      dcnt <= '0;
       done <= 1'b0;
       we <= 1'b0;
       wlast <= 1'b0;
     end else begin
       we <= wv;
-      wlast <= wv && last_wr;
+      wlast <= wv && (iv_w ? f_last : dv_last[1]);
       done <= we && wlast;
-      if (we && wlast) dbusy <= 1'b0;  // at the last write (accept after an fft drain: as the model)
-      if (hand && fh) dbusy <= 1'b1;
+      dcnt <= dcnt + ((hand && fh) ? 2'd1 : 2'd0) - ((we && wlast) ? 2'd1 : 2'd0);
     end
-    waddr <= d_dst + AW'(nwr);
+    waddr <= iv_w ? f_addr : dv_addr[1];
     wdata <= d_fft_w ? ifft_y : mac_y;
-    if (hand && fh) begin
-      nwr <= '0;
-      last_wr <= 16'(ir.pb) == 16'd1;
-    end else if (wv) begin
-      nwr <= nwr + 1;
-      last_wr <= nwr + 2 == d_pb;
-    end
   end
-  always_ff @(posedge clk) if (go) dst_q <= dst_base;
 endmodule
