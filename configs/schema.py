@@ -191,7 +191,15 @@ SCHEMA: dict[str, Any] = {
             1,
             check=_int_or_auto(1, None),
             doc="P: blocks processed per cycle in the matrix-vector unit; auto: the fastest P whose resource "
-            "estimate fits the ECP5-85F with a 15 % margin (hw/fit.py)",
+            "estimate fits hardware.fit_utilization of the ECP5-85F (hw/fit.py)",
+        ),
+        "fit_utilization": _num(
+            0.85,
+            0.05,
+            1.0,
+            doc="parallelism / ew_words auto: the largest share of every ECP5-85F resource (LUT4, FF, "
+            "MULT18X18D, EBR) the estimate may fill; lower leaves room for other logic and for timing "
+            "closure (hw/fit.py)",
         ),
         "ew_words": Key(
             (int, str),

@@ -12,9 +12,10 @@ The estimate (one place; scripts/bench_hw.py uses the same memory model):
   UG473); small memories that yosys puts in LUT RAM are counted as block RAM, so the figure is an upper bound;
 - LUT4 and FF: planes in the matrix-lane multipliers and the element-wise lanes through three synth_ecp5 runs
   of the default core (CALIBRATION; its source says which runs).
-The margin (MARGIN = 15 %): every resource at most 85 % of the part, for the estimate's error (LUT4 is a
-calibrated line, MULT18 assumes the calibration core's widths) and because nextpnr's placer and router slow
-down and lose Fmax on a nearly full ECP5.
+The margin (MARGIN = 15 %, `hardware.fit_utilization` = 1 - margin, default 0.85): every resource at most
+85 % of the part, for the estimate's error (LUT4 is a calibrated line, MULT18 assumes the calibration core's
+widths) and because nextpnr's placer and router slow down and lose Fmax on a nearly full ECP5. A lower
+fit_utilization leaves room for other logic and for timing closure at the clock (configs/default.yaml).
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def choose(
         c = cands[0]
         raise RtlError(
             f"hardware.parallelism: auto: P={c['P']}, E={c['E']} does not fit the part with a {margin:.0%} "
-            f"margin (estimate {c['estimate']}, capacity {capacity})"
+            f"margin (hardware.fit_utilization {1.0 - margin:.2f}; estimate {c['estimate']}, capacity "
+            f"{capacity})"
         )
     best = min(good, key=lambda c: (c["cycles_per_step"], cycles_mults(c), c["P"] * c["E"]))
     out = {**best, "capacity": dict(capacity), "margin": margin, "candidates": len(cands)}

@@ -166,6 +166,37 @@ def test_make_rtl_with_auto_records_the_choice(tmp_path):
     assert info["mac_utilization"]["cycles_per_step"] == info["cycles_per_step"] == f["cycles_per_step"]
 
 
+def _rtl_cli(tmp_path, name: str, hardware: dict) -> subprocess.CompletedProcess:
+    _art(tmp_path, name)
+    cfg = tmp_path / f"{name}.yaml"
+    cfg.write_text(yaml.safe_dump({"hardware": hardware}))
+    return subprocess.run(
+        [sys.executable, "-m", "hw.rtl", "--config", str(cfg)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+
+
+def test_fit_utilization_caps_auto(tmp_path):
+    """hardware.fit_utilization reaches the choice: with a share between the estimates of two P, auto takes
+    the smaller and rtl.json records the margin; a share nothing fits is a one-line error naming the key."""
+    art = _art()
+    est = {p: _estimate(art, p)[0] for p in (2, 3)}
+    share = (est[2]["mult18"] + est[3]["mult18"]) / 2 / fit.ECP5_85F["mult18"]
+    assert max(est[3][k] / fit.ECP5_85F[k] for k in ("lut4", "ff", "ebr")) < share  # MULT18 decides
+    res = _rtl_cli(tmp_path, "capped", {"parallelism": "auto", "fit_utilization": round(share, 4)})
+    assert res.returncode == 0, res.stderr[-2000:]
+    f = json.loads((tmp_path / "build" / "capped" / "rtl" / "rtl.json").read_text())["fit"]
+    assert f["P"] == 2 and f["margin"] == pytest.approx(1 - round(share, 4))
+    res = _rtl_cli(tmp_path, "tiny", {"parallelism": "auto", "fit_utilization": 0.05})
+    assert res.returncode != 0
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and "hardware.fit_utilization 0.05" in err[0], res.stderr[-2000:]
+
+
 @pytest.mark.slow
 def test_estimate_against_synth_ecp5(tmp_path):
     """yosys synth_ecp5 of a small core (LSTM 12 -> 32, b=8 fft, P=3, 16-bit like the calibration core):

@@ -103,7 +103,8 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
     chosen = None
     batch = cfg["hardware"].get("batch", 1)
     if "auto" in (P, E):
-        chosen = fit.choose(art, cfg["compression"]["block_size"], P, E, T, batch=batch)
+        margin = round(1.0 - cfg["hardware"].get("fit_utilization", 1.0 - fit.MARGIN), 6)
+        chosen = fit.choose(art, cfg["compression"]["block_size"], P, E, T, margin=margin, batch=batch)
         P, E = chosen["P"], chosen["E"]
     design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T, E=E, batch=batch)
     out = Path(out or build_dir(cfg, "rtl"))
