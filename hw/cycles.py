@@ -116,7 +116,8 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
         pf = fill + q - 1  # its last input spectrum stored (one per cycle from the first)
         if promote is not None:
             pf = max(pf, promote + 2)
-    return {"first": first, "free": last_write + 2, "accept": accept, "cond": accept - 1, "pf": pf, "fft": fft}
+    free = last_write + 2
+    return {"first": first, "free": free, "accept": accept, "cond": accept - 1, "pf": pf, "fft": fft}
 
 
 def next_mv_start(last: dict, ins: dict, reads_its_output: bool = False) -> int:
@@ -216,9 +217,9 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
     """Cycle (from the one after the last input beat) at which the last OUT ends: the controller's rules."""
     T = 0  # fetch cycle of the next instruction
     ews: list[dict] = []  # started EWs: ready (next start allowed), idle (no longer in flight), dst, n
-    # the last two MVs (mvs[-1] the last started): free = first cycle with the unit idle of it, accept = first
-    # cycle the unit takes the next MV beside it, fft = its mode
-    mvs: list[dict] = [{"free": 0, "accept": 0, "cond": 0, "pf": None, "src": (0, 0), "dst": (0, 0), "fft": False}]
+    # the last two MVs (mvs[-1] the last started): their mv_schedule and input / output ranges
+    idle_unit = {"free": 0, "accept": 0, "cond": 0, "pf": None, "fft": False}
+    mvs: list[dict] = [{**idle_unit, "src": (0, 0), "dst": (0, 0)}]
     end = T
     for ins, t, Lq, run in unrolled(prog, L):
         op = ins["op"]
@@ -252,7 +253,6 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
             a = _eff(ins, "a", "amode", t, Lq, ST)
             d = _eff(ins, "dst", "dmode", t, Lq, ST)
             src = (a // E, (a + ins["n"] - 1) // E + 1)
-            fft = bool(ins.get("fft")) and not ins.get("dense")
             s = max(T + ISSUE, ews[-1]["ready"] if ews else 0)
             for e in ews[-2:]:  # an EW in flight that writes the MV's input or the matrix-output bank
                 if _hits(e["dst"], e["dst"] + e["n"], *src) or e["dst"] >= ZBANK // E:

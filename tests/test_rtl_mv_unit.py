@@ -80,8 +80,8 @@ def _case(rng, ctx, name: str, mode: str, q: int, pb: int, small: bool = False) 
 
 def _cases(B: int, P: int, fft: int, seed: int) -> tuple[list[dict], list[int]]:
     """Every mode, q in {1, 3}, a partial last row group (P > 1), a group shorter than its lanes (q = 1 < P),
-    small weights (a left shift), long fft MVs (the next one promoted from the pending slot); returns the cases and the weight memory words (laid out for a core with
-    or without the FFT path)."""
+    small weights (a left shift), long fft MVs (the next one promoted from the pending slot); returns the
+    cases and the weight memory words (laid out for a core with or without the FFT path)."""
     rng = np.random.default_rng(seed)
     ctx = SimpleNamespace(b=B, P=P, man={"quantization": {"weight_bits": BW}}, hw_fft=bool(fft), wwords=[])
     pb = 2 * P - 1 if P > 1 else 2
@@ -91,8 +91,8 @@ def _cases(B: int, P: int, fft: int, seed: int) -> tuple[list[dict], list[int]]:
     cases.append(_case(rng, ctx, "dense one block", "dense", 1, 1))
     if P > 1:
         cases.append(_case(rng, ctx, f"{modes[-1]} pb={P - 1} < P", modes[-1], 2, P - 1))
-    if fft:  # an fft MV long enough that the next one's input spectra are stored before it stops issuing (the
-        # next one waits in the pending slot: its first term right after this one's last group), then two more
+    if fft:  # an fft MV long enough that the next one's input spectra are stored before it stops issuing
+        # (the next one waits in the pending slot: its first term right after this one's last group)
         cases.append(_case(rng, ctx, "fft long", "fft", QMAX, 8 * P))
         cases.append(_case(rng, ctx, "fft after a long one", "fft", 1, P + 1))
         cases.append(_case(rng, ctx, "fft long again", "fft", QMAX, 8 * P))
