@@ -12,9 +12,12 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   (the cycle after the previous MV's done pulse), the EW unit issues no reads, and neither EW in flight writes
   its input range or the matrix-output bank (address bit 15); while it runs, an EW that reads its output
   range, writes its input range or writes that bank waits until it is idle (checked against each of the two
-  MVs that may be in flight). MV after MV: the next one starts beside the last one's drain from `mv_accept`
-  (its last group handed over, its lanes selected) unless it reads that one's output or the last one is fft
-  and it is not; otherwise when the unit is idle. IN, OUT and HALT wait until
+  MVs that may be in flight). MV after MV (`next_mv_start`): an fft one after an fft one starts ahead, once
+  the last one's input spectra are stored (`pf`): it waits in the unit's pending slot with its own spectra
+  loaded, and its first term issues at max(its FFT fill, the last one's `cond` + 2), `cond` the cycle the
+  last one's last group is handed over and its lanes selected; any other starts beside the last one's drain
+  from `mv_accept` (= cond + 1) unless the last one is fft and it is not; one that reads the last one's
+  output starts when the unit is idle of it. IN, OUT and HALT wait until
   both units are idle. An instruction of a batch program outside its sequence's steps is skipped at decode
   (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
