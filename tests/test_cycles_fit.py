@@ -143,29 +143,6 @@ def test_example_config_is_default_with_auto():
         assert auto[k] == base[k]
 
 
-def test_make_rtl_with_auto_records_the_choice(tmp_path):
-    """python -m hw.rtl on an auto config: the core has the chosen P and E, rtl.json records the choice."""
-    name = "fitcfg"
-    _art(tmp_path, name)
-    cfg = tmp_path / f"{name}.yaml"
-    cfg.write_text(yaml.safe_dump({"hardware": {"parallelism": "auto", "ew_words": "auto"}}))
-    res = subprocess.run(
-        [sys.executable, "-m", "hw.rtl", "--config", str(cfg)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert "fit: P=" in res.stderr
-    info = json.loads((tmp_path / "build" / name / "rtl" / "rtl.json").read_text())
-    f = info["fit"]
-    assert (info["params"]["P"], info["params"]["E"]) == (f["P"], f["E"])
-    assert f["margin"] == fit.MARGIN and fit.fits(f["estimate"])
-    assert info["mac_utilization"]["cycles_per_step"] == info["cycles_per_step"] == f["cycles_per_step"]
-
-
 def _rtl_cli(tmp_path, name: str, hardware: dict) -> subprocess.CompletedProcess:
     _art(tmp_path, name)
     cfg = tmp_path / f"{name}.yaml"
@@ -178,6 +155,19 @@ def _rtl_cli(tmp_path, name: str, hardware: dict) -> subprocess.CompletedProcess
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         timeout=120,
     )
+
+
+def test_make_rtl_with_auto_records_the_choice(tmp_path):
+    """python -m hw.rtl on an auto config: the core has the chosen P and E, rtl.json records the choice."""
+    name = "fitcfg"
+    res = _rtl_cli(tmp_path, name, {"parallelism": "auto", "ew_words": "auto"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "fit: P=" in res.stderr
+    info = json.loads((tmp_path / "build" / name / "rtl" / "rtl.json").read_text())
+    f = info["fit"]
+    assert (info["params"]["P"], info["params"]["E"]) == (f["P"], f["E"])
+    assert f["margin"] == fit.MARGIN and fit.fits(f["estimate"])
+    assert info["mac_utilization"]["cycles_per_step"] == info["cycles_per_step"] == f["cycles_per_step"]
 
 
 def test_fit_utilization_caps_auto(tmp_path):

@@ -14,7 +14,11 @@
 //   handed to the drain in the cycle the next group's first term arrives (a gap keeps the drain, one block
 //   per cycle, ahead when a group is shorter than P cycles).  Drain: lane select | requant (2) | saturate
 //   [fft: P' requant, IFFT, output requant] | write.  fft: the MACs start as soon as the first input spectrum
-//   is written (spectra are produced and consumed in order, one per cycle).  hw/cycles.py counts the same.
+//   is written (spectra are produced and consumed in order, one per cycle); an fft instruction started while
+//   another fft one issues waits in a pending slot with its spectra loaded into the other half of the
+//   spectrum store, and its first term follows the running one's last group (docs/rtl.md "Input spectra
+//   ahead"); every drained block carries its own write address, last flag and IFFT width.  hw/cycles.py
+//   (mv_schedule) counts the same.
 module mv_unit #(
     parameter int B = 8,
     parameter int P = 2,
