@@ -758,6 +758,27 @@ def test_a_seed_still_routing_after_the_grace_period_is_stopped():
     assert time.time() - t0 < 5 and threading.active_count() < 10
 
 
+def test_a_seed_that_meets_its_clock_stops_the_others_at_once():
+    """Seed 1 meets its clock at once; seed 2 is stopped then, not after the grace period (here longer than
+    the test waits)."""
+    import time
+
+    from hw.synth import __main__ as flow
+
+    def run(seed, stop):
+        if seed == 1:
+            return {"fmax_mhz": 101.0, "seconds": 1.0, "timing_met": True}
+        t0 = time.time()
+        while not stop.is_set() and time.time() - t0 < 10:
+            time.sleep(0.01)
+        return {"fits": None, "timed_out": True, "stopped": stop.is_set(), "waited": time.time() - t0}
+
+    t0 = time.time()
+    runs = flow._route_seeds(run, [1, 2], grace=(30.0, 0.0))
+    assert runs[1]["timing_met"] and runs[2]["timed_out"] and runs[2]["stopped"]
+    assert runs[2]["waited"] < 5 and time.time() - t0 < 5
+
+
 def test_run_tool_stop_kills_the_process(tmp_path):
     """run_tool with a stop Event: ToolTimeout soon after it is set, and the process is gone."""
     import threading

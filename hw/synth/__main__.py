@@ -173,16 +173,20 @@ STRAGGLER_GRACE = (
 
 
 def _route_seeds(run, seeds: list[int], grace=STRAGGLER_GRACE) -> dict[int, dict]:
-    """run(seed, stop) for every seed side by side (one nextpnr process each). Once one run has a routed
-    result, the others get a grace period (max(grace[0] s, grace[1] x its seconds)); one still running then is
-    stopped (a placement router2 cannot resolve would otherwise hold the flow up to the P&R timeout) and
-    comes back as timed out."""
+    """run(seed, stop) for every seed side by side (one nextpnr process each). Once one run meets its clock,
+    the others are stopped at once (the flow builds the bitstream for that clock; another seed could only
+    report a higher Fmax). Once one run has a routed result that misses it, the others get a grace period
+    (max(grace[0] s, grace[1] x its seconds)); one still running then is stopped (a placement router2
+    cannot resolve would otherwise hold the flow up to the P&R timeout). A stopped run comes back as timed
+    out."""
     stop = threading.Event()
     timer: list[threading.Timer] = []
 
     def one(seed: int) -> dict:
         r = run(seed, stop)
-        if r.get("fmax_mhz") is not None and not timer:
+        if r.get("timing_met"):
+            stop.set()
+        elif r.get("fmax_mhz") is not None and not timer:
             t = threading.Timer(max(grace[0], grace[1] * float(r.get("seconds") or 0.0)), stop.set)
             t.daemon = True
             timer.append(t)
