@@ -98,8 +98,11 @@ module pwl_act #(
     logic [KW-1:0] k3;
     logic [DDW-1:0] d3, d4, d5;
     logic [EW-1:0] e4, e5;
+    // 1: z registered in the lane (the operand's route from the memory ends here); its own register (keep):
+    // yosys merged it with the element-wise multiplier's operand register, the MULT18X18D's input register,
+    // and the clamp then read it across the chip from the DSP column (10.17 ns)
+    (* keep *) always_ff @(posedge clk) z1 <= UW'(z);
     always_ff @(posedge clk) begin
-      z1 <= UW'(z);  // 1: z registered in the lane (the operand's route from the memory ends here)
       // 2: clamp and offset: u = clamp(z, -rz, rz - 1) + rz, no adder: both bounds are mask tests of z's
       // bits at and above rl, and inside them z + 2^rl = (z mod 2^(rl+1)) with bit rl flipped (the
       // z + rz carry chain and the compare behind it were the routed critical path, 10.8 ns)
