@@ -22,7 +22,7 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
-  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 9 + 6 log2(b)
+  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 10 + 6 log2(b)
   (fft: P' requant, IFFT, output requant, the write register). fft: the terms start 5 + 6 log2(b) cycles
   after the start (the first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads
@@ -110,7 +110,7 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
         lanes = min(P, pb - gi * P)
         t_last = t + K - 1
         hand = t_last + MV_SA + 1
-        first_write = hand + (9 + FFT_STAGE * m if fft else 5)
+        first_write = hand + (10 + FFT_STAGE * m if fft else 5)
         last_write = first_write + lanes - 1
         accept = hand + lanes + MV_ACCEPT
         t = t_last + 1 + max(0, lanes - K)

@@ -17,11 +17,30 @@ from sim import runner
     ],
 )
 def test_requant(iw, ow, shl):
-    p = {"IW": iw, "OW": ow, "SHL": shl, "n": 60, "seed": iw + ow}
+    _run(iw, ow, shl, 0)
+
+
+@pytest.mark.parametrize(
+    "iw,ow,shl,pipe",
+    [
+        (52, 23, 8, 3),  # matrix P' requant, the shift in two stages
+        (38, 18, 18, 2),  # element-wise unit
+        pytest.param(52, 23, 8, 2, marks=pytest.mark.slow),
+        pytest.param(20, 20, 0, 1, marks=pytest.mark.slow),
+        pytest.param(60, 30, 3, 3, marks=pytest.mark.slow),
+    ],
+)
+def test_requant_pipelined(iw, ow, shl, pipe):
+    """A stream of one x per cycle, each with its own shift and width, every output PIPE cycles later."""
+    _run(iw, ow, shl, pipe, n=20)
+
+
+def _run(iw: int, ow: int, shl: int, pipe: int, n: int = 60):
+    p = {"IW": iw, "OW": ow, "SHL": shl, "PIPE": pipe, "n": n, "seed": iw + ow}
     runner.run(
         runner.rtl_sources(["fxp_requant"]),
         "fxp_requant",
         "tb_requant",
-        parameters={"IW": iw, "OW": ow, "SHL": shl},
+        parameters={"IW": iw, "OW": ow, "SHL": shl, "PIPE": pipe},
         env={"TB_PARAMS": json.dumps(p)},
     )

@@ -4,8 +4,9 @@
 // A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted out are zeros); a right
 // shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
 // PIPE = 0: combinational.  PIPE = 1: x is registered after the shift (latency 1); PIPE = 2: also after the
-// rounding add (latency 2).  Pipelined, sh and bits are taken one cycle before their x (registered, then
-// carried along with it), so every x may have its own; free running.
+// rounding add (latency 2); PIPE = 3: the shift in two stages (latency 3).  Pipelined, sh and bits are
+// taken one cycle before their x (registered, then carried along with it), so every x may have its own;
+// free running.
 module fxp_requant #(
     parameter int IW = 40,  // width of x (signed)
     parameter int OW = 20,  // width of y; bits <= OW
@@ -21,8 +22,9 @@ module fxp_requant #(
     output logic signed [OW-1:0] y
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
-  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 2) begin : g_param_check0
-    $error("fxp_requant: IW + SHL must be at least OW, PIPE 0..2 (IW %0d, PIPE %0d)", IW, PIPE);
+  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 3 || (PIPE == 3 && IW + SHL < 8)) begin : g_param_check0
+    $error("fxp_requant: IW + SHL must be at least OW (and 8 at PIPE 3), PIPE 0..3 (IW %0d, PIPE %0d)", IW,
+           PIPE);
   end
   localparam int XW = IW + SHL;  // x << SHL
   localparam int RW = $clog2(XW + 1);
@@ -54,31 +56,47 @@ module fxp_requant #(
   // shr_round(xs, rs) = ((xs >>> (rs - 1)) + 1) >>> 1 for rs >= 1: one shifter, no rounding constant
   assign xs = XW'(x) <<< SHL;
   assign h = xs >>> rsq;
-  if (PIPE >= 1) begin : g_p1
-    logic rz1;  // rz of the word in hq
+  logic rzh;  // rz of the word in hq
+  logic [OW-1:0] mlh;  // its mask
+  if (PIPE == 3) begin : g_p3
+    // the shift in two stages, by rsq's multiple of 8, then by its low 3 bits (a one-stage barrel shifter of
+    // the matrix unit's P' requant, five LUT levels and their routes, was a routed critical path, 10.0 ns)
+    logic signed [XW-1:0] h1;
+    logic [2:0] rlo;
+    logic rz0;
+    logic [OW-1:0] ml0;
+    logic unused_h;
+    assign unused_h = ^h;
+    always_ff @(posedge clk) begin
+      h1 <= xs >>> {rsq[RW-1:3], 3'b000};
+      rlo <= rsq[2:0];
+      rz0 <= rzq;
+      ml0 <= mlq;
+      hq <= h1 >>> rlo;
+      rzh <= rz0;
+      mlh <= ml0;
+    end
+  end else if (PIPE >= 1) begin : g_p1
     always_ff @(posedge clk) begin
       hq <= h;
-      rz1 <= rzq;
+      rzh <= rzq;
+      mlh <= mlq;
     end
-    assign r = rz1 ? (XW + 1)'(hq) : ((XW + 1)'(hq) + (XW + 1)'(1)) >>> 1;
   end else begin : g_p0
     assign hq = h;
-    assign r = rzq ? (XW + 1)'(hq) : ((XW + 1)'(hq) + (XW + 1)'(1)) >>> 1;
+    assign rzh = rzq;
+    assign mlh = mlq;
   end
+  assign r = rzh ? (XW + 1)'(hq) : ((XW + 1)'(hq) + (XW + 1)'(1)) >>> 1;
   logic [OW-1:0] mls;  // the mask of the word in rq
-  if (PIPE == 2) begin : g_p2
-    logic [OW-1:0] ml1;
+  if (PIPE >= 2) begin : g_p2
     always_ff @(posedge clk) begin
       rq <= r;
-      ml1 <= mlq;
-      mls <= ml1;
+      mls <= mlh;
     end
-  end else if (PIPE == 1) begin : g_p1m
-    always_ff @(posedge clk) mls <= mlq;
+  end else begin : g_p01
     assign rq = r;
-  end else begin : g_p0m
-    assign rq = r;
-    assign mls = mlq;
+    assign mls = mlh;
   end
   // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
   always_comb begin

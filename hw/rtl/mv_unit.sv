@@ -588,25 +588,28 @@ module mv_unit #(
         sh_i <= sh_a;
         bits_i <= bits_a;
       end
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_re (
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3)) u_re (
           .clk, .x(selr[q]), .sh(sh_r), .bits(bits_r), .y(pr[q*WP+:WP])
       );
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(2)) u_im (
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3)) u_im (
           .clk, .x(seli[q]), .sh(sh_i), .bits(bits_i), .y(pim[q*WP+:WP])
       );
     end
-    logic [2:0] pv;  // sel_v delayed: requant 2, then prq (the IFFT's input); and the block's tags
-    logic [AW-1:0] pv_addr [3];
-    logic [2:0] pv_last;
-    logic [5:0] pv_bits [3];
+    // sel_v delayed: P' requant 3 (the shift in two stages: its one-stage barrel shifter was a routed critical
+    // path, 10.02 ns), then prq (the IFFT's input); and the block's tags
+    localparam int LP = 4;
+    logic [LP-1:0] pv;
+    logic [AW-1:0] pv_addr [LP];
+    logic [LP-1:0] pv_last;
+    logic [5:0] pv_bits [LP];
     always_ff @(posedge clk) begin
-      pv <= {pv[1:0], sel_v && d_fft};
+      pv <= {pv[LP-2:0], sel_v && d_fft};
       prq <= pr;
       pimq <= pim;
       pv_addr[0] <= sel_addr;
       pv_last[0] <= sel_last;
       pv_bits[0] <= sel_bits;
-      for (int i = 1; i < 3; i++) begin
+      for (int i = 1; i < LP; i++) begin
         pv_addr[i] <= pv_addr[i-1];
         pv_last[i] <= pv_last[i-1];
         pv_bits[i] <= pv_bits[i-1];
@@ -622,10 +625,10 @@ module mv_unit #(
     logic [5:0] fv_bits [LI];
     always_ff @(posedge clk) begin
       if (rst) fv_v <= '0;
-      else fv_v <= {fv_v[LI-2:0], pv[2]};
-      fv_addr[0] <= pv_addr[2];
-      fv_last[0] <= pv_last[2];
-      fv_bits[0] <= pv_bits[2];
+      else fv_v <= {fv_v[LI-2:0], pv[LP-1]};
+      fv_addr[0] <= pv_addr[LP-1];
+      fv_last[0] <= pv_last[LP-1];
+      fv_bits[0] <= pv_bits[LP-1];
       for (int i = 1; i < LI; i++) begin
         fv_addr[i] <= fv_addr[i-1];
         fv_last[i] <= fv_last[i-1];
@@ -633,7 +636,7 @@ module mv_unit #(
       end
     end
     ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(2)) u_ifft (
-        .clk, .rst, .in_valid(pv[2]), .out_bits(fv_bits[LI-6]), .in_re(prq), .in_im(pimq), .out_valid(iv),
+        .clk, .rst, .in_valid(pv[LP-1]), .out_bits(fv_bits[LI-6]), .in_re(prq), .in_im(pimq), .out_valid(iv),
         .out_y(iy)
     );
     assign iv_w = iv;
