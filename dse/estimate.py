@@ -49,7 +49,7 @@ def _shape_key(cfg: dict) -> dict:
         "model": {k: m[k] for k in ("cell", "hidden", "layers", "projection", "peepholes", "n2")},
         "compression": {k: c[k] for k in ("mode", "block_size", "compress_head")},
         "quantization": {k: q[k] for k in keep_q},
-        "hardware": {k: h[k] for k in ("parallelism", "ew_words")},
+        "hardware": {k: h.get(k) for k in ("parallelism", "ew_words", "fit_utilization", "batch")},
     }
 
 
@@ -69,7 +69,7 @@ def estimate(cfg: dict) -> dict:
 
 def _estimate(cfg: dict) -> dict:
     from compress import artifact
-    from hw import cycles
+    from hw import cycles, fit
     from hw.rtl import isa, program
     from scripts.bench_hw import memory_model
 
@@ -93,7 +93,7 @@ def _estimate(cfg: dict) -> dict:
     }
     Xc = np.random.default_rng(2).uniform(-1, 1, (8, 4, n_in))
     art = artifact.build_artifact(fm, Xc, np.full(8, 4), quant)
-    P, E = h["parallelism"], h["ew_words"]
+    P, E, _ = fit.resolve(art, cfg, T)
     design = program.compile_artifact(art, b=b, P=P, T_max=T, E=E, batch=h.get("batch", 1))
     mults = cycles.multipliers(design.params)
     return {

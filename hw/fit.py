@@ -214,3 +214,17 @@ def choose(
 def cycles_mults(c: dict) -> int:
     """Tie-break key: the candidate's MULT18 estimate."""
     return c["estimate"]["mult18"]
+
+
+def resolve(art, cfg: dict, T_max: int) -> tuple[int, int, dict | None]:
+    """(P, E, choice) of a config's `hardware` section for an artifact: as configured, or chosen by `choose`
+    where parallelism / ew_words is "auto" (within hardware.fit_utilization of the part; choice None when
+    neither is)."""
+    h = cfg["hardware"]
+    P, E = h["parallelism"], h.get("ew_words", 1)
+    if "auto" not in (P, E):
+        return int(P), int(E), None
+    margin = round(1.0 - h.get("fit_utilization", 1.0 - MARGIN), 6)
+    b, batch = cfg["compression"]["block_size"], h.get("batch", 1)
+    chosen = choose(art, b, P, E, T_max, margin=margin, batch=batch)
+    return chosen["P"], chosen["E"], chosen

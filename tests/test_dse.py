@@ -237,6 +237,22 @@ def test_zipped_keys_move_together(tmp_path):
     assert pairs == {(16, 16), (8, 10)} and len(space.points) == 2 * 4
 
 
+def test_estimate_resolves_auto_as_the_rtl_stage():
+    """A point whose hardware.parallelism is auto (configs/default.yaml) is estimated at the P the rtl stage
+    would pick (hw.fit.resolve), not reported as an error."""
+    from configs.schema import load_config
+    from hw import cycles
+
+    cfg = load_config(ROOT / "configs/default.yaml")
+    assert cfg["hardware"]["parallelism"] == "auto"
+    est = estimate.estimate(cfg)
+    assert "error" not in est, est
+    fixed = load_config(ROOT / "configs/default.yaml")
+    fixed["hardware"]["parallelism"] = 1
+    assert est["cycles_per_step"] < estimate.estimate(fixed)["cycles_per_step"]
+    assert est["multipliers"] > cycles.multipliers({"B": 8, "P": 1, "E": 1, "FFT": 1, "DIRECT": 0})["total"]
+
+
 def test_pruning_follows_each_requirement():
     """Each requirement alone prunes exactly the points whose estimate violates it."""
     from configs.schema import load_config

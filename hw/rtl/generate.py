@@ -98,14 +98,8 @@ def generate(cfg: dict, out: Path | None = None, t_max: int | None = None) -> di
     if cfg["task"]["name"] in ("copying", "adding"):
         T = max(T, cfg["task"]["seq_len"])
     T = max(T, t_max or 0)
-    P = cfg["hardware"]["parallelism"]
-    E = cfg["hardware"].get("ew_words", 1)
-    chosen = None
+    P, E, chosen = fit.resolve(art, cfg, T)
     batch = cfg["hardware"].get("batch", 1)
-    if "auto" in (P, E):
-        margin = round(1.0 - cfg["hardware"].get("fit_utilization", 1.0 - fit.MARGIN), 6)
-        chosen = fit.choose(art, cfg["compression"]["block_size"], P, E, T, margin=margin, batch=batch)
-        P, E = chosen["P"], chosen["E"]
     design = program.compile_artifact(art, b=cfg["compression"]["block_size"], P=P, T_max=T, E=E, batch=batch)
     out = Path(out or build_dir(cfg, "rtl"))
     out.mkdir(parents=True, exist_ok=True)
