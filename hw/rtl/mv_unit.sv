@@ -150,13 +150,14 @@ module mv_unit #(
   logic pend;  // the pending slot holds an instruction
   instr_t ir_p;
   logic [AW-1:0] dst_p;
-  logic idle_c, busy_c, promote, load_iss;
+  logic idle_c, busy_c, load_iss;
   assign idle_c = !ibusy && !hand && !dact;  // the issue slot's last group handed over, its lanes selected
   assign busy_c = !idle_c || pend;
-  assign promote = pend && idle_c;
-  assign load_iss = (go && !busy_c) || promote;
+  // the issue slot loads a started instruction (go) or promotes the pending one (pend: no start then); every
+  // issue register's enable reads it, so it is two LUTs from flip-flops (hand is a register, below)
+  assign load_iss = idle_c && (go || pend);
   instr_t nx;  // the instruction loaded into the issue slot
-  assign nx = promote ? ir_p : ins;
+  assign nx = pend ? ir_p : ins;
   logic wait_spec;  // fft: the first term waits for the instruction's first input spectrum
   logic spec_rdy;  // the issue slot's first input spectrum is stored
   logic ld_bank, is_bank;  // spectrum-store half: of the loader's instruction, of the issue slot's
@@ -176,8 +177,8 @@ module mv_unit #(
       if (load_iss) begin
         pend <= 1'b0;
         ir <= nx;
-        dst_q <= promote ? dst_p : dst_base;
-        is_bank <= promote ? ld_bank : !ld_bank;
+        dst_q <= pend ? dst_p : dst_base;
+        is_bank <= pend ? ld_bank : !ld_bank;
         fft_mode <= FFT && nx.fft;
         dense_mode <= DENSE && nx.dense;
         kmax <= nx.dense ? 16'(nx.n) << M : 16'(nx.n);
@@ -290,7 +291,6 @@ module mv_unit #(
   logic [2*NB*WX-1:0] xcur;  // the spectrum of the issued term, at RL
   /* verilator lint_on UNDRIVEN */
   /* verilator lint_on UNUSEDSIGNAL */
-  assign hand = t_v[SA] && t_last[SA];
   // acc_ctl: every accumulator group (a lane in direct/dense mode, a lane's bin in fft mode) takes its own
   // registered copies (keep) of t_v[SA] with the mode, t_first[SA] and hand, from stage SA - 1: from the
   // shared ones, each of these drove every accumulator's enable or clear (fan-out ~830 on the default core)
@@ -298,6 +298,9 @@ module mv_unit #(
   function automatic logic acc_v(input logic r, input logic v_prev);  // t_v[SA] of the next cycle
     return !r && v_prev;
   endfunction
+  // hand = t_v[SA] && t_last[SA], registered from stage SA - 1 (it feeds the issue slot's load: a routed
+  // critical path ran t_last -> hand -> load_iss -> the issue registers' enables, 10.26 ns)
+  always_ff @(posedge clk) hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
 
   for (genvar l = 0; l < P; l++) begin : g_lane
     logic [WMW-1:0] wl;
