@@ -444,51 +444,56 @@ module rnn_core #(
     end else begin
       case (cs)
         C_FETCH: cs <= C_DEC;
-        C_DEC:
-        if ((cur.op == OP_IN || cur.op == OP_OUT || cur.op == OP_HALT) && !skip && (!ew_idle || mv_busy)) cs <= C_DEC;
-        else begin
-          cs <= C_FETCH;
-          if (skip) pc <= pc + 1;
-          else
-            case (cur.op)
-              OP_HALT: pc <= '0;
-              OP_IN: begin
-                cs <= C_IN;
-                in_rowp <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
-                in_addr <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
-                in_row <= '0;
-                wl <= cur.n - 12'd1;
-                n1 <= cur.n - 12'd1;
-                ti <= 16'd1;
-              end
-              OP_OUT: begin
-                cs <= C_OUT_RD;
-                owait <= 2'(RL);
-                out_addr <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
-                wl <= cur.n - 12'd1;
-              end
-              OP_MV, OP_EW: cs <= C_HZ;
-              OP_LOOP: begin
-                ldir <= cur.last[0];
-                it <= '0;
-                it_end <= lmax + 16'(cur.lag);
-                inloop <= 1'b1;
-                for (int s = 0; s < NS; s++) tst[s] <= cur.last[0] ? lst[s] : '0;
-                lpc <= pc + 1;
-                pc <= pc + 1;
-              end
-              OP_ENDLOOP: begin
-                if (final_pass) begin
-                  inloop <= 1'b0;
-                  pc <= pc + 1;
-                end else begin
-                  it <= it + 16'd1;
-                  for (int s = 0; s < NS; s++) tst[s] <= ldir ? tst[s] - LAW'(ST) : tst[s] + LAW'(ST);
-                  pc <= lpc;
+        C_DEC: begin
+          // OUT's first address is loaded in every decode cycle of an OUT, also while it waits for the units
+          // or is skipped (nothing reads it before OUT runs): its enable does not wait for the stall and skip
+          // logic (sq -> skip -> the units' state -> out_addr was a routed critical path, 10.01 ns)
+          if (cur.op == OP_OUT) out_addr <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
+          if ((cur.op == OP_IN || cur.op == OP_OUT || cur.op == OP_HALT) && !skip && (!ew_idle || mv_busy))
+            cs <= C_DEC;
+          else begin
+            cs <= C_FETCH;
+            if (skip) pc <= pc + 1;
+            else
+              case (cur.op)
+                OP_HALT: pc <= '0;
+                OP_IN: begin
+                  cs <= C_IN;
+                  in_rowp <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+                  in_addr <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+                  in_row <= '0;
+                  wl <= cur.n - 12'd1;
+                  n1 <= cur.n - 12'd1;
+                  ti <= 16'd1;
                 end
-              end
-              default: pc <= pc + 1;
-            endcase
+                OP_OUT: begin
+                  cs <= C_OUT_RD;
+                  owait <= 2'(RL);
+                  wl <= cur.n - 12'd1;
+                end
+                OP_MV, OP_EW: cs <= C_HZ;
+                OP_LOOP: begin
+                  ldir <= cur.last[0];
+                  it <= '0;
+                  it_end <= lmax + 16'(cur.lag);
+                  inloop <= 1'b1;
+                  for (int s = 0; s < NS; s++) tst[s] <= cur.last[0] ? lst[s] : '0;
+                  lpc <= pc + 1;
+                  pc <= pc + 1;
+                end
+                OP_ENDLOOP: begin
+                  if (final_pass) begin
+                    inloop <= 1'b0;
+                    pc <= pc + 1;
+                  end else begin
+                    it <= it + 16'd1;
+                    for (int s = 0; s < NS; s++) tst[s] <= ldir ? tst[s] - LAW'(ST) : tst[s] + LAW'(ST);
+                    pc <= lpc;
+                  end
+                end
+                default: pc <= pc + 1;
+              endcase
+          end
         end
         C_HZ: cs <= C_EXEC;
         C_EXEC:
