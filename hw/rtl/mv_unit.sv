@@ -331,13 +331,15 @@ module mv_unit #(
           si <= (BW + WX + 1)'(pri) + (BW + WX + 1)'(pir);
           sr2 <= sr;
           si2 <= si;
+          // the adders read the accumulators only; a group's first term is selected after them (c_first in
+          // front of the carry chain was a routed critical path, 10.01 ns)
           if (c_v) begin
-            accr[l][q] <= (c_first ? '0 : accr[l][q]) + ACCW'(sr2);
-            acci[l][q] <= (c_first ? '0 : acci[l][q]) + ACCW'(si2);
+            accr[l][q] <= c_first ? ACCW'(sr2) : accr[l][q] + ACCW'(sr2);
+            acci[l][q] <= c_first ? ACCW'(si2) : acci[l][q] + ACCW'(si2);
           end
           if (c_hand) begin
-            haccr[l][q] <= (c_first ? '0 : accr[l][q]) + ACCW'(sr2);
-            hacci[l][q] <= (c_first ? '0 : acci[l][q]) + ACCW'(si2);
+            haccr[l][q] <= c_first ? ACCW'(sr2) : accr[l][q] + ACCW'(sr2);
+            hacci[l][q] <= c_first ? ACCW'(si2) : acci[l][q] + ACCW'(si2);
           end
         end
       end
@@ -400,8 +402,9 @@ module mv_unit #(
       end
       always_ff @(posedge clk) begin
         for (int r = 0; r < B; r++) begin
-          logic signed [ACCW-1:0] sum;
-          sum = (c_first ? '0 : acc[l][r]) + ACCW'(c_dense ? rsum[0] : rsum[r]);
+          logic signed [ACCW-1:0] sum, term;
+          term = ACCW'(c_dense ? rsum[0] : rsum[r]);
+          sum = c_first ? term : acc[l][r] + term;  // the first term selected after the adder (as above)
           if (c_v && c_row[r]) acc[l][r] <= sum;
           if (c_hand) hacc[l][r] <= c_row[r] ? sum : acc[l][r];
         end
