@@ -100,7 +100,8 @@ module mv_unit #(
   logic gap_z;  // gap == 0
   logic last_g;  // gi + 1 == ir.g
   logic fk_lt;  // fk < n of the loader's instruction: the loader reads its input block fk
-  logic [15:0] lanes_g, rem;  // row blocks of group gi; row blocks from group gi on (registers)
+  logic [15:0] lanes_g, rem_m;  // row blocks of group gi; row blocks after group gi (registers: the next
+  // group's lane count is one compare, not a subtract and a compare in series, a routed critical path)
   logic issuing;
   assign issuing = iss && gap_z;
 
@@ -189,7 +190,7 @@ module mv_unit #(
         gap <= '0;
         gap_z <= 1'b1;
         wa <= WAW'(nx.wbase);
-        rem <= 16'(nx.pb);
+        rem_m <= 16'(nx.pb) - 16'(P);
         lanes_g <= 16'(nx.pb) >= 16'(P) ? 16'(P) : 16'(nx.pb);
         ibusy <= 1'b1;
         wait_spec <= FFT && nx.fft;
@@ -213,8 +214,8 @@ module mv_unit #(
             if (last_g) iss <= 1'b0;
             gi <= gi + 1;
             last_g <= gi + 2 == 16'(ir.g);
-            rem <= rem - 16'(P);
-            lanes_g <= rem - 16'(P) >= 16'(P) ? 16'(P) : rem - 16'(P);
+            rem_m <= rem_m - 16'(P);
+            lanes_g <= rem_m >= 16'(P) ? 16'(P) : rem_m;
           end else begin
             k <= k + 1;
             last_k <= k + 2 == kmax;
@@ -300,7 +301,9 @@ module mv_unit #(
   endfunction
   // hand = t_v[SA] && t_last[SA], registered from stage SA - 1 (it feeds the issue slot's load: a routed
   // critical path ran t_last -> hand -> load_iss -> the issue registers' enables, 10.26 ns)
-  always_ff @(posedge clk) hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
+  // (keep: its own register; yosys merged it with a lane's identical c_hand copy, and the issue-slot load then
+  // read it from across the unit, 2.1 ns of route on make all seed 1's critical path)
+  (* keep *) always_ff @(posedge clk) hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
 
   for (genvar l = 0; l < P; l++) begin : g_lane
     logic [WMW-1:0] wl;
