@@ -735,6 +735,22 @@ def test_place_route_passes_timing_driven_ripup(tmp_path, monkeypatch, tmg_ripup
     assert ("--tmg-ripup" in args) == bool(tmg_ripup)
 
 
+def _two_seeds(first: dict):
+    """run(seed, stop) for _route_seeds: seed 1 returns `first` at once; seed 2 runs until stopped (at most
+    10 s) and comes back as timed out, with whether it was stopped and how long it waited."""
+    import time
+
+    def run(seed, stop):
+        if seed == 1:
+            return dict(first)
+        t0 = time.time()
+        while not stop.is_set() and time.time() - t0 < 10:
+            time.sleep(0.01)
+        return {"fits": None, "timed_out": True, "stopped": stop.is_set(), "waited": time.time() - t0}
+
+    return run
+
+
 def test_a_seed_still_routing_after_the_grace_period_is_stopped():
     """Seed 1 routes at once; seed 2 (a placement router2 cannot resolve) runs until stopped: the flow stops
     it after the grace period instead of waiting for the P&R timeout, and reports it as timed out."""
@@ -743,15 +759,8 @@ def test_a_seed_still_routing_after_the_grace_period_is_stopped():
 
     from hw.synth import __main__ as flow
 
-    def run(seed, stop):
-        if seed == 1:
-            return {"fmax_mhz": 80.0, "seconds": 1.0, "timing_met": False}
-        t0 = time.time()
-        while not stop.is_set() and time.time() - t0 < 10:
-            time.sleep(0.01)
-        return {"fits": None, "timed_out": True, "stopped": stop.is_set(), "waited": time.time() - t0}
-
     t0 = time.time()
+    run = _two_seeds({"fmax_mhz": 80.0, "seconds": 1.0, "timing_met": False})
     runs = flow._route_seeds(run, [1, 2], grace=(0.2, 0.0))
     assert runs[1]["fmax_mhz"] == 80.0
     assert runs[2]["timed_out"] and runs[2]["stopped"] and runs[2]["waited"] < 5
@@ -765,15 +774,8 @@ def test_a_seed_that_meets_its_clock_stops_the_others_at_once():
 
     from hw.synth import __main__ as flow
 
-    def run(seed, stop):
-        if seed == 1:
-            return {"fmax_mhz": 101.0, "seconds": 1.0, "timing_met": True}
-        t0 = time.time()
-        while not stop.is_set() and time.time() - t0 < 10:
-            time.sleep(0.01)
-        return {"fits": None, "timed_out": True, "stopped": stop.is_set(), "waited": time.time() - t0}
-
     t0 = time.time()
+    run = _two_seeds({"fmax_mhz": 101.0, "seconds": 1.0, "timing_met": True})
     runs = flow._route_seeds(run, [1, 2], grace=(30.0, 0.0))
     assert runs[1]["timing_met"] and runs[2]["timed_out"] and runs[2]["stopped"]
     assert runs[2]["waited"] < 5 and time.time() - t0 < 5
