@@ -30,16 +30,16 @@ def test_fft_program_by_hand():
     prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
     # Pipelined core (hw/cycles.py rules; cycle 0 = the MV's fetch): start at 2, registered by the unit, which
     # begins at 3; input FFTs issue from 4 and the first term issues at 4 + 5 + 6 log2(8) = 27. Group 0 (2
-    # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 9 + 6*3 = 63 to 64
-    # (the IFFT's output register, then the write register); group 1 (1 lane) issues at 29-30, hands over at
-    # 38, writes at 65; the MV ends 2 after its last write: 67 cycles, 65 after its start.
+    # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 10 + 6*3 = 64 to 65
+    # (P' requant 3 stages, the IFFT's output register, then the write register); group 1 (1 lane) issues at
+    # 29-30, hands over at 38, writes at 66; the MV ends 2 after its last write: 68 cycles, 66 after its start.
     # The MV does not block the controller: the EW is fetched at 3 and decoded at 4, but it reads the MV's
-    # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 65 = 67.
+    # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 66 = 68.
     # EW over 4 words: 4 + 4 + (RL + 13) = 23 alone (the operand register after the bank select, the unit's
     # 11 stages); idle 21 after its start. ENDLOOP (2 cycles) follows; the next MV reads words the EW writes
-    # and waits for it to be idle: one step = 65 (MV start to idle) + 21 (EW start to idle) = 86, MV start to
+    # and waits for it to be idle: one step = 66 (MV start to idle) + 21 (EW start to idle) = 87, MV start to
     # MV start.
-    cyc = 65 + 21
+    cyc = 66 + 21
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)
