@@ -31,8 +31,9 @@ def test_fft_program_by_hand():
     # Pipelined core (hw/cycles.py rules; cycle 0 = the MV's fetch): start at 2, registered by the unit, which
     # begins at 3; input FFTs issue from 4 and the first term issues at 4 + 5 + 6 log2(8) = 27. Group 0 (2
     # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 10 + 6*3 = 64 to 65
-    # (P' requant 3 stages, the IFFT's output register, then the write register); group 1 (1 lane) issues at
-    # 29-30, hands over at 38, writes at 66; the MV ends 2 after its last write: 68 cycles, 66 after its start.
+    # (P' requant 3 stages, the IFFT's output register, then the write register); group 1 (1 lane) issues
+    # at 29-30, hands over at 38, writes at 66; the MV ends 2 after its last write: 68 cycles, 66 after its
+    # start.
     # The MV does not block the controller: the EW is fetched at 3 and decoded at 4, but it reads the MV's
     # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 66 = 68.
     # EW over 4 words: 4 + 4 + (RL + 13) = 23 alone (the operand register after the bank select, the unit's
