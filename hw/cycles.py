@@ -16,7 +16,7 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   the last one's input spectra are stored (`pf`): it waits in the unit's pending slot with its own spectra
   loaded, and its first term issues at max(its FFT fill, the last one's `cond` + 2), `cond` the cycle the
   last one's last group is handed over and its lanes selected; any other starts beside the last one's drain
-  from `mv_accept` (= cond + 1) unless the last one is fft and it is not; one that reads the last one's
+  from `accept` (= cond + 1) unless the last one is fft and it is not; one that reads the last one's
   output starts when the unit is idle of it. IN, OUT and HALT wait until
   both units are idle. An instruction of a batch program outside its sequence's steps is skipped at decode
   (2 cycles).
@@ -61,26 +61,13 @@ MV_ACCEPT = 2  # last group's hand-over + its lanes -> the matrix unit accepts t
 def instr_cycles(ins: dict, P: int, b: int) -> int:
     """Cycles of one instruction (stall-free streams; IN counts its fetch and decode only)."""
     op = ins["op"]
-    m = int(math.log2(b))
     if op == "EW":
         return ISSUE + 2 + ins["n"] + EW_LAT
-    if op == "MV":
-        return _mv_cycles(ins, P, b, m)
+    if op == "MV":  # fetch, decode, hazard registers, start (at ISSUE), the row groups, the drain, done
+        return mv_schedule(ins, P, b, ISSUE)["free"]
     if op == "OUT":
         return 2 + 4 * ins["n"]
     return 2
-
-
-def _mv_cycles(ins: dict, P: int, b: int, m: int) -> int:
-    """MV: fetch, decode, hazard registers, start (cycle ISSUE, registered by the unit: S = ISSUE + 1), the
-    issue of every row group, its drain, done."""
-    return mv_schedule(ins, P, b, ISSUE)["free"]
-
-
-def mv_accept(ins: dict, P: int, b: int) -> int:
-    """First cycle (from the MV's fetch, as instr_cycles) at which the matrix unit takes the next MV beside
-    this one's drain: its last group handed over and every lane of it selected (mv_unit `accept`)."""
-    return mv_schedule(ins, P, b, ISSUE)["accept"]
 
 
 def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None) -> dict:

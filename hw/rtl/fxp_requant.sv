@@ -28,7 +28,7 @@ module fxp_requant #(
   end
   localparam int XW = IW + SHL;  // x << SHL
   localparam int RW = $clog2(XW + 1);
-  logic signed [XW-1:0] xs, h, hq;
+  logic signed [XW-1:0] xs, hq;
   logic signed [XW:0] r, rq;
   logic [RW-1:0] rs, rsq;  // the right shift of xs, clamped; rsq: rs - 1 (0 when rs = 0), the shifter's amount
   logic [OW-1:0] ml, mlq;  // ones at bit positions >= bits - 1 (within OW bits)
@@ -55,7 +55,6 @@ module fxp_requant #(
   end
   // shr_round(xs, rs) = ((xs >>> (rs - 1)) + 1) >>> 1 for rs >= 1: one shifter, no rounding constant
   assign xs = XW'(x) <<< SHL;
-  assign h = xs >>> rsq;
   logic rzh;  // rz of the word in hq
   logic [OW-1:0] mlh;  // its mask
   if (PIPE == 3) begin : g_p3
@@ -65,8 +64,6 @@ module fxp_requant #(
     logic [2:0] rlo;
     logic rz0;
     logic [OW-1:0] ml0;
-    logic unused_h;
-    assign unused_h = ^h;
     always_ff @(posedge clk) begin
       h1 <= xs >>> {rsq[RW-1:3], 3'b000};
       rlo <= rsq[2:0];
@@ -78,12 +75,12 @@ module fxp_requant #(
     end
   end else if (PIPE >= 1) begin : g_p1
     always_ff @(posedge clk) begin
-      hq <= h;
+      hq <= xs >>> rsq;
       rzh <= rzq;
       mlh <= mlq;
     end
   end else begin : g_p0
-    assign hq = h;
+    assign hq = xs >>> rsq;
     assign rzh = rzq;
     assign mlh = mlq;
   end
