@@ -78,16 +78,16 @@ def _case(rng, ctx, name: str, mode: str, q: int, pb: int, small: bool = False) 
     return dict(name=name, ins=ins, src=src, dst=dst, x=x.tolist(), want=want.tolist())
 
 
-def _cases(B: int, P: int, fft: int, seed: int) -> tuple[list[dict], list[int]]:
-    """Every mode, q in {1, 3}, a partial last row group (P > 1), a group shorter than its lanes (q = 1 < P),
-    small weights (a left shift), long fft MVs (the next one promoted from the pending slot); returns the
-    cases and the weight memory words (laid out for a core with or without the FFT path)."""
+def _cases(B: int, P: int, fft: int, seed: int, direct: int = 1) -> tuple[list[dict], list[int]]:
+    """Every mode the unit has, q in {1, 3}, a partial last row group (P > 1), a group shorter than its lanes
+    (q = 1 < P), small weights (a left shift), long fft MVs (the next one promoted from the pending slot);
+    returns the cases and the weight memory words (laid out for a core with or without the FFT path)."""
     rng = np.random.default_rng(seed)
     ctx = SimpleNamespace(b=B, P=P, man={"quantization": {"weight_bits": BW}}, hw_fft=bool(fft), wwords=[])
     pb = 2 * P - 1 if P > 1 else 2
-    modes = ("direct", "dense", "fft") if fft else ("direct", "dense")
+    modes = ("direct",) * direct + ("dense",) + ("fft",) * fft
     cases = [_case(rng, ctx, f"{mode} q={q} pb={pb}", mode, q, pb) for mode in modes for q in (1, 3)]
-    cases.append(_case(rng, ctx, "direct small weights", "direct", 2, 1, small=True))
+    cases.append(_case(rng, ctx, f"{modes[0]} small weights", modes[0], 2, 1, small=True))
     cases.append(_case(rng, ctx, "dense one block", "dense", 1, 1))
     if P > 1:
         cases.append(_case(rng, ctx, f"{modes[-1]} pb={P - 1} < P", modes[-1], 2, P - 1))
@@ -99,8 +99,10 @@ def _cases(B: int, P: int, fft: int, seed: int) -> tuple[list[dict], list[int]]:
     return cases, ctx.wwords
 
 
-def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tuple[dict, dict, list]:
-    cases, wwords = _cases(B, P, fft, seed=10 * B + P)
+def _run(
+    tmp_path, B: int, P: int, fft: int = 1, direct: int = 1, check: bool = True, **tb
+) -> tuple[dict, dict, list]:
+    cases, wwords = _cases(B, P, fft, seed=10 * B + P, direct=direct)
     assert len(wwords) <= WDEPTH
     wmw = 2 * (B // 2 + 1) * BW if fft else B * BW  # mv_unit.sv WMW
     words = wwords + [0] * (WDEPTH - len(wwords))
@@ -110,7 +112,7 @@ def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tu
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     p = dict(B=B, P=P, DW=DW, rl=RL, seed=P, cases=str(tmp_path / "cases.json"))
     p.update(tb, result=str(tmp_path / "result.json"))
-    params = dict(B=B, P=P, FFT=fft, DIRECT=1, DENSE=1, DW=DW, BA=BA, BW=BW, BZMAX=BZMAX, G=G, AW=10)
+    params = dict(B=B, P=P, FFT=fft, DIRECT=direct, DENSE=1, DW=DW, BA=BA, BW=BW, BZMAX=BZMAX, G=G, AW=10)
     params.update(WDEPTH=WDEPTH, QMAX=QMAX, RL=RL, W_INIT="w.mem")
     r = runner.run(
         runner.rtl_sources(SOURCES),
@@ -129,19 +131,20 @@ def _run(tmp_path, B: int, P: int, fft: int = 1, check: bool = True, **tb) -> tu
 
 
 @pytest.mark.parametrize(
-    "B,P,fft",
+    "B,P,fft,direct",
     [
-        pytest.param(8, 2, 1, marks=pytest.mark.slow),  # b=8, P=2: the core's model tests run it too
-        (4, 3, 1),
-        pytest.param(4, 1, 1, marks=pytest.mark.slow),
-        pytest.param(8, 1, 1, marks=pytest.mark.slow),
-        pytest.param(8, 3, 1, marks=pytest.mark.slow),
-        pytest.param(16, 2, 1, marks=pytest.mark.slow),
-        pytest.param(4, 2, 0, marks=pytest.mark.slow),  # no FFT path: b-word weight lanes
+        pytest.param(8, 2, 1, 1, marks=pytest.mark.slow),  # b=8, P=2: the core's model tests run it too
+        (4, 3, 1, 1),
+        (4, 2, 1, 0),  # fft and dense, no direct path (the ENRNN/scoRNN cores): every dense row reads row 0's sum
+        pytest.param(4, 1, 1, 1, marks=pytest.mark.slow),
+        pytest.param(8, 1, 1, 1, marks=pytest.mark.slow),
+        pytest.param(8, 3, 1, 1, marks=pytest.mark.slow),
+        pytest.param(16, 2, 1, 1, marks=pytest.mark.slow),
+        pytest.param(4, 2, 0, 1, marks=pytest.mark.slow),  # no FFT path: b-word weight lanes
     ],
 )
-def test_mv_unit_instructions(tmp_path, B, P, fft):
-    _, res, cases = _run(tmp_path, B, P, fft)
+def test_mv_unit_instructions(tmp_path, B, P, fft, direct):
+    _, res, cases = _run(tmp_path, B, P, fft, direct)
     assert res["instructions"] == len(cases)
     assert not any(res[k] for k in ("values", "addresses", "done", "cycles"))
     # every consecutive pair again with the second started as soon as the unit accepts it (beside the first

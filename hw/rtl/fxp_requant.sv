@@ -30,17 +30,23 @@ module fxp_requant #(
   localparam int RW = $clog2(XW + 1);
   logic signed [XW-1:0] xs, hq;
   logic signed [XW:0] r, rq;
-  logic [RW-1:0] rs, rsq;  // the right shift of xs, clamped; rsq: rs - 1 (0 when rs = 0), the shifter's amount
+  // rs (not a signal): the right shift of xs, clamped to XW; rsq: rs - 1 (0 when rs = 0), the shifter's amount
+  logic [RW-1:0] rsq;
   logic [OW-1:0] ml, mlq;  // ones at bit positions >= bits - 1 (within OW bits)
   logic rz, rzq;  // rs == 0
+  logic big;  // sh + SHL > XW: every bit shifted out
+  logic [RW-1:0] rsm;  // rs - 1 when neither clamped nor 0
+  // rs = big ? XW : sh + SHL (mod 2^RW) and rsq = rz ? 0 : rs - 1, written with one adder of sh and a constant
+  // and compares of sh with constants: rs - 1 after the clamp put two carry chains in series (the elementwise
+  // unit's c_sh -> rsq was the GRU core's routed critical path, 10.14 ns)
   always_comb begin
-    if (32'(sh) + SHL > XW) rs = RW'(XW);
-    else rs = RW'(32'(sh) + SHL);
+    big = 32'(sh) > XW - SHL;
+    rz = !big && RW'(sh) == RW'(-SHL);
+    rsm = RW'(32'(sh) + SHL - 1);
     ml = {OW{1'b1}} << (bits - 6'd1);
-    rz = rs == '0;
   end
   if (PIPE == 0) begin : g_comb
-    assign rsq = rz ? '0 : rs - RW'(1);
+    assign rsq = big ? RW'(XW - 1) : (rz ? '0 : rsm);
     assign mlq = ml;
     assign rzq = rz;
   end else begin : g_cfg
@@ -48,7 +54,7 @@ module fxp_requant #(
     // sh and bits, and one register would then drive every shifter: the routing of that fanout was the
     // critical path on ECP5)
     (* keep *) always_ff @(posedge clk) begin
-      rsq <= rz ? '0 : rs - RW'(1);
+      rsq <= big ? RW'(XW - 1) : (rz ? '0 : rsm);
       mlq <= ml;
       rzq <= rz;
     end

@@ -394,19 +394,24 @@ module mv_unit #(
       // the lane's own copies of the accumulate controls at SA (see acc_ctl), and the row of a dense term
       // one-hot (c_row): every row accumulates through its own adder, enabled by its bit (an indexed
       // acc[l][t_r] put a b:1 mux of accumulators, the adder and the row decode in one cycle)
-      logic c_v, c_first, c_hand, c_dense;
-      logic [B-1:0] c_row;
+      // Without a direct path every term is row 0's sum (dense), so no select at all; with one, each row has
+      // its own copy of the dense flag (one flag fanned out to every row's select in front of its adder's
+      // carry chain was the ENRNN core's routed critical path, 10.58 ns).
+      logic c_v, c_first, c_hand;
+      logic [B-1:0] c_row, c_dense;
       (* keep *) always_ff @(posedge clk) begin
         c_v <= acc_v(rst, t_v[SA-1]) && !fft_mode;
         c_first <= t_first[SA-1];
         c_hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
-        c_dense <= dense_mode;
-        for (int r = 0; r < B; r++) c_row[r] <= !dense_mode || t_r[SA-1] == M'(r);
+        for (int r = 0; r < B; r++) begin
+          c_dense[r] <= dense_mode;
+          c_row[r] <= !dense_mode || t_r[SA-1] == M'(r);
+        end
       end
       always_ff @(posedge clk) begin
         for (int r = 0; r < B; r++) begin
           logic signed [ACCW-1:0] sum, term;
-          term = ACCW'(c_dense ? rsum[0] : rsum[r]);
+          term = ACCW'(!DIRECT || c_dense[r] ? rsum[0] : rsum[r]);
           sum = c_first ? term : acc[l][r] + term;  // the first term selected after the adder (as above)
           if (c_v && c_row[r]) acc[l][r] <= sum;
           if (c_hand) hacc[l][r] <= c_row[r] ? sum : acc[l][r];
