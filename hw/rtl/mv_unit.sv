@@ -588,19 +588,21 @@ module mv_unit #(
     logic [B*BZMAX-1:0] iy;
     logic iv;
     for (genvar q = 0; q < NB; q++) begin : g_requant
-      logic [7:0] sh_a, sh_r, sh_i;  // own copies, two deep, as for g_requant above
+      // own copies, two deep, as for g_requant above; the width's + G + M after the long hop from ir, not in
+      // front of it (ir -> bits_a through that adder was the default core's routed critical path, 9.67 ns)
+      logic [7:0] sh_a, sh_r, sh_i;
       logic [5:0] bits_a, bits_r, bits_i;
       (* keep *) always_ff @(posedge clk) begin
         sh_a <= ir.sh;
-        bits_a <= 6'(ir.bits + 6'(G + M));
+        bits_a <= ir.bits;
       end
       (* keep *) always_ff @(posedge clk) begin
         sh_r <= sh_a;
-        bits_r <= bits_a;
+        bits_r <= 6'(bits_a + 6'(G + M));
       end
       (* keep *) always_ff @(posedge clk) begin
         sh_i <= sh_a;
-        bits_i <= bits_a;
+        bits_i <= 6'(bits_a + 6'(G + M));
       end
       fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3)) u_re (
           .clk, .x(selr[q]), .sh(sh_r), .bits(bits_r), .y(pr[q*WP+:WP])
