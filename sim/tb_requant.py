@@ -1,5 +1,5 @@
 """cocotb test of fxp_requant against fixedpoint.requant over random and edge inputs: combinational (PIPE 0),
-or pipelined (PIPE 1-3: a stream of one x per cycle, each with its own sh and bits presented a cycle ahead,
+or pipelined (PIPE 1-4: a stream of one x per cycle, each with its own sh and bits presented a cycle ahead,
 every y checked PIPE cycles later)."""
 
 from __future__ import annotations

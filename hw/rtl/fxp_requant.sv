@@ -4,7 +4,8 @@
 // A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted out are zeros); a right
 // shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
 // PIPE = 0: combinational.  PIPE = 1: x is registered after the shift (latency 1); PIPE = 2: also after the
-// rounding add (latency 2); PIPE = 3: the shift in two stages (latency 3).  Pipelined, sh and bits are
+// rounding add (latency 2); PIPE = 3: the shift in two stages (latency 3); PIPE = 4: also y registered after
+// the saturation (latency 4).  Pipelined, sh and bits are
 // taken one cycle before their x (registered, then carried along with it), so every x may have its own;
 // free running.
 module fxp_requant #(
@@ -22,8 +23,8 @@ module fxp_requant #(
     output logic signed [OW-1:0] y
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
-  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 3 || (PIPE == 3 && IW + SHL < 8)) begin : g_param_check0
-    $error("fxp_requant: IW + SHL must be at least OW (and 8 at PIPE 3), PIPE 0..3 (IW %0d, PIPE %0d)", IW,
+  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 4 || (PIPE >= 3 && IW + SHL < 8)) begin : g_param_check0
+    $error("fxp_requant: IW + SHL must be at least OW (and 8 at PIPE 3, 4), PIPE 0..4 (IW %0d, PIPE %0d)", IW,
            PIPE);
   end
   localparam int XW = IW + SHL;  // x << SHL
@@ -63,7 +64,7 @@ module fxp_requant #(
   assign xs = XW'(x) <<< SHL;
   logic rzh;  // rz of the word in hq
   logic [OW-1:0] mlh;  // its mask
-  if (PIPE == 3) begin : g_p3
+  if (PIPE >= 3) begin : g_p3
     // the shift in two stages, by rsq's multiple of 8, then by its low 3 bits (a one-stage barrel shifter of
     // the matrix unit's P' requant, five LUT levels and their routes, was a routed critical path, 10.0 ns)
     logic signed [XW-1:0] h1;
@@ -102,9 +103,15 @@ module fxp_requant #(
     assign mls = mlh;
   end
   // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
+  logic signed [OW-1:0] ys;
   always_comb begin
-    if ((rq[XW:OW] == '0 && (OW'(rq) & mls) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mls) == mls)) y = OW'(rq);
-    else if (rq[XW]) y = mls;  // -2^(bits-1)
-    else y = ~mls;  // 2^(bits-1) - 1
+    if ((rq[XW:OW] == '0 && (OW'(rq) & mls) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mls) == mls)) ys = OW'(rq);
+    else if (rq[XW]) ys = mls;  // -2^(bits-1)
+    else ys = ~mls;  // 2^(bits-1) - 1
+  end
+  if (PIPE == 4) begin : g_p4
+    always_ff @(posedge clk) y <= ys;
+  end else begin : g_p03
+    assign y = ys;
   end
 endmodule

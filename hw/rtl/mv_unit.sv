@@ -584,7 +584,7 @@ module mv_unit #(
   logic iv_w, f_last, f_next;  // IFFT: a block out; its tags; a block out next cycle
   logic [AW-1:0] f_addr;
   if (FFT) begin : g_fft
-    logic [NB*WP-1:0] pr, pim, prq, pimq;
+    logic [NB*WP-1:0] pr, pim;
     logic [B*BZMAX-1:0] iy;
     logic iv;
     for (genvar q = 0; q < NB; q++) begin : g_requant
@@ -604,15 +604,17 @@ module mv_unit #(
         sh_i <= sh_a;
         bits_i <= 6'(bits_a + 6'(G + M));
       end
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3)) u_re (
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(4)) u_re (
           .clk, .x(selr[q]), .sh(sh_r), .bits(bits_r), .y(pr[q*WP+:WP])
       );
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3)) u_im (
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(4)) u_im (
           .clk, .x(seli[q]), .sh(sh_i), .bits(bits_i), .y(pim[q*WP+:WP])
       );
     end
-    // sel_v delayed: P' requant 3 (the shift in two stages: its one-stage barrel shifter was a routed critical
-    // path, 10.02 ns), then prq (the IFFT's input); and the block's tags
+    // sel_v delayed: P' requant 4 (the shift in two stages: its one-stage barrel shifter was a routed critical
+    // path, 10.02 ns; the saturated word registered in the requant, which then feeds the IFFT: the saturation
+    // between the requant's rounding register and a register beside the IFFT was the ENRNN core's routed
+    // critical path, 10.23 ns, 8.8 ns of it route); and the block's tags
     localparam int LP = 4;
     logic [LP-1:0] pv;
     logic [AW-1:0] pv_addr [LP];
@@ -620,8 +622,6 @@ module mv_unit #(
     logic [5:0] pv_bits [LP];
     always_ff @(posedge clk) begin
       pv <= {pv[LP-2:0], sel_v && d_fft};
-      prq <= pr;
-      pimq <= pim;
       pv_addr[0] <= sel_addr;
       pv_last[0] <= sel_last;
       pv_bits[0] <= sel_bits;
@@ -652,7 +652,7 @@ module mv_unit #(
       end
     end
     ifft_real #(.B(B), .WP(WP), .G(G), .BZ(BZMAX), .PIPE(2)) u_ifft (
-        .clk, .rst, .in_valid(pv[LP-1]), .out_bits(fv_bits[LI-6]), .in_re(prq), .in_im(pimq), .out_valid(iv),
+        .clk, .rst, .in_valid(pv[LP-1]), .out_bits(fv_bits[LI-6]), .in_re(pr), .in_im(pim), .out_valid(iv),
         .out_y(iy)
     );
     assign iv_w = iv;
