@@ -185,6 +185,8 @@ def build_row(name: str, spec: dict, rtl: dict, batch_note: str | None, result: 
         "label": LABEL,
         **meta,
     }
+    if pnr.get("tmg_ripup_stopped"):
+        row["ripup"] = "stopped, rerun without"
     if pnr.get("timed_out"):
         return row | {"status": "timed out", "reason": pnr.get("error")}
     if pnr.get("fits") is False and "utilization" not in pnr:
@@ -236,14 +238,14 @@ def _cell(text) -> str:
 def table(rows: list[dict]) -> str:
     """Markdown table of the rows (skipped / failed ones with their reason)."""
     head = (
-        "| cell | shape | P | E | batch | Fmax MHz | met (clock MHz) | LUT4 | FF | MULT18 | EBR | "
+        "| cell | shape | P | E | batch | Fmax MHz | met (clock MHz) | rip-up | LUT4 | FF | MULT18 | EBR | "
         "nextpnr s | critical path source -> sink | label |"
     )
-    md = [head, "|" + "---|" * 14]
+    md = [head, "|" + "---|" * 15]
     for r in rows:
         if "P" not in r:  # skipped (the generator refused it) or a tool error: no core figures
             cells = [r["cell"], r.get("shape", ""), "", "", "", f"{r['status']}: {_cell(r.get('reason'))}"]
-            md.append("| " + " | ".join(cells + [""] * 8) + " |")
+            md.append("| " + " | ".join(cells + [""] * 9) + " |")
             continue
         batch = f"{r['batch']} ({_cell(r['batch_note'])})" if r.get("batch_note") else str(r["batch"])
         if r.get("status") != "ok":
@@ -256,7 +258,8 @@ def table(rows: list[dict]) -> str:
         )
         md.append(
             f"| {r['cell']} | {r['shape']} | {r['P']} | {r['E']} | {batch} | {fmax} | {met} | "
-            f"{_fmt(r.get('lut4'), ',')} | {_fmt(r.get('ff'), ',')} | {_fmt(r.get('mult18'))} | "
+            f"{r.get('ripup', '')} | {_fmt(r.get('lut4'), ',')} | {_fmt(r.get('ff'), ',')} | "
+            f"{_fmt(r.get('mult18'))} | "
             f"{_fmt(r.get('ebr'))} | {_fmt(r.get('nextpnr_s'))} | {path} | {r['label']} |"
         )
     return "\n".join(md)
@@ -316,6 +319,7 @@ def run_cell(name: str, cfg: dict, args, out: Path, rows: dict[str, dict], pnr_f
         from scripts.pnr_once import ecp5_pnr as pnr_fn
     t0 = time.time()
     meta = {"digest": digest, "seed": args.seed, "mhz": args.mhz, "T": args.T}
+    meta["ripup"] = "on" if args.tmg_ripup else "off"  # build_row: "stopped" when the bound ended it
     try:
         result = pnr_fn(
             work / "rtl",
@@ -352,15 +356,17 @@ def main(argv: list[str] | None = None, pnr_fn=None) -> int:
     ap.add_argument(
         "--tmg-ripup",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="nextpnr --tmg-ripup (off: on the ENRNN and GRU cores router2 kept ripping up for 350-530+ "
-        "iterations; docs/synth.md)",
+        default=None,
+        help="nextpnr --tmg-ripup, bounded (hw/synth/nextpnr.py RIPUP_MAX_ITERS: a seed still routing then "
+        "is run again without it); default: the config's hardware.ecp5_tmg_ripup",
     )
     ap.add_argument("--nice", type=int, default=10, help="raise this process's niceness by N first")
     args = ap.parse_args(argv)
     cells = parse_cells(args.cells)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     cfg = load_config(ROOT / args.config if not Path(args.config).is_absolute() else args.config)
+    if args.tmg_ripup is None:  # as make synth routes the config's own core
+        args.tmg_ripup = bool(cfg["hardware"].get("ecp5_tmg_ripup", False))
     out = Path(args.out)
     if not out.is_absolute():
         out = ROOT / out

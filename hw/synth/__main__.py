@@ -133,6 +133,8 @@ def close_timing(design, ecp5_dir: Path, hw: dict, timeout: float) -> tuple[dict
             attempts.append(
                 dict(clock_mhz=board["clock_mhz"], seed=s, fmax_mhz=pnr.get("fmax_mhz"), met=met, how="P&R")
             )
+            if pnr.get("tmg_ripup_stopped"):  # nextpnr.place_route's bound: the seed routed again without
+                attempts[-1]["ripup_stopped"] = pnr["tmg_ripup_stopped"]
         best = max(seeds, key=lambda s: (bool(runs[s].get("timing_met")), runs[s].get("fmax_mhz") or -1.0))
         return _keep_run(ecp5_dir, best, runs[best])
 
@@ -333,9 +335,12 @@ def summary(r: dict) -> str:
             )
         if e.get("closure"):
             n = sum(a.get("how", "P&R") == "P&R" for a in e["closure"]["attempts"])
-            lines.append(
-                f"| ECP5 clock | {e['closure']['clock_mhz']:g} MHz: {e['closure']['why']} ({n} P&R runs) | |"
-            )
+            stopped = ", ".join(str(a["seed"]) for a in e["closure"]["attempts"] if a.get("ripup_stopped"))
+            runs = f"{n} P&R runs"
+            if stopped:
+                runs += f"; seed {stopped}: rip-up stopped at its bound, rerun without"
+            clock = f"{e['closure']['clock_mhz']:g} MHz: {e['closure']['why']}"
+            lines.append(f"| ECP5 clock | {clock} ({runs}) | |")
         if e["pnr"].get("timed_out"):
             lines.append(f"| ECP5 place and route | not finished: {e['pnr']['error']} | measured |")
         elif e["pnr"].get("fits") is False:

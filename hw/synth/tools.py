@@ -22,6 +22,10 @@ class ToolTimeout(ToolError):
     """The tool ran past its time limit (its log holds what it wrote until then)."""
 
 
+class ToolStopped(ToolTimeout):
+    """A `watch` of run_tool stopped the tool (the message says why)."""
+
+
 def find_tool(name: str) -> str | None:
     """Path of an executable: next to the running Python (the venv's bin/) first, then PATH."""
     local = Path(sys.executable).parent / name
@@ -37,9 +41,11 @@ def run_tool(
     timeout: float | None = None,
     ok_codes=(0,),
     stop: threading.Event | None = None,
+    watch=None,
 ) -> float:
     """Run a tool, write its stdout+stderr to log_path, raise ToolError on failure; return seconds spent.
-    ToolTimeout when it runs past `timeout` seconds or `stop` is set (the process is killed)."""
+    ToolTimeout when it runs past `timeout` seconds or `stop` is set (the process is killed); ToolStopped
+    when `watch` (called about every 2 s while the tool runs) returns a reason to stop it."""
     exe = find_tool(args[0])
     if exe is None:
         raise ToolError(f"{args[0]}: not found (install requirements.txt)")
@@ -48,12 +54,18 @@ def run_tool(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as sink:  # streamed, so a long run can be followed with tail -f
         proc = subprocess.Popen([exe, *args[1:]], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT)
+        polls = 0
         try:
             while proc.poll() is None:
                 if timeout is not None and time.time() - t0 > timeout:
                     raise ToolTimeout(f"{args[0]}: timed out after {timeout:.0f} s (log: {log_path})")
                 if stop is not None and stop.is_set():
                     raise ToolTimeout(f"{args[0]}: stopped after {time.time() - t0:.0f} s (log: {log_path})")
+                polls += 1
+                why = watch() if watch is not None and polls % 10 == 0 else None
+                if why:
+                    spent = time.time() - t0
+                    raise ToolStopped(f"{args[0]}: stopped after {spent:.0f} s: {why} (log: {log_path})")
                 time.sleep(0.2)
         finally:
             if proc.poll() is None:
