@@ -449,6 +449,17 @@ module rnn_core #(
           // or is skipped (nothing reads it before OUT runs): its enable does not wait for the stall and skip
           // logic (sq -> skip -> the units' state -> out_addr was a routed critical path, 10.01 ns)
           if (cur.op == OP_OUT) out_addr <= eff(cur.a, cur.amode, tst[sq], lst[sq]);
+          // so are IN's pointers and both stream instructions' counters (only C_IN / C_OUT_* read them; the
+          // GRU core's routed critical path was the stall logic into in_row's enable, 11.8 ns)
+          if (cur.op == OP_IN) begin
+            in_rowp <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+            in_addr <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
+            in_row <= '0;
+            n1 <= cur.n - 12'd1;
+            ti <= 16'd1;
+          end
+          if (cur.op == OP_IN || cur.op == OP_OUT) wl <= cur.n - 12'd1;
+          if (cur.op == OP_OUT) owait <= 2'(RL);
           if ((cur.op == OP_IN || cur.op == OP_OUT || cur.op == OP_HALT) && !skip && (!ew_idle || mv_busy))
             cs <= C_DEC;
           else begin
@@ -457,20 +468,8 @@ module rnn_core #(
             else
               case (cur.op)
                 OP_HALT: pc <= '0;
-                OP_IN: begin
-                  cs <= C_IN;
-                  in_rowp <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
-                  in_addr <= eff(cur.dst, cur.dmode, tst[sq], lst[sq]);
-                  in_row <= '0;
-                  wl <= cur.n - 12'd1;
-                  n1 <= cur.n - 12'd1;
-                  ti <= 16'd1;
-                end
-                OP_OUT: begin
-                  cs <= C_OUT_RD;
-                  owait <= 2'(RL);
-                  wl <= cur.n - 12'd1;
-                end
+                OP_IN: cs <= C_IN;
+                OP_OUT: cs <= C_OUT_RD;
                 OP_MV, OP_EW: cs <= C_HZ;
                 OP_LOOP: begin
                   ldir <= cur.last[0];
