@@ -142,7 +142,7 @@ NO_INVERSION = (
 )
 ALL_SEGMENTS = ("all_segments", "if (m_we && m_wbe[i]) mem[m_waddr]", "if (m_we) mem[m_waddr]")
 NO_INIT = ("no_init", 'if (INIT != "") $readmemh(INIT, mem);', "")
-NO_SECOND_SOURCE = ("no_second", "assign x_we = we || (WSRC2 && we2);", "assign x_we = we;")
+NO_SECOND_SOURCE = ("no_second", "assign m_we = q_we1 || q_we2;", "assign m_we = q_we1;")
 SHARED_ADDRESS = ("shared_address", "assign ra = raddr[s*AW+:AW];", "assign ra = raddr[AW-1:0];")
 
 

@@ -13,8 +13,8 @@ module ram_1r1w #(
     parameter bit OREG = 0,  // 1: registered output (block RAM output register), read latency 2
     parameter bit WREG = 0,  // 1: registered write port, write latency 1
     parameter int NS = 1,  // read-address slices: slice s (bits [s*W/NS +: W/NS]) is read at raddr[s*AW +: AW]
-    parameter bit WSRC2 = 0,  // 1: a second write source (we2 ..), taken when we is low; the select sits in
-                              // each slice's write register (WREG), not in front of the module
+    parameter bit WSRC2 = 0,  // 1: a second write source (we2 ..), taken when we is low; with WREG each
+                              // slice registers both sources and selects after its registers
     localparam int AW = $clog2(DEPTH)
 ) (
     input  logic          clk,
@@ -40,10 +40,12 @@ module ram_1r1w #(
   end
   localparam int SWD = W / NS;  // bits of one slice
   logic          w1;  // the write of this cycle comes from the first source
+  /* verilator lint_off UNUSEDSIGNAL */  // (WREG with WSRC2 registers both sources instead: g_wreg2)
   logic          x_we;  // the write of this cycle, either source
   logic [NBE-1:0] x_wbe;
   logic [AW-1:0] x_waddr;
   logic [W-1:0]  x_wdata;
+  /* verilator lint_on UNUSEDSIGNAL */
   assign w1 = we || !WSRC2;
   assign x_we = we || (WSRC2 && we2);
   assign x_wbe = w1 ? wbe : wbe2;
@@ -67,7 +69,30 @@ module ram_1r1w #(
     logic [NBE-1:0] m_wbe;
     logic [AW-1:0] m_waddr;
     logic [W-1:0]  m_wdata;
-    if (WREG) begin : g_wreg
+    if (WREG && WSRC2) begin : g_wreg2
+      // both sources registered as they come, the select after the registers: a select in front of them
+      // was one set of LUTs for every copy (yosys merged the copies' identical selects), and the first
+      // source's enable -> that select -> the write-data registers of all copies, 9 ns of route, was the
+      // routed critical path of the MomentumLSTM and BiLSTM bench cores (9.89 / 10.01 ns)
+      (* keep *) logic q_we1, q_we2;
+      (* keep *) logic [NBE-1:0] q_wbe1, q_wbe2;
+      (* keep *) logic [AW-1:0] q_waddr1, q_waddr2;
+      (* keep *) logic [SWD-1:0] q_wdata1, q_wdata2;
+      initial {q_we1, q_we2} = '0;
+      (* keep *) always_ff @(posedge clk) begin
+        q_we1 <= we;
+        q_wbe1 <= wbe;
+        q_waddr1 <= waddr;
+        q_wdata1 <= wdata[s*SWD+:SWD];
+        q_we2 <= we2;
+        q_wbe2 <= wbe2;
+        q_waddr2 <= waddr2;
+        q_wdata2 <= wdata2[s*SWD+:SWD];
+      end
+      assign m_we = q_we1 || q_we2;
+      assign {m_wbe, m_waddr} = q_we1 ? {q_wbe1, q_waddr1} : {q_wbe2, q_waddr2};
+      assign m_wdata = W'(q_we1 ? q_wdata1 : q_wdata2) << (s * SWD);
+    end else if (WREG) begin : g_wreg
       (* keep *) logic q_we;
       (* keep *) logic [NBE-1:0] q_wbe;
       (* keep *) logic [AW-1:0] q_waddr;
