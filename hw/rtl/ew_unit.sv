@@ -7,7 +7,8 @@
 // for all ops, so writes stay in issue order, one per cycle); `done` pulses once per instruction, the cycle
 // after its last write.
 //   ALU: 1 operands (b negated or zeroed) | 2-4 product (mul_pipe); sum, |a| + b | 5 requant input
-//        | 6 rounding shift | 7 rounding add | 8 saturate | 9-11 delay;  PWL: the 11 stages of pwl_act.
+//        | 6-7 rounding shift | 8 rounding add | 9 saturate | 10 select | 11 delay;  PWL: the 11 stages of
+//        pwl_act.
 module ew_unit #(
     parameter int B = 8,
     parameter int DW = 20,
@@ -147,7 +148,7 @@ module ew_unit #(
     logic [5:0] c_rl;
     logic [7:0] c_psh, c_sh;
     logic c_zb, c_nb, c_zc;  // the word on rd (ctl[S1])
-    logic [2:0] c_alu4, c_alu7;  // the words in stages 4 (ctl[S1+4]) and 7 (ctl[S1+7])
+    logic [2:0] c_alu4, c_alu9;  // the words in stages 4 (ctl[S1+4]) and 9 (ctl[S1+9])
     logic [5:0] c_bits;  // sh, bits: the requant's fields, one cycle before x5 (ctl[S1+4])
     logic c_wpwl;  // the word written this cycle (ctl[LAT-1]) is a PWL's
     (* keep *) always_ff @(posedge clk) begin
@@ -161,7 +162,7 @@ module ew_unit #(
       c_alu4 <= ctl[S1+3].alu;
       c_sh <= ctl[S1+3].sh;
       c_bits <= ctl[S1+3].bits;
-      c_alu7 <= ctl[S1+6].alu;
+      c_alu9 <= ctl[S1+8].alu;
       c_wpwl <= ctl[LAT-2].alu == ALU_PWL;
     end
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
@@ -206,16 +207,16 @@ module ew_unit #(
         default: x5 <= XW'(s4);  // ALU_ADD (ALU_PWL and unused codes take their result below)
       endcase
     end
-    // 6-7: rounding shift, rounding add (registered in fxp_requant; sh, bits one cycle before x5);
-    // 8: saturation, registered here; 9-11: delay to the common latency
-    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(2)) u_requant (
+    // 6-9: fxp_requant PIPE 4: the shift in two stages, the rounding add, the saturation, each registered
+    // (sh, bits one cycle before x5); 10: ops without a requant result zeroed; 11: delay to the common
+    // latency. (With the saturation in front of a register of this lane's, PIPE 2, the saturation's LUTs and
+    // their routes were the GRU bench core's critical path, 9.73 ns.)
+    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(4)) u_requant (
         .clk, .x(x5), .sh(c_sh), .bits(c_bits), .y(q)
     );
-    logic signed [DW-1:0] r8, r9, r10;
+    logic signed [DW-1:0] r10;
     always_ff @(posedge clk) begin
-      r8 <= c_alu7 > ALU_MODRELU ? '0 : q;
-      r9 <= r8;
-      r10 <= r9;
+      r10 <= c_alu9 > ALU_MODRELU ? '0 : q;
       res[l*DW+:DW] <= r10;
     end
     assign wdata[l*DW+:DW] = c_wpwl ? p : res[l*DW+:DW];
