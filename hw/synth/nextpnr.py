@@ -25,7 +25,7 @@ ECP5_RESOURCES = {
 BOARD_CLOCK_NET = "clk_25mhz"  # the board oscillator's net: the UART bridge's clock domain
 
 # router2 iterations a --tmg-ripup run may take before it is stopped and the seed placed and routed again
-# without rip-up. The runs that converged took 31-154 iterations; the ones that did not were still ripping
+# without rip-up. The runs that converged took 29-154 iterations; the ones that did not were still ripping
 # up past 210-538 (docs/synth.md).
 RIPUP_MAX_ITERS = 200
 _ROUTER_ITER = re.compile(rb"iter=(\d+) wires=")
