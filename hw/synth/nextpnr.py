@@ -132,8 +132,8 @@ def place_route(
         spent = time.time() - t0
         log.warning("nextpnr: %s; seed %d again without --tmg-ripup", exc, seed)
         (out / "nextpnr.log").replace(out / "nextpnr_ripup.log")
-        left = max(1.0, timeout - spent)
-        result = place_route(netlist, lpf, out, device, package, freq_mhz, left, seed, router, placer, stop)
+        again = dict(timeout=max(1.0, timeout - spent), seed=seed, router=router, placer=placer, stop=stop)
+        result = place_route(netlist, lpf, out, device, package, freq_mhz, **again)
         result["tmg_ripup_stopped"] = str(exc)
         if "seconds" in result:
             result["seconds"] = round(result["seconds"] + spent, 1)
