@@ -22,8 +22,9 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
-  the drain writes lane l of the group l + 5 cycles after the hand-over (direct/dense) or l + 10 + 6 log2(b)
-  (fft: P' requant, IFFT, output requant, the write register). fft: the terms start 5 + 6 log2(b) cycles
+  the drain writes lane l of the group l + 6 cycles after the hand-over (direct/dense: lane select, requant
+  2, saturation, write register) or l + 11 + 6 log2(b) (fft: P' requant 5, IFFT, output requant, the write
+  register). fft: the terms start 5 + 6 log2(b) cycles
   after the start (the first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads
   go through the matrix unit's read-address register); LOOP, ENDLOOP, HALT: 2.
@@ -97,7 +98,7 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
         lanes = min(P, pb - gi * P)
         t_last = t + K - 1
         hand = t_last + MV_SA + 1
-        first_write = hand + (10 + FFT_STAGE * m if fft else 5)
+        first_write = hand + (11 + FFT_STAGE * m if fft else 6)
         last_write = first_write + lanes - 1
         accept = hand + lanes + MV_ACCEPT
         t = t_last + 1 + max(0, lanes - K)

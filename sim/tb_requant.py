@@ -1,6 +1,6 @@
 """cocotb test of fxp_requant against fixedpoint.requant over random and edge inputs: combinational (PIPE 0),
-or pipelined (PIPE 1-4: a stream of one x per cycle, each with its own sh and bits presented a cycle ahead,
-every y checked PIPE cycles later)."""
+or pipelined (PIPE 1-3, SAT 0-2: a stream of one x per cycle, each with its own sh and bits presented a
+cycle ahead, every y checked PIPE + SAT cycles later)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def requant_matches_reference(dut):
 
 async def _stream(dut, p: dict, xs, shifts, widths):
     """Pipelined: every (x, sh, bits) of the stimulus in a shuffled stream, one per cycle."""
-    IW, OW, lat = p["IW"], p["OW"], p["PIPE"]
+    IW, OW, lat = p["IW"], p["OW"], p["PIPE"] + p.get("SAT", 0)
     rng = np.random.default_rng(p["seed"] + 1)
     words = [(int(x), sh, bits) for sh in shifts for bits in widths[sh] for x in xs]
     words = [words[i] for i in rng.permutation(len(words))]

@@ -30,17 +30,17 @@ def test_fft_program_by_hand():
     prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
     # Pipelined core (hw/cycles.py rules; cycle 0 = the MV's fetch): start at 2, registered by the unit, which
     # begins at 3; input FFTs issue from 4 and the first term issues at 4 + 5 + 6 log2(8) = 27. Group 0 (2
-    # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 10 + 6*3 = 64 to 65
-    # (P' requant 3 stages, the IFFT's output register, then the write register); group 1 (1 lane) issues
-    # at 29-30, hands over at 38, writes at 66; the MV ends 2 after its last write: 68 cycles, 66 after its
+    # terms, 2 lanes): last term 28, hand-over 28 + (RL + 5) + 1 = 36, writes from 36 + 11 + 6*3 = 65 to 66
+    # (P' requant 5 stages, the IFFT's output register, then the write register); group 1 (1 lane) issues
+    # at 29-30, hands over at 38, writes at 67; the MV ends 2 after its last write: 69 cycles, 67 after its
     # start.
     # The MV does not block the controller: the EW is fetched at 3 and decoded at 4, but it reads the MV's
-    # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 66 = 68.
+    # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 67 = 69.
     # EW over 4 words: 4 + 4 + (RL + 13) = 23 alone (the operand register after the bank select, the unit's
     # 11 stages); idle 21 after its start. ENDLOOP (2 cycles) follows; the next MV reads words the EW writes
-    # and waits for it to be idle: one step = 66 (MV start to idle) + 21 (EW start to idle) = 87, MV start to
+    # and waits for it to be idle: one step = 67 (MV start to idle) + 21 (EW start to idle) = 88, MV start to
     # MV start.
-    cyc = 66 + 21
+    cyc = 67 + 21
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)
@@ -59,12 +59,12 @@ def test_direct_and_dense_by_hand():
         dict(op="MV", n=2, g=1, pb=1, dense=1, fft=0),
     )
     # the unit begins one cycle after its start (2): circulant (K = 3): first term at 4, g0 last term 6,
-    # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 5 = 19; g1 terms 7-9, hand-over 17, write 22; ends at 24.
-    # dense (K = 2*4 = 8 rows): terms 4-11, hand-over 19, write 24, ends at 26. The matrix unit does not
-    # block the controller: the dense MV is decoded while the first runs and starts the cycle the unit is
-    # idle, 24 - 2 after the first's start; it is idle 26 - 2 after its own; ENDLOOP and the next fetch and
-    # decode hide under it: one step = 22 + 24.
-    cyc = 22 + 24
+    # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 6 = 20 (lane select, requant 2, saturation, write
+    # register); g1 terms 7-9, hand-over 17, write 23; ends at 25. dense (K = 2*4 = 8 rows): terms 4-11,
+    # hand-over 19, write 25, ends at 27. The matrix unit does not block the controller: the dense MV is
+    # decoded while the first runs and starts the cycle the unit is idle, 25 - 2 after the first's start; it
+    # is idle 27 - 2 after its own; ENDLOOP and the next fetch and decode hide under it: one step = 23 + 25.
+    cyc = 23 + 25
     useful = 2 * 3 * 16 + 1 * 2 * 16
     mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
     u = cycles.mac_utilization(prog, params)

@@ -21,27 +21,29 @@ def test_requant(iw, ow, shl):
 
 
 @pytest.mark.parametrize(
-    "iw,ow,shl,pipe",
+    "iw,ow,shl,pipe,sat",
     [
-        (52, 23, 8, 4),  # matrix P' requant: the shift in two stages, the saturated word registered
-        (38, 18, 18, 2),  # element-wise unit
-        pytest.param(52, 23, 8, 2, marks=pytest.mark.slow),
-        pytest.param(20, 20, 0, 1, marks=pytest.mark.slow),
-        pytest.param(60, 30, 3, 3, marks=pytest.mark.slow),
-        pytest.param(52, 23, 8, 3, marks=pytest.mark.slow),
+        (52, 23, 8, 3, 2),  # matrix P' requant: the shift in two stages, the saturation in two, y registered
+        (38, 18, 18, 3, 2),  # element-wise unit (the same stages)
+        (52, 23, 8, 2, 1),  # matrix direct/dense requant: the saturated word registered
+        pytest.param(52, 23, 8, 2, 0, marks=pytest.mark.slow),
+        pytest.param(20, 20, 0, 1, 0, marks=pytest.mark.slow),
+        pytest.param(60, 30, 3, 3, 0, marks=pytest.mark.slow),
+        pytest.param(52, 23, 8, 3, 1, marks=pytest.mark.slow),
+        pytest.param(20, 20, 0, 1, 2, marks=pytest.mark.slow),
     ],
 )
-def test_requant_pipelined(iw, ow, shl, pipe):
-    """A stream of one x per cycle, each with its own shift and width, every output PIPE cycles later."""
-    _run(iw, ow, shl, pipe, n=20)
+def test_requant_pipelined(iw, ow, shl, pipe, sat):
+    """A stream of one x per cycle, each with its own shift and width, each output PIPE + SAT cycles later."""
+    _run(iw, ow, shl, pipe, sat, n=20)
 
 
-def _run(iw: int, ow: int, shl: int, pipe: int, n: int = 60):
-    p = {"IW": iw, "OW": ow, "SHL": shl, "PIPE": pipe, "n": n, "seed": iw + ow}
+def _run(iw: int, ow: int, shl: int, pipe: int, sat: int = 0, n: int = 60):
+    p = {"IW": iw, "OW": ow, "SHL": shl, "PIPE": pipe, "SAT": sat, "n": n, "seed": iw + ow}
     runner.run(
         runner.rtl_sources(["fxp_requant"]),
         "fxp_requant",
         "tb_requant",
-        parameters={"IW": iw, "OW": ow, "SHL": shl, "PIPE": pipe},
+        parameters={"IW": iw, "OW": ow, "SHL": shl, "PIPE": pipe, "SAT": sat},
         env={"TB_PARAMS": json.dumps(p)},
     )

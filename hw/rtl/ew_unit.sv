@@ -148,7 +148,7 @@ module ew_unit #(
     logic [5:0] c_rl;
     logic [7:0] c_psh, c_sh;
     logic c_zb, c_nb, c_zc;  // the word on rd (ctl[S1])
-    logic [2:0] c_alu4, c_alu9;  // the words in stages 4 (ctl[S1+4]) and 9 (ctl[S1+9])
+    logic [2:0] c_alu4, c_alu10;  // the words in stages 4 (ctl[S1+4]) and 10 (ctl[S1+10])
     logic [5:0] c_bits;  // sh, bits: the requant's fields, one cycle before x5 (ctl[S1+4])
     logic c_wpwl;  // the word written this cycle (ctl[LAT-1]) is a PWL's
     (* keep *) always_ff @(posedge clk) begin
@@ -162,7 +162,7 @@ module ew_unit #(
       c_alu4 <= ctl[S1+3].alu;
       c_sh <= ctl[S1+3].sh;
       c_bits <= ctl[S1+3].bits;
-      c_alu9 <= ctl[S1+8].alu;
+      c_alu10 <= ctl[S1+9].alu;
       c_wpwl <= ctl[LAT-2].alu == ALU_PWL;
     end
     pwl_act #(.DW(DW), .BA(BA), .N(N), .NT(NT), .INIT(PWL_INIT), .PIPE(1)) u_pwl (
@@ -207,18 +207,14 @@ module ew_unit #(
         default: x5 <= XW'(s4);  // ALU_ADD (ALU_PWL and unused codes take their result below)
       endcase
     end
-    // 6-9: fxp_requant PIPE 4: the shift in two stages, the rounding add, the saturation, each registered
-    // (sh, bits one cycle before x5); 10: ops without a requant result zeroed; 11: delay to the common
-    // latency. (With the saturation in front of a register of this lane's, PIPE 2, the saturation's LUTs and
-    // their routes were the GRU bench core's critical path, 9.73 ns.)
-    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(4)) u_requant (
+    // 6-10: fxp_requant PIPE 3, SAT 2: the shift in two stages, the rounding add, the saturation in two
+    // stages, each registered (sh, bits one cycle before x5); 11: ops without a requant result zeroed.
+    // (With the saturation in front of a register of this lane's, PIPE 2, the saturation's LUTs and their
+    // routes were the GRU bench core's critical path, 9.73 ns.)
+    fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(3), .SAT(2)) u_requant (
         .clk, .x(x5), .sh(c_sh), .bits(c_bits), .y(q)
     );
-    logic signed [DW-1:0] r10;
-    always_ff @(posedge clk) begin
-      r10 <= c_alu9 > ALU_MODRELU ? '0 : q;
-      res[l*DW+:DW] <= r10;
-    end
+    always_ff @(posedge clk) res[l*DW+:DW] <= c_alu10 > ALU_MODRELU ? '0 : q;
     assign wdata[l*DW+:DW] = c_wpwl ? p : res[l*DW+:DW];
   end
 

@@ -4,15 +4,16 @@
 // A left shift by L is a right shift of x << SHL by SHL - L (exact: the bits shifted out are zeros); a right
 // shift beyond the width of x << SHL gives 0 for every x, so the shift is clamped there.
 // PIPE = 0: combinational.  PIPE = 1: x is registered after the shift (latency 1); PIPE = 2: also after the
-// rounding add (latency 2); PIPE = 3: the shift in two stages (latency 3); PIPE = 4: also y registered after
-// the saturation (latency 4).  Pipelined, sh and bits are
-// taken one cycle before their x (registered, then carried along with it), so every x may have its own;
-// free running.
+// rounding add (latency 2); PIPE = 3: the shift in two stages (latency 3).  SAT = 1: y registered after the
+// saturation; SAT = 2: the saturation in two stages (its range compares, then the select), y registered.
+// Latency PIPE + SAT.  Pipelined, sh and bits are taken one cycle before their x (registered, then carried
+// along with it), so every x may have its own; free running.
 module fxp_requant #(
     parameter int IW = 40,  // width of x (signed)
     parameter int OW = 20,  // width of y; bits <= OW
     parameter int SHL = 0,  // largest left shift (sh >= -SHL); IW + SHL >= OW
-    parameter int PIPE = 0
+    parameter int PIPE = 0,
+    parameter int SAT = 0  // 0..2, SAT > 0 needs PIPE > 0
 ) (
     /* verilator lint_off UNUSEDSIGNAL */
     input  logic                 clk,  // PIPE > 0 only
@@ -23,9 +24,11 @@ module fxp_requant #(
     output logic signed [OW-1:0] y
 );
   // parameter checks at elaboration (verilog-axis style): a bad instance stops the build
-  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 4 || (PIPE >= 3 && IW + SHL < 8)) begin : g_param_check0
-    $error("fxp_requant: IW + SHL must be at least OW (and 8 at PIPE 3, 4), PIPE 0..4 (IW %0d, PIPE %0d)", IW,
-           PIPE);
+  if (IW + SHL < OW || OW < 2 || PIPE < 0 || PIPE > 3 || (PIPE == 3 && IW + SHL < 8)) begin : g_param_check0
+    $error("fxp_requant: IW + SHL must be at least OW (and 8 at PIPE 3), PIPE 0..3 (IW %0d, PIPE %0d)", IW, PIPE);
+  end
+  if (SAT < 0 || SAT > 2 || (SAT > 0 && PIPE == 0)) begin : g_param_check1
+    $error("fxp_requant: SAT 0..2, and SAT > 0 only with PIPE > 0 (SAT %0d, PIPE %0d)", SAT, PIPE);
   end
   localparam int XW = IW + SHL;  // x << SHL
   localparam int RW = $clog2(XW + 1);
@@ -104,14 +107,37 @@ module fxp_requant #(
   end
   // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
   logic signed [OW-1:0] ys;
-  always_comb begin
-    if ((rq[XW:OW] == '0 && (OW'(rq) & mls) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mls) == mls)) ys = OW'(rq);
-    else if (rq[XW]) ys = mls;  // -2^(bits-1)
-    else ys = ~mls;  // 2^(bits-1) - 1
+  if (SAT == 2) begin : g_sat2
+    // stage 1 registers the compares (the bits above OW all 0 / all 1, the masked low bits all 0 / all
+    // 1), the low word, the sign and the mask; stage 2 selects: the saturation's LUT levels and their
+    // routes between the rounding register and y were a routed critical path (BiLSTM bench core, 10.04 ns)
+    logic hz, ho, lz, lo, neg;
+    logic [OW-1:0] w1, m1;
+    always_ff @(posedge clk) begin
+      hz <= rq[XW:OW] == '0;
+      ho <= rq[XW:OW] == '1;
+      lz <= (OW'(rq) & mls) == '0;
+      lo <= (OW'(rq) & mls) == mls;
+      neg <= rq[XW];
+      w1 <= OW'(rq);
+      m1 <= mls;
+    end
+    always_comb begin
+      if ((hz && lz) || (ho && lo)) ys = w1;
+      else if (neg) ys = m1;  // -2^(bits-1)
+      else ys = ~m1;  // 2^(bits-1) - 1
+    end
+  end else begin : g_sat1
+    always_comb begin
+      if ((rq[XW:OW] == '0 && (OW'(rq) & mls) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mls) == mls))
+        ys = OW'(rq);
+      else if (rq[XW]) ys = mls;  // -2^(bits-1)
+      else ys = ~mls;  // 2^(bits-1) - 1
+    end
   end
-  if (PIPE == 4) begin : g_p4
+  if (SAT > 0) begin : g_yreg
     always_ff @(posedge clk) y <= ys;
-  end else begin : g_p03
+  end else begin : g_ycomb
     assign y = ys;
   end
 endmodule

@@ -150,10 +150,11 @@ module mv_unit #(
   instr_t ir_p;
   logic [AW-1:0] dst_p;
   logic idle_c, busy_c, load_iss;
-  assign idle_c = !ibusy && !hand && !dact;  // the issue slot's last group handed over, its lanes selected
+  // idle_c: the issue slot's last group handed over, its lanes selected (= !ibusy && !hand && !dact), a
+  // register of its own (below, with the drain)
   assign busy_c = !idle_c || pend;
   // the issue slot loads a started instruction (go) or promotes the pending one (pend: no start then); every
-  // issue register's enable reads it, so it is two LUTs from flip-flops (hand is a register, below)
+  // issue register's enable reads it, so it is one LUT from flip-flops
   assign load_iss = idle_c && (go || pend);
   instr_t nx;  // the instruction loaded into the issue slot
   assign nx = pend ? ir_p : ins;
@@ -247,7 +248,7 @@ module mv_unit #(
           fk <= fk + 1;
           fk_lt <= fk + 1 < 16'(ld_n);
         end
-        if (fwd_v) begin
+        if (ld_v) begin
           ld_left <= ld_left - 1;
           if (ld_left == 16'd1) ld_act <= 1'b0;
         end
@@ -256,6 +257,23 @@ module mv_unit #(
   end
   logic [15:0] ld_n;
   always_ff @(posedge clk) if (go) ld_n <= 16'(ins.n);
+  // ld_v: fwd_v (a spectrum stored this cycle) from a delay line of the FFT's own latency (6 per stage,
+  // fft_dit PIPE 2), for the loader's counters only: fwd_v, which also enables every word of the spectrum
+  // store, into the ld_left enable was the GRU bench core's routed critical path (9.96 ns)
+  logic ld_v;
+  if (FFT) begin : g_ldv
+    logic [6*M-1:0] ldv;
+    (* keep *) always_ff @(posedge clk) begin
+      if (rst) ldv <= '0;
+      else ldv <= {ldv[6*M-2:0], fx_v[RL]};
+    end
+    assign ld_v = ldv[6*M-1];
+`ifndef SYNTHESIS
+    always_ff @(posedge clk) if (!rst && ld_v != fwd_v) $error("mv_unit: ld_v differs from fwd_v");
+`endif
+  end else begin : g_noldv
+    assign ld_v = 1'b0;
+  end
   assign spec_rdy = is_bank != ld_bank || xcnt != 0;
 
   // ---------------------------------------------------------------- input spectra (fft)
@@ -353,7 +371,7 @@ module mv_unit #(
         assign x[c] = rd[c*DW+:BA];
         assign wv[c] = wl[c*BW+:BW];
       end
-      logic signed [PRW+M+1:0] rsum [B];  // the term of each row (direct) / of row t_r (dense: rsum[0])
+      logic signed [PRW+M+1:0] rsum [B];  // the term of each row (direct; dense: of row t_r, in every row)
       for (genvar r = 0; r < (DIRECT ? B : 1); r++) begin : g_row
         logic signed [PRW-1:0] p [B];
         for (genvar c = 0; c < B; c++) begin : g_col
@@ -377,39 +395,49 @@ module mv_unit #(
             part[gq] <= s;
           end
         end
-        logic signed [PRW+M+1:0] rs;
-        always_ff @(posedge clk) begin
-          logic signed [PRW+M+1:0] s;
-          s = '0;
-          for (int gq = 0; gq < NG; gq++) s += part[gq];
-          rs <= s;
+        logic signed [PRW+M+1:0] rs_d;
+        always_comb begin
+          rs_d = '0;
+          for (int gq = 0; gq < NG; gq++) rs_d += part[gq];
         end
-        assign rsum[r] = rs;
-      end
-      for (genvar r = DIRECT ? B : 1; r < B; r++) begin : g_norow
-        assign rsum[r] = '0;
+        if (DIRECT) begin : g_rs
+          logic signed [PRW+M+1:0] rs;
+          always_ff @(posedge clk) rs <= rs_d;
+          assign rsum[r] = rs;
+        end else begin : g_rs_rows
+          // without a direct path every row's term is this (dense) sum: one registered copy per row (keep),
+          // as one register broadcast into the b accumulators' carry chains was the ENRNN and scoRNN bench
+          // cores' routed critical path (9.87 / 9.99 ns)
+          logic signed [PRW+M+1:0] rs [B];
+          (* keep *) always_ff @(posedge clk) begin
+            for (int rr = 0; rr < B; rr++) rs[rr] <= rs_d;
+          end
+          for (genvar rr = 0; rr < B; rr++) begin : g_copy
+            assign rsum[rr] = rs[rr];
+          end
+        end
       end
       // the lane's own copies of the accumulate controls at SA (see acc_ctl), and the row of a dense term
       // one-hot (c_row): every row accumulates through its own adder, enabled by its bit (an indexed
       // acc[l][t_r] put a b:1 mux of accumulators, the adder and the row decode in one cycle)
-      // Without a direct path every term is row 0's sum (dense), so no select at all; with one, each row has
-      // its own copy of the dense flag (one flag fanned out to every row's select in front of its adder's
-      // carry chain was the ENRNN core's routed critical path, 10.58 ns).
+      // Every row takes its own sum rsum[r], dense terms too: with a direct path every row's multipliers take
+      // w[c] in dense mode, so each row computes the dense term itself; without one, each row has a copy of
+      // row 0's (a select in front of the carry chains, by a dense flag, was the ENRNN core's routed critical
+      // path, 10.58 ns; row 0's sum broadcast into every row's carry chain the next one, 9.87 ns).
       logic c_v, c_first, c_hand;
-      logic [B-1:0] c_row, c_dense;
+      logic [B-1:0] c_row;
       (* keep *) always_ff @(posedge clk) begin
         c_v <= acc_v(rst, t_v[SA-1]) && !fft_mode;
         c_first <= t_first[SA-1];
         c_hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
         for (int r = 0; r < B; r++) begin
-          c_dense[r] <= dense_mode;
           c_row[r] <= !dense_mode || t_r[SA-1] == M'(r);
         end
       end
       always_ff @(posedge clk) begin
         for (int r = 0; r < B; r++) begin
           logic signed [ACCW-1:0] sum, term;
-          term = ACCW'(!DIRECT || c_dense[r] ? rsum[0] : rsum[r]);
+          term = ACCW'(rsum[r]);
           sum = c_first ? term : acc[l][r] + term;  // the first term selected after the adder (as above)
           if (c_v && c_row[r]) acc[l][r] <= sum;
           if (c_hand) hacc[l][r] <= c_row[r] ? sum : acc[l][r];
@@ -488,6 +516,20 @@ module mv_unit #(
       d_dst <= dst_q;
     end
   end
+  // idle_c registered: set from the next states of ibusy and dact (the same expressions as their own
+  // registers), so it equals !ibusy && !hand && !dact in every cycle (hand is high only while ibusy is: the
+  // last hand-over clears ibusy a cycle later). From those registers, hand -> idle_c -> load_iss -> the issue
+  // registers' select (k, last_k, iss) was the default core's routed critical path in make all (seed 1,
+  // 10.0 ns, 3.2 ns of it the route from hand).
+  logic ibusy_n, dact_n;
+  assign ibusy_n = !rst && (load_iss || (ibusy && !(hand && last_hand)));
+  assign dact_n = !rst && (hand || (dact && dleft != 16'd1));
+  always_ff @(posedge clk) idle_c <= !ibusy_n && !dact_n;
+`ifndef SYNTHESIS
+  always_ff @(posedge clk) begin
+    if (!rst && idle_c != (!ibusy && !hand && !dact)) $error("mv_unit: idle_c differs from its definition");
+  end
+`endif
   // accept: registered, low from the cycle after a start until the unit takes another instruction:
   //   idle_c: the issue slot is free (idle, or only a drain left); while an fft drain runs only another fft
   //     instruction may start (a direct/dense drain is shorter than the IFFT: their writes would cross);
@@ -543,7 +585,9 @@ module mv_unit #(
       seli[q] <= hacci[dlc[1+NB+q]][q];
     end
   end
-  // direct / dense: requant (2 stages), saturate, registered (write 4 cycles after the lane select)
+  // direct / dense: requant (2 stages), saturation registered (SAT 1), write register: written 5 cycles after
+  // the lane select (the saturation and the write-data select in one cycle, from the requant's rounding
+  // register, were the LSTM bench core's routed critical path, 10.01 ns)
   logic [B*DW-1:0] mac_y;
   // Every requant takes its own registered copy of ir.sh and ir.bits (keep): from the shared ir, yosys merges
   // the requants' identical shift-amount and mask logic into one instance driving all of their registers (the
@@ -564,18 +608,19 @@ module mv_unit #(
       sh_c <= sh_a;
       bits_c <= bits_a;
     end
-    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(2)) u_requant (
+    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(2), .SAT(1)) u_requant (
         .clk, .x(sel[r]), .sh(sh_c), .bits(bits_c), .y(mac_y[r*DW+:DW])
     );
   end
-  logic [1:0] dv;  // sel_v delayed: requant 2, then the write register (below)
-  logic [AW-1:0] dv_addr [2];  // and the block's tags
-  logic [1:0] dv_last;
+  logic [2:0] dv;  // sel_v delayed: requant 3, then the write register (below)
+  logic [AW-1:0] dv_addr [3];  // and the block's tags
+  logic [2:0] dv_last;
   always_ff @(posedge clk) begin
-    dv <= {dv[0], sel_v && !d_fft};
+    dv <= {dv[1:0], sel_v && !d_fft};
     dv_addr[0] <= sel_addr;
     dv_addr[1] <= dv_addr[0];
-    dv_last <= {dv_last[0], sel_last};
+    dv_addr[2] <= dv_addr[1];
+    dv_last <= {dv_last[1:0], sel_last};
   end
 
   logic [B*DW-1:0] ifft_y;
@@ -602,18 +647,19 @@ module mv_unit #(
         sh_i <= sh_a;
         bits_i <= 6'(bits_a + 6'(G + M));
       end
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(4)) u_re (
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3), .SAT(2)) u_re (
           .clk, .x(selr[q]), .sh(sh_r), .bits(bits_r), .y(pr[q*WP+:WP])
       );
-      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(4)) u_im (
+      fxp_requant #(.IW(ACCW), .OW(WP), .SHL(SHL), .PIPE(3), .SAT(2)) u_im (
           .clk, .x(seli[q]), .sh(sh_i), .bits(bits_i), .y(pim[q*WP+:WP])
       );
     end
-    // sel_v delayed: P' requant 4 (the shift in two stages: its one-stage barrel shifter was a routed critical
+    // sel_v delayed: P' requant 5 (the shift in two stages: its one-stage barrel shifter was a routed critical
     // path, 10.02 ns; the saturated word registered in the requant, which then feeds the IFFT: the saturation
     // between the requant's rounding register and a register beside the IFFT was the ENRNN core's routed
-    // critical path, 10.23 ns, 8.8 ns of it route); and the block's tags
-    localparam int LP = 4;
+    // critical path, 10.23 ns, 8.8 ns of it route; the saturation in two stages: in one, from the rounding
+    // register to the requant's output register, it was the BiLSTM core's, 10.04 ns); and the block's tags
+    localparam int LP = 5;
     logic [LP-1:0] pv;
     logic [AW-1:0] pv_addr [LP];
     logic [LP-1:0] pv_last;
@@ -674,10 +720,10 @@ module mv_unit #(
   // The write port is registered here (we, waddr, wdata): each block's tags go into these registers, not
   // through the core's bank mux into the memories' write registers (that path, d_fft -> IFFT valid -> data
   // memory, set the default core's Fmax). wv: a block is written next cycle; direct/dense blocks come
-  // straight from the requant's output register (write 4 cycles after the lane select), IFFT blocks one
+  // straight from the requant's output register (write 5 cycles after the lane select), IFFT blocks one
   // cycle after the IFFT's output register. The two paths never write in the same cycle (accept).
   logic wv, wlast;
-  assign wv = iv_w || dv[1];
+  assign wv = iv_w || dv[2];
   // the write-data select's own register (keep), set a cycle ahead from the IFFT tags: a shared mode
   // register fanned out to the 144-bit select and to the drain control (a 10.3 ns detour, 71.23 MHz)
   logic d_fft_w;
@@ -691,11 +737,11 @@ module mv_unit #(
       wlast <= 1'b0;
     end else begin
       we <= wv;
-      wlast <= wv && (iv_w ? f_last : dv_last[1]);
+      wlast <= wv && (iv_w ? f_last : dv_last[2]);
       done <= we && wlast;
       dcnt <= dcnt + ((hand && fh) ? 2'd1 : 2'd0) - ((we && wlast) ? 2'd1 : 2'd0);
     end
-    waddr <= iv_w ? f_addr : dv_addr[1];
+    waddr <= iv_w ? f_addr : dv_addr[2];
     wdata <= d_fft_w ? ifft_y : mac_y;
   end
 endmodule

@@ -14,7 +14,11 @@ module rom_sync #(
   if (DEPTH < 2 || W < 1) begin : g_param_check0
     $error("rom_sync: DEPTH >= 2 and W >= 1 (DEPTH %0d)", DEPTH);
   end
-  logic [W-1:0] mem [2**AW];  // DEPTH rounded up to a power of two: no depth mux (see ram_1r1w)
+  // DEPTH rounded up to a power of two: no depth mux (see ram_1r1w). Block RAM always (rom_style): yosys maps a
+  // shallow ROM (the bench cores' 38-word weight memory) to LUT logic, and the read address register then
+  // fans out to every bit's LUT tree (LSTM+peepholes and MomentumLSTM bench cores' routed critical path,
+  // 9.86 / 9.98 ns); hw/fit.py counts it as block RAM either way.
+  (* rom_style = "block" *) logic [W-1:0] mem [2**AW];
   initial begin
     if (INIT != "") $readmemh(INIT, mem);
   end
