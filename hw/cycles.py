@@ -3,8 +3,8 @@
 The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below are those of the RTL:
 - every instruction: fetch + decode (2 cycles); MV and EW add a start cycle and finish one cycle after the
   unit's done pulse; the matrix unit registers its start (it begins one cycle after it).
-- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 13: registered address, RL = 2 memory read latency,
-  the operand register after the bank select, the unit's 11 stages; one latency for every op). EW
+- EW over n words (alone): 4 + n + EW_LAT (EW_LAT = RL + 14: registered address, RL = 2 memory read latency,
+  the operand register after the bank select, the unit's 12 stages; one latency for every op). EW
   instructions overlap: the controller fetches the next instruction while an EW runs, and starts another EW
   as soon as the unit has issued the previous one's last read, unless two are in flight or the new one reads
   words the one in flight still has to write (the hardware hazard check: rnn_core.sv).
@@ -22,8 +22,8 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   (2 cycles).
 - MV: row groups issue back to back (K = q circulant, q*b dense terms each; a group shorter than its lanes
   waits lanes - K cycles); a group's accumulators are handed to the drain RL + 6 cycles after its last term;
-  the drain writes lane l of the group l + 6 cycles after the hand-over (direct/dense: lane select, requant
-  2, saturation, write register) or l + 11 + 6 log2(b) (fft: P' requant 5, IFFT, output requant, the write
+  the drain writes lane l of the group l + 8 cycles after the hand-over (direct/dense: lane select, requant
+  3, saturation 2, write register) or l + 11 + 6 log2(b) (fft: P' requant 5, IFFT, output requant, the write
   register). fft: the terms start 5 + 6 log2(b) cycles
   after the start (the first input spectrum stored). The instruction ends 2 cycles after its last write.
 - IN: its fetch and decode only (the sequence is timed from its last beat); OUT: 2 + 4 per word (its reads
@@ -52,7 +52,7 @@ from hw.rtl.isa import ZBANK
 
 RL = 2  # data / weight memory read latency
 EW_RL = RL + 1  # element-wise operand latency: the memory and the operand register after the bank select
-EW_LAT = EW_RL + 12  # element-wise issue -> write (registered address, EW_RL, 11 stages)
+EW_LAT = EW_RL + 13  # element-wise issue -> write (registered address, EW_RL, 12 stages)
 MV_SA = RL + 5  # issue -> accumulate stage (registered address, RL, 3 products, 2 sums)
 FFT_STAGE = 6  # pipelined butterfly latency per FFT stage
 ISSUE = 3  # fetch -> earliest unit start of an MV or EW: fetch, decode, hazard comparisons registered (C_HZ)
@@ -98,7 +98,7 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
         lanes = min(P, pb - gi * P)
         t_last = t + K - 1
         hand = t_last + MV_SA + 1
-        first_write = hand + (11 + FFT_STAGE * m if fft else 6)
+        first_write = hand + (11 + FFT_STAGE * m if fft else 8)
         last_write = first_write + lanes - 1
         accept = hand + lanes + MV_ACCEPT
         t = t_last + 1 + max(0, lanes - K)

@@ -36,11 +36,11 @@ def test_fft_program_by_hand():
     # start.
     # The MV does not block the controller: the EW is fetched at 3 and decoded at 4, but it reads the MV's
     # output (words 0-2: the same addresses here) and waits until the matrix unit is idle, at 2 + 67 = 69.
-    # EW over 4 words: 4 + 4 + (RL + 13) = 23 alone (the operand register after the bank select, the unit's
-    # 11 stages); idle 21 after its start. ENDLOOP (2 cycles) follows; the next MV reads words the EW writes
-    # and waits for it to be idle: one step = 67 (MV start to idle) + 21 (EW start to idle) = 88, MV start to
+    # EW over 4 words: 4 + 4 + (RL + 14) = 24 alone (the operand register after the bank select, the unit's
+    # 12 stages); idle 22 after its start. ENDLOOP (2 cycles) follows; the next MV reads words the EW writes
+    # and waits for it to be idle: one step = 67 (MV start to idle) + 22 (EW start to idle) = 89, MV start to
     # MV start.
-    cyc = 67 + 21
+    cyc = 67 + 22
     useful = 3 * 2 * (8 // 2 + 1) * 4  # block pairs x 5 complex bins x 4 real multiplications
     mults = 2 * 4 * 5 + 2 * 4 + 2 * 8  # lanes (20 each), FFT + IFFT (4 each at b=8), EW (2 per lane)
     u = cycles.mac_utilization(prog, FFT8)
@@ -59,12 +59,12 @@ def test_direct_and_dense_by_hand():
         dict(op="MV", n=2, g=1, pb=1, dense=1, fft=0),
     )
     # the unit begins one cycle after its start (2): circulant (K = 3): first term at 4, g0 last term 6,
-    # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 6 = 20 (lane select, requant 2, saturation, write
-    # register); g1 terms 7-9, hand-over 17, write 23; ends at 25. dense (K = 2*4 = 8 rows): terms 4-11,
-    # hand-over 19, write 25, ends at 27. The matrix unit does not block the controller: the dense MV is
-    # decoded while the first runs and starts the cycle the unit is idle, 25 - 2 after the first's start; it
-    # is idle 27 - 2 after its own; ENDLOOP and the next fetch and decode hide under it: one step = 23 + 25.
-    cyc = 23 + 25
+    # hand-over 6 + (RL + 5) + 1 = 14, write 14 + 8 = 22 (lane select, requant 3, saturation 2, write
+    # register); g1 terms 7-9, hand-over 17, write 25; ends at 27. dense (K = 2*4 = 8 rows): terms 4-11,
+    # hand-over 19, write 27, ends at 29. The matrix unit does not block the controller: the dense MV is
+    # decoded while the first runs and starts the cycle the unit is idle, 27 - 2 after the first's start; it
+    # is idle 29 - 2 after its own; ENDLOOP and the next fetch and decode hide under it: one step = 25 + 27.
+    cyc = 25 + 27
     useful = 2 * 3 * 16 + 1 * 2 * 16
     mults = (16 + 4) + 2 * 4  # one lane: b*b direct + b dense; EW 2 per lane
     u = cycles.mac_utilization(prog, params)

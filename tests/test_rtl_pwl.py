@@ -13,7 +13,7 @@ TABLES = [("sigmoid", 11), ("tanh", 11), ("tanh", 13), ("sigmoid", 9)]
 
 @pytest.mark.parametrize("pipe", [0, 1])
 def test_pwl_lane(tmp_path, pipe):
-    """Combinational lane, and the pipelined one (PIPE=1, latency 10) fed one input per cycle."""
+    """Combinational lane, and the pipelined one (PIPE=1, latency 12) fed one input per cycle."""
     N, BA, DW = 32, 16, 18
     lines = []
     for func, fz in TABLES:
@@ -23,7 +23,7 @@ def test_pwl_lane(tmp_path, pipe):
             for c0, c1 in zip(tab["c0"], tab["c1"], strict=True)
         ]
     (tmp_path / "pwl.mem").write_text("\n".join(program.to_hex_lines(lines, 2 * BA + 2)) + "\n")
-    p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1, "lat": 11 if pipe else 0}
+    p = {"DW": DW, "BA": BA, "N": N, "tables": TABLES, "n": 800, "seed": 1, "lat": 12 if pipe else 0}
     runner.run(
         runner.rtl_sources(["mul_pipe", "pwl_act"]),
         "pwl_act",

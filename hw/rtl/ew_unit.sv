@@ -3,12 +3,12 @@
 // pipeline for 100+ MHz on ECP5 in which every word carries its own control fields, so consecutive
 // instructions overlap: a new instruction may start (`start`) as soon as the previous one has issued its
 // last read (`ready`); the controller (rnn_core) checks that it reads nothing still in flight.  Every op
-// writes its word LAT = RL + 12 cycles after its issue (registered read address, RL, 11 stages: one latency
+// writes its word LAT = RL + 13 cycles after its issue (registered read address, RL, 12 stages: one latency
 // for all ops, so writes stay in issue order, one per cycle); `done` pulses once per instruction, the cycle
 // after its last write.
 //   ALU: 1 operands (b negated or zeroed) | 2-4 product (mul_pipe); sum, |a| + b | 5 requant input
-//        | 6-7 rounding shift | 8 rounding add | 9 saturate | 10 select | 11 delay;  PWL: the 11 stages of
-//        pwl_act.
+//        | 6-7 rounding shift | 8 rounding add | 9-10 saturate | 11 zeroing | 12 delay;  PWL: the 12 stages
+//        of pwl_act.
 module ew_unit #(
     parameter int B = 8,
     parameter int DW = 20,
@@ -48,7 +48,7 @@ module ew_unit #(
   end
   import rnn_isa_pkg::*;
   localparam int XW = 2 * DW + 2;  // operand of the requant: a * b (2 DW + 1 bits), |a| + b, a + b + c
-  localparam int LAT = RL + 12;  // issue -> write, every op (registered read address, RL, 11 stages)
+  localparam int LAT = RL + 13;  // issue -> write, every op (registered read address, RL, 12 stages)
   localparam int S1 = RL;  // ctl index of the word whose read data is on rd
 
   typedef struct packed {
@@ -208,13 +208,18 @@ module ew_unit #(
       endcase
     end
     // 6-10: fxp_requant PIPE 3, SAT 2: the shift in two stages, the rounding add, the saturation in two
-    // stages, each registered (sh, bits one cycle before x5); 11: ops without a requant result zeroed.
+    // stages, each registered (sh, bits one cycle before x5); 11: ops without a requant result zeroed; 12:
+    // delay to the PWL's latency (its rounding shift in two stages).
     // (With the saturation in front of a register of this lane's, PIPE 2, the saturation's LUTs and their
     // routes were the GRU bench core's critical path, 9.73 ns.)
     fxp_requant #(.IW(XW), .OW(DW), .SHL(DW), .PIPE(3), .SAT(2)) u_requant (
         .clk, .x(x5), .sh(c_sh), .bits(c_bits), .y(q)
     );
-    always_ff @(posedge clk) res[l*DW+:DW] <= c_alu10 > ALU_MODRELU ? '0 : q;
+    logic signed [DW-1:0] r11;
+    always_ff @(posedge clk) begin
+      r11 <= c_alu10 > ALU_MODRELU ? '0 : q;
+      res[l*DW+:DW] <= r11;
+    end
     assign wdata[l*DW+:DW] = c_wpwl ? p : res[l*DW+:DW];
   end
 

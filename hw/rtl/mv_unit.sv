@@ -585,9 +585,11 @@ module mv_unit #(
       seli[q] <= hacci[dlc[1+NB+q]][q];
     end
   end
-  // direct / dense: requant (2 stages), saturation registered (SAT 1), write register: written 5 cycles after
+  // direct / dense: requant (3 stages, PIPE 3), saturation (2, SAT 2), write register: written 7 cycles after
   // the lane select (the saturation and the write-data select in one cycle, from the requant's rounding
-  // register, were the LSTM bench core's routed critical path, 10.01 ns)
+  // register, were the LSTM bench core's routed critical path, 10.01 ns; the saturation alone in one,
+  // rounding register -> requant output register, the MomentumLSTM core's, 9.68 ns; the one-stage barrel
+  // shifter, rsq -> hq, the ENRNN core's, 9.71 ns)
   logic [B*DW-1:0] mac_y;
   // Every requant takes its own registered copy of ir.sh and ir.bits (keep): from the shared ir, yosys merges
   // the requants' identical shift-amount and mask logic into one instance driving all of their registers (the
@@ -608,19 +610,19 @@ module mv_unit #(
       sh_c <= sh_a;
       bits_c <= bits_a;
     end
-    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(2), .SAT(1)) u_requant (
+    fxp_requant #(.IW(ACCW), .OW(DW), .SHL(SHL), .PIPE(3), .SAT(2)) u_requant (
         .clk, .x(sel[r]), .sh(sh_c), .bits(bits_c), .y(mac_y[r*DW+:DW])
     );
   end
-  logic [2:0] dv;  // sel_v delayed: requant 3, then the write register (below)
-  logic [AW-1:0] dv_addr [3];  // and the block's tags
-  logic [2:0] dv_last;
+  localparam int LD = 5;  // sel_v delayed: requant 5, then the write register (below)
+  logic [LD-1:0] dv;
+  logic [AW-1:0] dv_addr [LD];  // and the block's tags
+  logic [LD-1:0] dv_last;
   always_ff @(posedge clk) begin
-    dv <= {dv[1:0], sel_v && !d_fft};
+    dv <= {dv[LD-2:0], sel_v && !d_fft};
     dv_addr[0] <= sel_addr;
-    dv_addr[1] <= dv_addr[0];
-    dv_addr[2] <= dv_addr[1];
-    dv_last <= {dv_last[1:0], sel_last};
+    for (int i = 1; i < LD; i++) dv_addr[i] <= dv_addr[i-1];
+    dv_last <= {dv_last[LD-2:0], sel_last};
   end
 
   logic [B*DW-1:0] ifft_y;
@@ -720,10 +722,10 @@ module mv_unit #(
   // The write port is registered here (we, waddr, wdata): each block's tags go into these registers, not
   // through the core's bank mux into the memories' write registers (that path, d_fft -> IFFT valid -> data
   // memory, set the default core's Fmax). wv: a block is written next cycle; direct/dense blocks come
-  // straight from the requant's output register (write 5 cycles after the lane select), IFFT blocks one
+  // straight from the requant's output register (write 7 cycles after the lane select), IFFT blocks one
   // cycle after the IFFT's output register. The two paths never write in the same cycle (accept).
   logic wv, wlast;
-  assign wv = iv_w || dv[2];
+  assign wv = iv_w || dv[LD-1];
   // the write-data select's own register (keep), set a cycle ahead from the IFFT tags: a shared mode
   // register fanned out to the 144-bit select and to the drain control (a 10.3 ns detour, 71.23 MHz)
   logic d_fft_w;
@@ -737,11 +739,11 @@ module mv_unit #(
       wlast <= 1'b0;
     end else begin
       we <= wv;
-      wlast <= wv && (iv_w ? f_last : dv_last[2]);
+      wlast <= wv && (iv_w ? f_last : dv_last[LD-1]);
       done <= we && wlast;
       dcnt <= dcnt + ((hand && fh) ? 2'd1 : 2'd0) - ((we && wlast) ? 2'd1 : 2'd0);
     end
-    waddr <= iv_w ? f_addr : dv_addr[2];
+    waddr <= iv_w ? f_addr : dv_addr[LD-1];
     wdata <= d_fft_w ? ifft_y : mac_y;
   end
 endmodule

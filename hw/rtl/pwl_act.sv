@@ -1,7 +1,7 @@
 // PWL sigmoid/tanh of docs/arithmetic.md section 6 for one lane: segment lookup, then interpolation.
-// PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 11 stages for 100+ MHz on ECP5
+// PIPE=0: combinational.  PIPE=1: a free-running pipeline of LAT = 12 stages for 100+ MHz on ECP5
 // (z register | clamp and offset | segment shift | table read | table output register | product (3, mul_pipe) | rounding
-// shift | add c0 | saturate; the output register: the block RAM's clock-to-output, 5.8 ns, and the route to
+// shift (2) | add c0 | saturate; the output register: the block RAM's clock-to-output, 5.8 ns, and the route to
 // the multiplier's input register were the routed critical path, 12.7 ns); tsel, seg, rl and sh are taken one cycle before their z and carried along with it, so
 // every z may have its own call (consecutive instructions overlap in the element-wise unit).
 // Tables: NT tables of N segments, entry {c1 (BA+2 bits), c0 (BA bits)} at index tsel*N + k, from INIT.
@@ -68,8 +68,8 @@ module pwl_act #(
     // packed: yosys infers an unpacked array as a memory, and the memory's flip-flops lose the keep, so the
     // lanes' identical copies merged into one register driving every lane's shifter across the chip (the
     // routed critical path, 7.7 ns of route from one lane's shm1 to another's h8)
-    logic [8:0][6:0] shm1;
-    logic [9:0] sh0;
+    logic [9:0][6:0] shm1;
+    logic [10:0] sh0;
     logic [3:0][3:0] ts;
     (* keep *) always_ff @(posedge clk) begin  // keep: one copy per lane (see fxp_requant)
       rz <= UW'(1) << rl;
@@ -87,8 +87,8 @@ module pwl_act #(
       sg2 <= sg1;
       msk1 <= msk;
       msk2 <= msk1;
-      for (int i = 1; i < 9; i++) shm1[i] <= shm1[i-1];
-      for (int i = 1; i < 10; i++) sh0[i] <= sh0[i-1];
+      for (int i = 1; i < 10; i++) shm1[i] <= shm1[i-1];
+      for (int i = 1; i < 11; i++) sh0[i] <= sh0[i-1];
       for (int i = 1; i < 4; i++) ts[i] <= ts[i-1];
     end
     logic signed [UW-1:0] z1, u2;
@@ -120,18 +120,23 @@ module pwl_act #(
     logic signed [BA+DDW+2:0] prod;  // 7-8: c1 * d
     assign c1 = $signed(e5[EW-1:BA]);
     mul_pipe #(.AW(BA + 2), .BW(DDW + 1)) u_mul (.clk, .a(c1), .b($signed({1'b0, d5})), .y(prod));  // 6-8
-    logic signed [BA-1:0] c0_6, c0_7, c0_8, c0_9;
-    logic signed [PRW-1:0] h9;
-    logic signed [PRW:0] v10;
+    logic signed [BA-1:0] c0_6, c0_7, c0_8, c0_9, c0_10;
+    logic signed [PRW-1:0] h9, h10;
+    logic signed [PRW:0] v11;
     always_ff @(posedge clk) begin
       c0_6 <= $signed(e5[BA-1:0]);
       c0_7 <= c0_6;
       c0_8 <= c0_7;
-      h9 <= PRW'(prod) >>> shm1[8];  // 9: rounding shift (h = prod >>> (sh - 1))
+      // 9-10: rounding shift h = prod >>> (sh - 1), by its multiple of 8, then by its low 3 bits (exact: floor
+      // of a floor; one 7-bit barrel shifter in one stage, from shm1, was the LSTM and LSTM+peepholes bench
+      // cores' routed critical path after session 15's requant changes, 9.15 / 9.59 ns)
+      h9 <= PRW'(prod) >>> {shm1[8][6:3], 3'b000};
+      h10 <= h9 >>> shm1[9][2:0];
       c0_9 <= c0_8;
-      // 10: shr_round(prod, sh) + c0 = (h + 1 + 2 c0) >>> 1 for sh >= 1 (2 c0 is even), h + c0 for sh = 0
-      v10 <= sh0[9] ? (PRW + 1)'(h9) + (PRW + 1)'(c0_9) : ((PRW + 1)'(h9) + (PRW + 1)'($signed({c0_9, 1'b1}))) >>> 1;
-      y <= sat_ba(v10);  // 11: saturate to BA bits
+      c0_10 <= c0_9;
+      // 11: shr_round(prod, sh) + c0 = (h + 1 + 2 c0) >>> 1 for sh >= 1 (2 c0 is even), h + c0 for sh = 0
+      v11 <= sh0[10] ? (PRW + 1)'(h10) + (PRW + 1)'(c0_10) : ((PRW + 1)'(h10) + (PRW + 1)'($signed({c0_10, 1'b1}))) >>> 1;
+      y <= sat_ba(v11);  // 12: saturate to BA bits
     end
   end else begin : g_comb
     logic signed [UW-1:0] rz, zc, u;
