@@ -533,6 +533,10 @@ def _core_memories(params: dict) -> dict[str, tuple[int, int]]:
     geometry = {f"u_core.g_mem[{i}].u_dm.g_slice[{s}].mem": dm for i in range(4) for s in range(nrs)}
     geometry |= {f"u_core.g_mem[{i}].u_zb.g_slice[{s}].mem": zb for i in range(4) for s in range(nrs)}
     wmw = 2 * nb * p["BW"] if p["FFT"] else p["B"] * p["BW"]
+    if p["FFT"] and not p["DIRECT"] and not p["DENSE"]:
+        # only spectra in the weight ROM: Im of bins 0 and b/2 is 0 in every word (a real block's DFT), and
+        # yosys removes those constant lanes before mapping (rom_style "block" puts this ROM in block RAM)
+        wmw = (2 * nb - 2) * p["BW"]
     geometry["u_core.u_mv.u_wmem.mem"] = (declared(p["WDEPTH"]), p["P"] * wmw)
     geometry["u_core.prog"] = (p["PROG_DEPTH"], isa.WIDTH)
     for k in range(p["E"] * p["B"]):  # one PWL table per element-wise lane: NT tables of N segments
