@@ -105,35 +105,36 @@ module fxp_requant #(
     assign rq = r;
     assign mls = mlh;
   end
-  // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal
-  logic signed [OW-1:0] ys;
+  // saturation to `bits` (<= OW): in range iff bits bits-1 .. XW of r are all equal, i.e. the bits above OW
+  // all 0 (1) and the masked low bits all 0 (1). SAT = 2 registers these compares, the low word, the sign and
+  // the mask, and selects in the next stage (the saturation's LUT levels and routes between the rounding
+  // register and y were a routed critical path: BiLSTM bench core, 10.04 ns)
+  logic hz, ho, lz, lo, neg;
+  logic [OW-1:0] ws, ms;  // the word and its mask
   if (SAT == 2) begin : g_sat2
-    // stage 1 registers the compares (the bits above OW all 0 / all 1, the masked low bits all 0 / all
-    // 1), the low word, the sign and the mask; stage 2 selects: the saturation's LUT levels and their
-    // routes between the rounding register and y were a routed critical path (BiLSTM bench core, 10.04 ns)
-    logic hz, ho, lz, lo, neg;
-    logic [OW-1:0] w1, m1;
     always_ff @(posedge clk) begin
       hz <= rq[XW:OW] == '0;
       ho <= rq[XW:OW] == '1;
       lz <= (OW'(rq) & mls) == '0;
       lo <= (OW'(rq) & mls) == mls;
       neg <= rq[XW];
-      w1 <= OW'(rq);
-      m1 <= mls;
-    end
-    always_comb begin
-      if ((hz && lz) || (ho && lo)) ys = w1;
-      else if (neg) ys = m1;  // -2^(bits-1)
-      else ys = ~m1;  // 2^(bits-1) - 1
+      ws <= OW'(rq);
+      ms <= mls;
     end
   end else begin : g_sat1
-    always_comb begin
-      if ((rq[XW:OW] == '0 && (OW'(rq) & mls) == '0) || (rq[XW:OW] == '1 && (OW'(rq) & mls) == mls))
-        ys = OW'(rq);
-      else if (rq[XW]) ys = mls;  // -2^(bits-1)
-      else ys = ~mls;  // 2^(bits-1) - 1
-    end
+    assign hz = rq[XW:OW] == '0;
+    assign ho = rq[XW:OW] == '1;
+    assign lz = (OW'(rq) & mls) == '0;
+    assign lo = (OW'(rq) & mls) == mls;
+    assign neg = rq[XW];
+    assign ws = OW'(rq);
+    assign ms = mls;
+  end
+  logic signed [OW-1:0] ys;
+  always_comb begin
+    if ((hz && lz) || (ho && lo)) ys = ws;
+    else if (neg) ys = ms;  // -2^(bits-1)
+    else ys = ~ms;  // 2^(bits-1) - 1
   end
   if (SAT > 0) begin : g_yreg
     always_ff @(posedge clk) y <= ys;
