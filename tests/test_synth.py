@@ -13,6 +13,7 @@ import pytest
 from configs.schema import ConfigError
 from hw.synth import nextpnr, power, vivado, yosys
 from hw.synth.design import discover_ports, load_design
+from hw.synth.tools import ToolError
 from hw.synth.parts import xilinx_capacity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +85,46 @@ def test_ports_discovered(tmp_path):
     assert ports["s_axis_tdata"] == {"direction": "input", "width": 16}
     assert ports["m_axis_tdata"]["direction"] == "output"
     assert d.clock == "clk" and d.reset == ("rst_n", False)
+
+
+USE_BEFORE_DECLARE = """module late_decl #(parameter int W = 4) (input logic clk, input logic [W-1:0] a,
+    output logic [W-1:0] y);
+  logic [W-1:0] qs [2];
+  for (genvar i = 0; i < 2; i++) begin : g_copy
+    sink #(.W(W)) u_sink (.clk, .d(late), .q(qs[i]));
+  end
+  assign y = qs[0] ^ qs[1];
+  logic [W-1:0] late;
+  sink #(.W(W)) u_src (.clk, .d(a), .q(late));
+endmodule
+module sink #(parameter int W = 4) (input logic clk, input logic [W-1:0] d, output logic [W-1:0] q);
+  always_ff @(posedge clk) q <= d;
+endmodule
+"""
+
+
+def test_a_name_used_before_its_declaration_is_refused(tmp_path):
+    """`late` in the generate block's port connection elaborates (slang) as an implicit net of g_copy, undriven,
+    where Verilator connects the module's `late`: the flow refuses the design, naming the wire. Declared
+    before its use, the same design passes."""
+    rtl = tmp_path / "rtl"
+    rtl.mkdir()
+    (rtl / "late_decl.sv").write_text(USE_BEFORE_DECLARE)
+    (rtl / "rtl.json").write_text('{"top": "late_decl", "files": ["late_decl.sv"]}')
+    with pytest.raises(ToolError, match=r"late_decl: 2 wire\(s\) used but never driven, e\.g\. .*g_copy.*late"):
+        discover_ports(load_design(rtl), tmp_path / "work")
+    declared_first = USE_BEFORE_DECLARE.replace("  logic [W-1:0] late;\n", "").replace(
+        "  logic [W-1:0] qs [2];\n", "  logic [W-1:0] qs [2];\n  logic [W-1:0] late;\n"
+    )
+    (rtl / "late_decl.sv").write_text(declared_first)
+    assert discover_ports(load_design(rtl), tmp_path / "work2")["y"]["width"] == 4
+
+
+def test_real_core_has_no_undriven_wires(tiny_core, tmp_path):
+    """The generated core elaborates in yosys with every wire it reads driven (refuse_undriven)."""
+    info, _ = tiny_core
+    ports = discover_ports(load_design(Path(info["dir"])), tmp_path)
+    assert ports["s_axis_tdata"]["direction"] == "input"
 
 
 def test_bad_rtl_json(tmp_path):

