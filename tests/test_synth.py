@@ -13,8 +13,8 @@ import pytest
 from configs.schema import ConfigError
 from hw.synth import nextpnr, power, vivado, yosys
 from hw.synth.design import discover_ports, load_design
-from hw.synth.tools import ToolError
 from hw.synth.parts import xilinx_capacity
+from hw.synth.tools import ToolError
 
 ROOT = Path(__file__).resolve().parents[1]
 STANDIN = Path(__file__).parent / "data" / "standin"
@@ -104,14 +104,15 @@ endmodule
 
 
 def test_a_name_used_before_its_declaration_is_refused(tmp_path):
-    """`late` in the generate block's port connection elaborates (slang) as an implicit net of g_copy, undriven,
-    where Verilator connects the module's `late`: the flow refuses the design, naming the wire. Declared
-    before its use, the same design passes."""
+    """`late` in the generate block's port connection elaborates (slang) as an implicit net of g_copy,
+    undriven, where Verilator connects the module's `late`: the flow refuses the design, naming the wire.
+    Declared before its use, the same design passes."""
     rtl = tmp_path / "rtl"
     rtl.mkdir()
     (rtl / "late_decl.sv").write_text(USE_BEFORE_DECLARE)
     (rtl / "rtl.json").write_text('{"top": "late_decl", "files": ["late_decl.sv"]}')
-    with pytest.raises(ToolError, match=r"late_decl: 2 wire\(s\) used but never driven, e\.g\. .*g_copy.*late"):
+    refused = r"late_decl: 2 wire\(s\) used but never driven, e\.g\. .*g_copy.*late"
+    with pytest.raises(ToolError, match=refused):
         discover_ports(load_design(rtl), tmp_path / "work")
     declared_first = USE_BEFORE_DECLARE.replace("  logic [W-1:0] late;\n", "").replace(
         "  logic [W-1:0] qs [2];\n", "  logic [W-1:0] qs [2];\n  logic [W-1:0] late;\n"

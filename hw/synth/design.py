@@ -115,8 +115,8 @@ UNDRIVEN = re.compile(r"Warning: Wire (\S+) is used but has no driver")
 
 def refuse_undriven(log_path: Path, top: str) -> None:
     """ToolError when yosys' `check` found wires that are read but never driven. A name used before its
-    declaration in a port connection elaborates (slang) as a new implicit net of the enclosing scope, not as the
-    module's signal the simulators see: the hardware would differ from the one simulated."""
+    declaration in a port connection elaborates (slang) as a new implicit net of the enclosing scope, not
+    as the module's signal the simulators see: the hardware would differ from the one simulated."""
     wires = UNDRIVEN.findall(log_path.read_text(errors="replace"))
     if wires:
         raise ToolError(
