@@ -108,7 +108,15 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
         if promote is not None:
             pf = max(pf, promote + 2)
     free = last_write + 2
-    return {"first": first, "free": free, "accept": accept, "cond": accept - 1, "pf": pf, "fft": fft}
+    return {
+        "first": first,
+        "free": free,
+        "accept": accept,
+        "cond": accept - 1,
+        "pf": pf,
+        "fft": fft,
+        "issue": t - first,
+    }
 
 
 def next_mv_start(last: dict, ins: dict, reads_its_output: bool = False) -> int:
@@ -200,12 +208,48 @@ def _reads(ins: dict, t: int, L: int, E: int, ST: int) -> list[int]:
     return [_eff(ins, f, f + "mode", t, L, ST) // E for f in ew_operands(ins)]
 
 
+def _entry(ins: dict, t: int, start: int, first: int, end: int, issue: int) -> dict:
+    """One `schedule` row: the unit's start pulse, its first issue, the cycle the unit is idle of it (MV:
+    free; EW: idle), the cycles its issue takes (MV: the row groups, a short group's wait included; EW: n)."""
+    return {
+        "op": ins["op"],
+        "note": ins.get("note", ""),
+        "seq": int(ins.get("seq", 0)),
+        "t": t,
+        "start": start,
+        "first": first,
+        "end": end,
+        "issue": issue,
+    }
+
+
+def schedule(prog: list[dict], P: int, b: int, L, E: int = 1, ST: int = 1) -> list[dict]:
+    """Every MV and EW the controller runs for sequences of L steps, in program order, with the cycles
+    `sequence_cycles` replays (`_entry`): where the cycles of a step go (`python -m hw.cycles --trace`)."""
+    trace: list[dict] = []
+    _replay(prog, P, b, L, E, ST, trace)
+    return trace
+
+
+def matrix_gaps(trace: list[dict]) -> list[tuple[int, int]]:
+    """(first cycle, cycles) of every stretch in which the matrix unit issues no term, between the first and
+    the last MV of a schedule (its MVs issue one after another: first .. first + issue)."""
+    mvs = [r for r in trace if r["op"] == "MV"]
+    out = []
+    for a, c in zip(mvs, mvs[1:], strict=False):
+        end = a["first"] + a["issue"]
+        if c["first"] > end:
+            out.append((end, c["first"] - end))
+    return out
+
+
 def _hits(lo: int, hi: int, hlo: int, hhi: int) -> bool:
     return lo < hhi and hlo < hi
 
 
-def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
-    """Cycle (from the one after the last input beat) at which the last OUT ends: the controller's rules."""
+def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int, trace: list | None = None) -> int:
+    """Cycle (from the one after the last input beat) at which the last OUT ends: the controller's rules.
+    trace: a list that gets one entry per MV and EW run (`schedule`)."""
     T = 0  # fetch cycle of the next instruction
     ews: list[dict] = []  # started EWs: ready (next start allowed), idle (no longer in flight), dst, n
     # the last two MVs (mvs[-1] the last started): their mv_schedule and input / output ranges
@@ -239,6 +283,8 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
                 ):
                     s = max(s, mv["free"])  # reads a running MV's output, writes its input or its bank
             ews.append({"ready": s + n + 1, "idle": s + instr_cycles(ins, P, b) - ISSUE, "dst": dst, "n": n})
+            if trace is not None:
+                trace.append(_entry(ins, t, s, s + 1, ews[-1]["idle"], n))
             T = s + 1
         elif op == "MV":
             a = _eff(ins, "a", "amode", t, Lq, ST)
@@ -256,6 +302,8 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int) -> int:
             sched = mv_schedule(ins, P, b, s, last if s < last["free"] else None)
             sched.update(src=src, dst=(d // E, (d + ins["pb"] - 1) // E + 1))
             mvs = [last, sched]
+            if trace is not None:
+                trace.append(_entry(ins, t, s, sched["first"], sched["free"], sched["issue"]))
             T = s + 1
         elif op in ("OUT", "IN", "HALT"):
             T = max(T + 1, idle, mvs[-1]["free"]) + instr_cycles(ins, P, b) - 1
@@ -420,6 +468,36 @@ def layer_report(
     }
 
 
+def pass_trace(prog: list[dict], P: int, b: int, E: int = 1, ST: int = 1) -> list[dict]:
+    """The `schedule` rows of one steady-state loop pass (sequences of 3 steps: from the second pass's first
+    MV to the third's), start cycles relative to its first row."""
+    rows = schedule(prog, P, b, 3, E, ST)
+    mvs = [r for r in rows if r["op"] == "MV" and r["seq"] == 0 and "head" not in r["note"]]
+    lo = next(r["start"] for r in mvs if r["t"] == 1)
+    hi = next(r["start"] for r in mvs if r["t"] == 2)
+    return [
+        {**r, "start": r["start"] - lo, "first": r["first"] - lo, "end": r["end"] - lo}
+        for r in rows
+        if lo <= r["start"] < hi
+    ]
+
+
+def trace_table(rows: list[dict]) -> str:
+    """A markdown table of pass_trace rows and the matrix unit's idle stretches between its MVs."""
+    out = ["| start | first issue | end | issue cycles | op | seq | note |", "|---|---|---|---|---|---|---|"]
+    out += [
+        f"| {r['start']} | {r['first']} | {r['end']} | {r['issue']} | {r['op']} | {r['seq']} | {r['note']} |"
+        for r in rows
+    ]
+    gaps = matrix_gaps(rows)
+    issue = sum(r["issue"] for r in rows if r["op"] == "MV")
+    out.append(
+        f"\nMV issue cycles in the pass: {issue}; matrix unit idle between its MVs: "
+        f"{sum(g for _, g in gaps)} cycles ({', '.join(f'{g} at {c}' for c, g in gaps) or 'none'})"
+    )
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     """Print the Google-LSTM-shaped layer (153 inputs, 1024 cells, 512 projection, peepholes) at b=8 (--b):
     cycles per step and MAC utilization for the largest P within the multiplier budget."""
@@ -429,7 +507,22 @@ def main(argv=None) -> int:
     ap.add_argument("--multipliers", type=int, default=1000, help="multiplier budget for choosing P")
     ap.add_argument("--b", type=int, default=8)
     ap.add_argument("--batch", type=int, default=1, help="sequences interleaved (hardware.batch)")
+    ap.add_argument(
+        "--trace",
+        type=int,
+        metavar="P",
+        help="instead: one loop pass of the default model's shape (LSTM 12 -> 128, fft) on P lanes, "
+        "instruction by instruction",
+    )
     args = ap.parse_args(argv)
+    if args.trace:
+        from compress.artifact import random_artifact
+        from hw.rtl import program
+
+        art = random_artifact("lstm", input_size=12, hidden=128, output_size=9, b=args.b, mode="fft", seed=0)
+        d = program.compile_artifact(art, P=args.trace, T_max=3, batch=args.batch)
+        print(trace_table(pass_trace(d.prog, args.trace, args.b, d.params.get("E", 1), d.params["ST"])))
+        return 0
     print(
         "| mode | E | P | multipliers | cycles/step | matvec cycles/step | us/step at 200 MHz | "
         "MAC utilization |\n|---|---|---|---|---|---|---|---|"

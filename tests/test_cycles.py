@@ -73,6 +73,50 @@ def test_direct_and_dense_by_hand():
     assert u["utilization"] == pytest.approx(useful / (mults * cyc))
 
 
+def test_schedule_by_hand():
+    """hw.cycles.schedule (`python -m hw.cycles --trace`) reports the timings computed by hand above."""
+    prog = _prog(dict(op="MV", n=2, g=2, pb=3, dense=0, fft=1), dict(op="EW", n=4))
+    rows = cycles.schedule(prog, FFT8["P"], 8, 2)
+    mv, ew, mv2 = rows[0], rows[1], rows[2]
+    # fft: first term 25 after the start (27 - 2), 2 + 2 issue cycles (group 1: 1 term, 1 lane), idle 67
+    # after the start; the EW starts then, issues 4 words and is idle 22 after its start; the next MV 89 on
+    assert (mv["op"], mv["first"] - mv["start"], mv["issue"], mv["end"] - mv["start"]) == ("MV", 25, 4, 67)
+    assert (ew["op"], ew["start"] - mv["start"], ew["issue"], ew["end"] - ew["start"]) == ("EW", 67, 4, 22)
+    assert mv2["start"] - mv["start"] == 89 and mv2["t"] == 1
+    assert cycles.matrix_gaps(rows[:3]) == [(mv["first"] + 4, 89 - 4)]
+    params = {"B": 4, "P": 1}
+    prog = _prog(
+        dict(op="MV", n=3, g=2, pb=2, dense=0, fft=0),
+        dict(op="MV", n=2, g=1, pb=1, dense=1, fft=0),
+    )
+    circ, dense = cycles.schedule(prog, params["P"], params["B"], 1)[:2]
+    # circulant: terms 2 after the start, 2 groups x 3, idle 25 after; dense starts then: 8 terms, idle 27 on
+    assert (circ["first"] - circ["start"], circ["issue"], circ["end"] - circ["start"]) == (2, 6, 25)
+    assert (dense["start"] - circ["start"], dense["first"] - dense["start"], dense["issue"]) == (25, 2, 8)
+    assert dense["end"] - dense["start"] == 27
+
+
+def test_pass_trace_of_the_default_shape():
+    """One batch-2 pass of the default model's shape at P=2 (`--trace 2 --batch 2`): both sequences' MVs,
+    issuing 2 x (64 + 512) cycles (input MV: 32 groups of 2 terms; recurrent MV: 32 groups of 16), every row
+    inside the pass, which is as long as the model's cycles per step."""
+    from compress.artifact import random_artifact
+    from hw.rtl import program
+
+    art = random_artifact("lstm", input_size=12, hidden=128, output_size=9, b=8, mode="fft", seed=0)
+    d = program.compile_artifact(art, P=2, T_max=3, batch=2)
+    rows = cycles.pass_trace(d.prog, 2, 8, 1, d.params["ST"])
+    per_step = cycles.sequence_cycles(d.prog, 2, 8, 1, 1, d.params["ST"])["per_step"]
+    mvs = [r for r in rows if r["op"] == "MV"]
+    assert sorted((r["seq"], r["issue"]) for r in mvs) == [(0, 64), (0, 512), (1, 64), (1, 512)]
+    assert rows[0]["start"] == 0 and all(0 <= r["start"] < per_step for r in rows)
+    assert len([r for r in rows if r["op"] == "EW"]) == 2 * len(
+        [i for i in cycles._loop_bodies(d.prog) if i["op"] == "EW" and i.get("seq", 0) == 0]
+    )
+    gaps = cycles.matrix_gaps(rows)
+    assert sum(g for _, g in gaps) + 1152 <= per_step
+
+
 def test_defects_are_caught(monkeypatch):
     """Injected defects: counting the idle lanes of a partial row group, or b complex bins instead of b/2+1,
     change the hand-computed fft figure."""
