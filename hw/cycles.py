@@ -469,12 +469,14 @@ def layer_report(
 
 
 def pass_trace(prog: list[dict], P: int, b: int, E: int = 1, ST: int = 1) -> list[dict]:
-    """The `schedule` rows of one steady-state loop pass (sequences of 3 steps: from the second pass's first
-    MV to the third's), start cycles relative to its first row."""
+    """The `schedule` rows of one steady-state pass of the program's first loop (sequences of 3 steps: from
+    the second pass's first MV to the third's, in pass order also for a reverse loop), start cycles relative
+    to its first row."""
     rows = schedule(prog, P, b, 3, E, ST)
     mvs = [r for r in rows if r["op"] == "MV" and r["seq"] == 0 and "head" not in r["note"]]
-    lo = next(r["start"] for r in mvs if r["t"] == 1)
-    hi = next(r["start"] for r in mvs if r["t"] == 2)
+    steps = list(dict.fromkeys(r["t"] for r in mvs))  # in pass order (a reverse loop counts down)
+    lo = next(r["start"] for r in mvs if r["t"] == steps[1])
+    hi = next(r["start"] for r in mvs if r["t"] == steps[2])
     return [
         {**r, "start": r["start"] - lo, "first": r["first"] - lo, "end": r["end"] - lo}
         for r in rows
