@@ -136,10 +136,15 @@ def batch_size(prog: list[dict]) -> int:
     return 1 + max((int(i.get("seq", 0)) for i in prog), default=0)
 
 
-def batch_groups(n: int, batch: int) -> list[list[int]]:
-    """Indices of n sequences as a batch-`batch` core takes them: consecutive groups; a short last group is
-    filled with its own last sequence (the host sends it twice and keeps one result)."""
-    out = [list(range(k, min(k + batch, n))) for k in range(0, n, batch)]
+def batch_groups(lengths, batch: int) -> list[list[int]]:
+    """Indices of the sequences (their lengths in steps) as the host sends them to a batch-`batch` core:
+    sorted by length (stable), then in consecutive groups, so sequences of similar lengths share a group (a
+    group runs max(L) + lag loop passes: a 2-step sequence beside a 29-step one would leave its slot idle for
+    27 passes); a short last group is filled with its own last sequence (the host sends it twice and keeps one
+    result). batch 1: in the given order."""
+    n = len(lengths)
+    order = sorted(range(n), key=lambda i: int(lengths[i])) if batch > 1 else list(range(n))
+    out = [order[k : k + batch] for k in range(0, n, batch)]
     if out and len(out[-1]) < batch:
         out[-1] += [out[-1][-1]] * (batch - len(out[-1]))
     return out

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from configs.schema import ConfigError, build_dir, load_config, run_cli
 from configs.util import write_json
-from hw import uart_protocol
+from hw import cycles, uart_protocol
 from hw.synth import ecp5_board
 from hw.synth.design import Design, discover_ports, load_design
 from hw.synth.tools import ToolError
@@ -141,7 +141,7 @@ def run_serial(
     port: str, cases: list[dict], in_w: int, out_w: int, baud: int, timeout_s: float = 10.0, batch: int = 1
 ) -> dict:
     """Stream each case over a serial port and compare the answer (pyserial); a batch core takes `batch`
-    sequences before it answers (cases: a multiple of batch, vector_cases pads)."""
+    sequences before it answers (cases: whole groups in the order hw.cycles.batch_groups sends them)."""
     import serial
 
     mismatches = []
@@ -158,7 +158,7 @@ def run_serial(
             answers += [None] * (len(group) - len(answers))
             for k, (case, got) in enumerate(zip(group, answers, strict=False), start=k0):
                 if not uart_protocol.words_match(got, case["out"], out_w, case.get("mask")):
-                    mismatches.append({"sequence": k, "got": got, "expected": case["out"]})
+                    mismatches.append({"sequence": case.get("index", k), "got": got, "expected": case["out"]})
     return {
         "mode": f"board on {port}",
         "passed": not mismatches,
@@ -201,7 +201,7 @@ def vector_cases(cfg: dict, rtl: dict) -> list[dict]:
                 outs.append(uart_protocol.pack_lanes(v[w * B : (w + 1) * B], BO))
                 m = lane_mask[w * B : (w + 1) * B]
                 masks.append(sum(mk << (i * BO) for i, mk in enumerate(m)))
-        cases.append({"in": words, "out": outs, "mask": masks})
+        cases.append({"in": words, "out": outs, "mask": masks, "steps": L, "index": n})
     return cases
 
 
@@ -235,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     rtl = json.loads((build_dir(cfg, "rtl") / "rtl.json").read_text())
     cases = vector_cases(cfg, rtl)[: args.max_vectors]
     batch = int(rtl.get("batch", 1))
-    cases += [cases[-1]] * (-len(cases) % batch)  # a batch core takes whole groups: the last one repeated
+    # a batch core takes whole groups: sequences of similar length together, an odd last one repeated
+    cases = [cases[i] for g in cycles.batch_groups([c["steps"] for c in cases], batch) for i in g]
     result = {"board": args.board}
     if args.sim:
         status = "skipped: --sim"

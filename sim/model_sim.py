@@ -46,7 +46,7 @@ def simulate(
     """Compile an artifact and run its vectors through rnn_core; returns {vectors, mismatches, latency[],
     outputs, build_s, sim_s, design} (the tests' path; `make sim` simulates rtl/'s folder: simulate_rtl).
     `defines`: Verilog defines of the build (the tests' defect injections); batch: sequences per program run
-    (latency[] then has one entry per group of `batch` consecutive vectors: sim.tb_model.groups)."""
+    (latency[] then has one entry per group of `batch` vectors, paired by length: hw.cycles.batch_groups)."""
     vec = art.vectors
     T = int(vec["x_int"].shape[1])
     design = program.compile_artifact(

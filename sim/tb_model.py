@@ -113,9 +113,9 @@ async def model_matches_reference(dut):
         streams.stall_source(p["seed"] + 2)
     out_before = streams.log.get("out_beats", 0)
     mismatches = 0
-    lat, res = [], []
+    lat, res = [], {}
     n_beats = 0
-    for group in batch_groups(len(lengths), p.get("batch", 1)):
+    for group in batch_groups(lengths, p.get("batch", 1)):
         steps = [int(lengths[n]) if p["per_step"] else 1 for n in group]
         n_beats += sum(steps) * out_words
         outs, t_in, t_out = await streams.run_group(
@@ -131,11 +131,11 @@ async def model_matches_reference(dut):
             if not ok:
                 dut._log.error("vector %d: rtl %s != reference %s", n, got.tolist(), want.tolist())
             if n not in group[:pos]:  # a repeated vector (odd count) is compared, reported once
-                res.append(got.tolist())
+                res[n] = got.tolist()
         lat.append(t_out - t_in)
     await ClockCycles(dut.clk, 20)
     extra = streams.log.get("out_beats", 0) - out_before - n_beats
     with open(p["result"], "w") as fh:
-        json.dump({"latency": lat, "mismatches": mismatches, "outputs": res}, fh)
+        json.dump({"latency": lat, "mismatches": mismatches, "outputs": [res[n] for n in sorted(res)]}, fh)
     assert mismatches == 0, f"{mismatches} of {len(lengths)} vectors differ"
     assert extra == 0, f"{extra} output beats beyond the result frames"

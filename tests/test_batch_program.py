@@ -112,9 +112,20 @@ def test_batch_lengths_per_sequence():
     assert [sum(1 for i in ran if i["seq"] == s) for s in (0, 1)] == [5 * body_mvs, 1 * body_mvs]
 
 
-def test_batch_groups_pad_an_odd_count():
-    assert cycles.batch_groups(5, 2) == [[0, 1], [2, 3], [4, 4]]
-    assert cycles.batch_groups(3, 1) == [[0], [1], [2]]
+def test_batch_groups_pair_by_length_and_pad_an_odd_count():
+    """The host pairs sequences of similar length (sorted, stable); the longest of an odd count goes with
+    itself; batch 1 keeps the order."""
+    assert cycles.batch_groups([5, 1, 4, 1, 3], 2) == [[1, 3], [4, 2], [0, 0]]
+    assert cycles.batch_groups([3, 1, 2], 1) == [[0], [1], [2]]
+
+
+def test_batch_groups_leave_fewer_idle_passes_than_arrival_order():
+    """A group runs as many loop passes as its longest sequence: paired by length, a 2- and a 3-step sequence
+    take 3 passes and two long ones 29, where in arrival order each long one would hold a short one's slot."""
+    lengths = [2, 29, 3, 28]
+    groups = cycles.batch_groups(lengths, 2)
+    assert groups == [[0, 2], [3, 1]]
+    assert sum(max(lengths[i] for i in g) for g in groups) == 32  # arrival order [[0, 1], [2, 3]]: 57
 
 
 def test_batch_rejects_per_step_heads_and_three():

@@ -125,14 +125,15 @@ BATCH_CASES = [
 
 def _batch_lengths(art, n: int) -> list[tuple]:
     lengths = art.vectors["lengths"]
-    return [tuple(int(lengths[i]) for i in g) for g in cycles.batch_groups(n, 2)]
+    return [tuple(int(lengths[i]) for i in g) for g in cycles.batch_groups(lengths[:n], 2)]
 
 
 @pytest.mark.parametrize("case", BATCH_CASES)
 def test_batch_of_two_bit_exact_and_cycle_exact(case, tmp_path):
     """hardware.batch: 2 — two sequences per program run, steps interleaved so one's element-wise work runs
-    while the matrix unit works for the other: every vector bit-exact (5 vectors of different lengths: the
-    last group pairs vector 4 with itself), the cycle model equal to the simulation on every group."""
+    while the matrix unit works for the other: every vector bit-exact (5 vectors of different lengths, paired
+    by length: the last group pairs the longest with itself), the cycle model equal to the simulation on every
+    group."""
     cell, mode, kw = CASES[case]
     art = _art(cell, mode, n_vectors=5, **kw)
     r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=E, batch=2)
