@@ -90,7 +90,17 @@ def main(argv=None) -> int:
     vcd = Path(args.vcd) if args.vcd else (out / "dump.vcd" if args.wave else None)
     n = args.vectors if args.vectors else (1 if vcd else None)  # a VCD grows by ~50 MB per 1,000 cycles
     T = info["t_max"]
-    r = simulate_rtl(rtl_dir, art.vectors, out / "work", stall=args.stall, waves=bool(vcd), n_vectors=n)
+    activity = not (vcd or args.no_activity or args.vectors)
+    # the vectors on the build the waveform run for the activity takes too (one Verilator build, not two)
+    r = simulate_rtl(
+        rtl_dir,
+        art.vectors,
+        out / "work",
+        stall=args.stall,
+        waves=bool(vcd),
+        n_vectors=n,
+        trace_build=activity,
+    )
     prog = json.loads((rtl_dir / "program.json").read_text())
     P, B = info["params"]["P"], info["params"]["B"]
     E, ST = info["params"].get("E", 1), info["params"]["ST"]
@@ -146,7 +156,7 @@ def main(argv=None) -> int:
             vcd.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, vcd)
             res["vcd"] = str(vcd)
-    if not (vcd or args.no_activity or args.vectors):
+    if activity:
         res["activity"] = write_activity(rtl_dir, art.vectors, out)
     # a partial run (waveform, --vectors) does not replace the full run's results
     name = (

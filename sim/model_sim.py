@@ -87,9 +87,11 @@ def simulate_rtl(
     seed: int = 1,
     waves: bool = False,
     n_vectors: int | None = None,
+    trace_build: bool = False,
 ) -> dict:
     """Run vectors through the top level the rtl stage wrote (its sources, parameter package and .mem images,
-    copied byte for byte into work/); also returns the sha256 of each memory image simulated."""
+    copied byte for byte into work/); also returns the sha256 of each memory image simulated. trace_build:
+    on the model built for waveforms (sim.runner.run), without dumping one unless `waves`."""
     rtl_dir, work = Path(rtl_dir), Path(work)
     info = json.loads((rtl_dir / "rtl.json").read_text())
     work.mkdir(parents=True, exist_ok=True)
@@ -105,12 +107,41 @@ def simulate_rtl(
         per_step=info["per_step"],
     )
     sources = [rtl_dir / f for f in info["files"]]
-    r = _run(sources, info["top"], {}, info["params"], io, vectors, work, stall, seed, None, waves, n_vectors)
+    r = _run(
+        sources,
+        info["top"],
+        {},
+        info["params"],
+        io,
+        vectors,
+        work,
+        stall,
+        seed,
+        None,
+        waves,
+        n_vectors,
+        trace_build=trace_build,
+    )
     r["memory_images"] = digests
     return r
 
 
-def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, waves, n_vectors, defines=None):
+def _run(
+    sources,
+    top,
+    parameters,
+    p,
+    io,
+    vec,
+    work,
+    stall,
+    seed,
+    reset_test,
+    waves,
+    n_vectors,
+    defines=None,
+    trace_build=False,
+):
     """One cocotb run of tb_model on a built top (core parameters p: B, BA, BO; io: stream shape)."""
     n = len(vec["lengths"]) if n_vectors is None else min(n_vectors, len(vec["lengths"]))
     np.savez(work / "vectors.npz", x_int=vec["x_int"][:n], lengths=vec["lengths"][:n], y=vec["y"][:n])
@@ -139,6 +170,7 @@ def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, wa
         test_dir=work,
         check=False,
         defines=defines,
+        trace_build=trace_build,
     )
     out = json.loads((work / "result.json").read_text()) if (work / "result.json").exists() else {}
     return {

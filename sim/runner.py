@@ -134,13 +134,15 @@ def run(
     test_dir: Path | None = None,
     check: bool = True,
     defines: dict | None = None,
+    trace_build: bool = False,
 ) -> dict:
     """Build (cached) and run cocotb test module sim/<module>.py; raise if a test fails.
 
     env is passed to the test through environment variables (e.g. a JSON file with the expected data).
-    Returns timings {build_s, sim_s, build_dir, results}.
+    trace_build: the model built with waveform support even where this run dumps none (`make sim` runs the
+    vectors and then a waveform run on one build). Returns timings {build_s, sim_s, build_dir, results}.
     """
-    runner, build_dir, build_s = build(sources, toplevel, parameters, waves, defines)
+    runner, build_dir, build_s = build(sources, toplevel, parameters, waves or trace_build, defines)
     # one run folder per pytest-xdist worker (gw0, gw1, ...): workers may run the same model at once
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     test_dir = Path(test_dir or build_dir / (f"run-{worker}" if worker else "run")).resolve()

@@ -112,13 +112,17 @@ def test_dense_model_through_make_rtl_sim(cell, tmp_path):
 
 def test_sim_writes_the_activity_synth_reads(project, monkeypatch):
     """`make sim` leaves build/NAME/sim/activity.json (a waveform of its shortest sequence, VCD deleted);
-    synth reads that file and never runs the simulation itself."""
+    synth reads that file and never runs the simulation itself. The vectors and the waveform run share one
+    Verilator build (built for waveforms; only the second run dumps one)."""
     from configs.schema import load_config
     from hw.synth import __main__ as synth
 
     assert _stage("hw.rtl", cwd=project).returncode == 0
+    cache = project / "sim_cache"
+    monkeypatch.setitem(ENV, "RTL_SIM_CACHE", str(cache))
     res = _stage("sim", cwd=project)
     assert res.returncode == 0, res.stderr[-3000:]
+    assert len([d for d in cache.iterdir() if d.is_dir()]) == 1
     sim = project / "build/tiny/sim"
     act = json.loads((sim / "activity.json").read_text())
     assert act["cycles"] > 50 and act["groups"] and "test sequence" in act["source"]
