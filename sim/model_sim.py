@@ -73,7 +73,7 @@ def simulate(
         reset_test,
         waves,
         n_vectors,
-        defines,
+        defines=defines,
     )
     r["design"] = design
     return r
@@ -107,42 +107,15 @@ def simulate_rtl(
         per_step=info["per_step"],
     )
     sources = [rtl_dir / f for f in info["files"]]
-    r = _run(
-        sources,
-        info["top"],
-        {},
-        info["params"],
-        io,
-        vectors,
-        work,
-        stall,
-        seed,
-        None,
-        waves,
-        n_vectors,
-        trace_build=trace_build,
-    )
+    top, params, kw = info["top"], info["params"], {"trace_build": trace_build}
+    r = _run(sources, top, {}, params, io, vectors, work, stall, seed, None, waves, n_vectors, **kw)
     r["memory_images"] = digests
     return r
 
 
-def _run(
-    sources,
-    top,
-    parameters,
-    p,
-    io,
-    vec,
-    work,
-    stall,
-    seed,
-    reset_test,
-    waves,
-    n_vectors,
-    defines=None,
-    trace_build=False,
-):
-    """One cocotb run of tb_model on a built top (core parameters p: B, BA, BO; io: stream shape)."""
+def _run(sources, top, parameters, p, io, vec, work, stall, seed, reset_test, waves, n_vectors, **run_kw):
+    """One cocotb run of tb_model on a built top (core parameters p: B, BA, BO; io: stream shape); run_kw:
+    sim.runner.run's defines and trace_build."""
     n = len(vec["lengths"]) if n_vectors is None else min(n_vectors, len(vec["lengths"]))
     np.savez(work / "vectors.npz", x_int=vec["x_int"][:n], lengths=vec["lengths"][:n], y=vec["y"][:n])
     tb = dict(
@@ -169,8 +142,7 @@ def _run(
         waves=waves,
         test_dir=work,
         check=False,
-        defines=defines,
-        trace_build=trace_build,
+        **run_kw,
     )
     out = json.loads((work / "result.json").read_text()) if (work / "result.json").exists() else {}
     return {
