@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,7 @@ def _fake_synth():
                 "target_mhz": 100.0,
                 "timing_met": False,
             },
-            "bitstream": "x.bit",
+            "bitstream": None,  # the flow writes none for a missed clock
         },
         "board": {"clock_mhz": 100.0},
         "power_xc7": {
@@ -150,7 +151,8 @@ def test_cli_writes_report_with_labels_and_plots(tmp_path):
     name = "test_report_cli"
     cfg = tmp_path / f"{name}.yaml"
     cfg.write_text("hardware:\n  clock_mhz: 100\n")
-    base = ROOT / "build" / name
+    # under tmp_path, not the checkout's build/: this synth.json is a fake that misses its clock
+    base = tmp_path / "build" / name
     (base / "synth").mkdir(parents=True, exist_ok=True)
     (base / "sim").mkdir(parents=True, exist_ok=True)
     (base / "synth" / "synth.json").write_text(json.dumps(_fake_synth()))
@@ -159,7 +161,8 @@ def test_cli_writes_report_with_labels_and_plots(tmp_path):
     )
     proc = subprocess.run(
         [sys.executable, "-m", "scripts.report", "--config", str(cfg), "--no-cpu"],
-        cwd=ROOT,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=300,
