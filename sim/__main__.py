@@ -106,8 +106,9 @@ def main(argv=None) -> int:
     E, ST = info["params"].get("E", 1), info["params"]["ST"]
     batch = info.get("batch", 1)
     # one latency per group of `batch` sequences, grouped as sim.tb_model sent them (by length)
-    groups = cycles.batch_groups([int(v) for v in art.vectors["lengths"][: r["vectors"]]], batch)
-    glens = [tuple(int(art.vectors["lengths"][i]) for i in g) for g in groups]
+    simulated = [int(v) for v in art.vectors["lengths"][: r["vectors"]]]
+    groups = cycles.batch_groups(simulated, batch)
+    glens = [tuple(simulated[i] for i in g) for g in groups]
     runs = [g if batch > 1 else g[0] for g in glens]
     lengths = [sum(g) for g in glens]  # frames (steps) per latency entry
     model = [cycles.sequence_cycles(prog, P, B, L, E, ST)["total"] for L in runs]
