@@ -211,9 +211,10 @@ SCHEMA: dict[str, Any] = {
         "batch": _int(
             1,
             1,
-            2,
-            doc="RTL core: sequences per program run (2: their steps interleaved, one's element-wise work "
-            "under the other's matrix work; the host sends and receives them in pairs); last-step heads only",
+            4,
+            doc="RTL core: sequences per program run (2-4: their steps interleaved, each one's element-wise "
+            "work under the others' matrix work; the host sends and receives them in groups, paired by "
+            "length); last-step heads only",
         ),
         "clock_mhz": _num(100.0, 1.0, 1000.0, doc="target clock for synthesis"),
         "xilinx_part": _str("xc7vx690tffg1761-2", doc="7-series part (ADM-7V3 board of C-LSTM/E-RNN)"),

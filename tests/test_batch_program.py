@@ -1,5 +1,5 @@
-"""hardware.batch: 2 — the interleaved program (hw/rtl/program.py `_interleave`) and its cycle model, without
-simulation (tests/test_rtl_model.py runs such programs on the core)."""
+"""hardware.batch: 2-4 — the interleaved program (hw/rtl/program.py `_interleave`) and its cycle model,
+without simulation (tests/test_rtl_model.py runs such programs on the core)."""
 
 import pytest
 
@@ -20,17 +20,20 @@ def _strip(ins: dict) -> dict:
     return {k: v for k, v in ins.items() if k not in ("seq", "lag", "dst", "a", "b", "c", "note")}
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "bilstm"])
-def test_each_sequence_keeps_its_own_program_order(cell):
+@pytest.mark.parametrize("cell, batch", [("lstm", 2), ("gru", 2), ("bilstm", 2), ("lstm", 4), ("gru", 3)])
+def test_each_sequence_keeps_its_own_program_order(cell, batch):
     """Projected onto one sequence, the batch program is that sequence's batch-1 program (same instructions,
-    same order; inside a loop, B's lagged run belongs to the previous pass)."""
+    same order; inside a loop, the last sequence's lagged run belongs to the previous pass)."""
     art = _art(cell)
     one = program.compile_artifact(art, P=2, T_max=4).prog
-    two = program.compile_artifact(art, P=2, T_max=4, batch=2).prog
+    two = program.compile_artifact(art, P=2, T_max=4, batch=batch).prog
     ops_one = [_strip(i) for i in one if i["op"] not in ("LOOP", "ENDLOOP", "HALT")]
-    for s in (0, 1):
+    seqs = {i.get("seq") for i in two if i["op"] not in ("LOOP", "ENDLOOP", "HALT")}
+    assert sorted(seqs) == list(range(batch))
+    for s in range(batch):
         mine = [i for i in two if i.get("seq") == s and i["op"] not in ("LOOP", "ENDLOOP", "HALT")]
-        if s == 1:  # rotate each loop body's lagged run back to its end
+        assert not any(i.get("lag") for i in mine) or s == batch - 1  # only the last sequence's run lags
+        if s == batch - 1:  # rotate each loop body's lagged run back to its end
             out, k = [], 0
             while k < len(mine):
                 j = k
@@ -49,8 +52,8 @@ def test_each_sequence_keeps_its_own_program_order(cell):
                     k += 1
             mine = out
         assert [_strip(i) for i in mine] == ops_one
-    for body in _bodies(two):  # B's run of step t - 1 comes before anything of B's step t
-        lags = [i.get("lag", 0) for i in body if i.get("seq") == 1]
+    for body in _bodies(two):  # the last one's run of step t - 1 comes before anything of its step t
+        lags = [i.get("lag", 0) for i in body if i.get("seq") == batch - 1]
         assert lags == sorted(lags, reverse=True)
 
 
@@ -128,12 +131,30 @@ def test_batch_groups_leave_fewer_idle_passes_than_arrival_order():
     assert sum(max(lengths[i] for i in g) for g in groups) == 32  # arrival order [[0, 1], [2, 3]]: 57
 
 
-def test_batch_rejects_per_step_heads_and_three():
+def test_batch_rejects_per_step_heads_and_five():
+    """Per-step heads stay batch 1; at most 4 sequences (the ISA's 2-bit seq field, rnn_core NSEQ 1..4)."""
     art = random_artifact("lstm", input_size=5, hidden=16, output_size=3, b=8, mode="fft", T=3, per_step=True)
     with pytest.raises(RtlError, match="hardware.batch"):
         program.compile_artifact(art, P=1, T_max=3, batch=2)
-    with pytest.raises(RtlError, match="hardware.batch"):
-        program.compile_artifact(_art(), P=1, T_max=3, batch=3)
+    with pytest.raises(RtlError, match="hardware.batch: 1 to 4 sequences"):
+        program.compile_artifact(_art(), P=1, T_max=3, batch=5)
+    assert program.compile_artifact(_art(), P=1, T_max=3, batch=4).params["NSEQ"] == 4
+
+
+def test_four_sequences_hide_a_projection_lstm_s_two_phase_chain():
+    """A projection LSTM's step is two MV groups (gates, then the projection that needs the gates' run): with
+    two sequences the second group waits for its own run; with four, the other sequences' MVs fill that wait,
+    so a frame (one step of one sequence) costs fewer cycles. Batch 4 of a one-phase LSTM costs what batch 2
+    does (its matrix unit is already busy: nothing to fill)."""
+    per_frame = {}
+    for proj in (16, 0):
+        art = _art(peepholes=True, projection=proj) if proj else _art()
+        for batch in (2, 4):
+            d = program.compile_artifact(art, P=2, T_max=4, batch=batch)
+            per_pass = cycles.sequence_cycles(d.prog, 2, 8, 1, 1, d.params["ST"])["per_step"]
+            per_frame[proj, batch] = per_pass / batch
+    assert per_frame[16, 4] < per_frame[16, 2]
+    assert per_frame[0, 4] <= per_frame[0, 2]
 
 
 def test_every_mv_writes_the_matrix_output_bank():

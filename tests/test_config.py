@@ -36,6 +36,7 @@ def check_one_line_error(run: subprocess.CompletedProcess, *needles: str) -> Non
         ("training:\n  lr: -1\n", ("training.lr", "-1")),
         ("task:\n  name: npz\n", ("task.path", "None")),
         ("hardware:\n  ecp5_placer: annealing\n", ("hardware.ecp5_placer", "'annealing'")),
+        ("hardware:\n  batch: 5\n", ("hardware.batch", "5")),
         ("task: [unclosed\n", ("invalid YAML",)),
         ("training:\n  epochs: 2\n bad_indent: 1\n", ("invalid YAML",)),
     ],

@@ -123,9 +123,9 @@ BATCH_CASES = [
 ]
 
 
-def _batch_lengths(art, n: int) -> list[tuple]:
+def _batch_lengths(art, n: int, batch: int = 2) -> list[tuple]:
     lengths = art.vectors["lengths"]
-    return [tuple(int(lengths[i]) for i in g) for g in cycles.batch_groups(lengths[:n], 2)]
+    return [tuple(int(lengths[i]) for i in g) for g in cycles.batch_groups(lengths[:n], batch)]
 
 
 @pytest.mark.parametrize("case", BATCH_CASES)
@@ -143,6 +143,31 @@ def test_batch_of_two_bit_exact_and_cycle_exact(case, tmp_path):
         d.prog, 2, 8, _batch_lengths(art, 5), r["latency"], d.params["E"], d.params["ST"]
     )
     assert errors == [0, 0, 0], errors
+
+
+@pytest.mark.parametrize(
+    "case, batch",
+    [
+        ("lstm_fft_peep_proj", 4),
+        ("gru_fft", 3),
+        pytest.param("bilstm2_fft", 3, marks=pytest.mark.slow),  # (a longer program: its own build)
+        pytest.param("enrnn_direct", 4, marks=pytest.mark.slow),
+    ],
+)
+def test_batch_of_three_and_four_bit_exact_and_cycle_exact(case, batch, tmp_path):
+    """hardware.batch: 3 and 4 — the MV groups go round the sequences (the ISA's seq field, rnn_core NSEQ):
+    every vector bit-exact (7 vectors: the last group repeats its sequence), the cycle model equal to the
+    simulation on every group."""
+    cell, mode, kw = CASES[case]
+    art = _art(cell, mode, n_vectors=7, **kw)
+    caps = dict(CAPS, PROG_DEPTH=256) if case == "bilstm2_fft" else CAPS
+    r = simulate(art, P=2, work=tmp_path, caps=caps, stall=0.0, E=E, batch=batch)
+    assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 7
+    d = r["design"]
+    assert d.params["NSEQ"] == batch
+    groups = _batch_lengths(art, 7, batch)
+    errors = cycles.cycle_errors(d.prog, 2, 8, groups, r["latency"], d.params["E"], d.params["ST"])
+    assert errors == [0] * len(groups), errors
 
 
 def test_batch_of_two_with_stalls(tmp_path):

@@ -1,6 +1,6 @@
 """Compile a compress artifact into the microcoded core's memories: program, data memory, weights, PWL tables.
 
-The core (rnn_core.sv) runs one sequence (batch 2: two, interleaved) at a time, layer by layer: the input
+The core (rnn_core.sv) runs one sequence (batch n: n of 2-4, interleaved) at a time, layer by layer: the input
 sequence is stored in a sequence buffer, every cell loops over the valid steps (backward cells from L-1 down
 to 0) writing its output sequence into the other buffer, and the head reads the last step (or every step when
 per_step; one forward cell's last output straight from where its step leaves it). Every buffer an MV writes
@@ -85,6 +85,7 @@ def _ceil(a: int, b: int) -> int:
 
 
 ZBANK = isa.ZBANK
+MAX_BATCH = 4  # sequences of one batch program: the ISA's 2-bit seq field, rnn_core NSEQ 1..4
 VBASE, VSTEP = 1 << 24, 1 << 16  # virtual addresses of a sequence's buffers until `_pack_temps` places them
 
 
@@ -589,8 +590,8 @@ def compile_artifact(
     batch: int = 1,
 ):
     """Map an artifact onto the core with P matrix-vector lanes and E element-wise words per cycle, from its
-    op graph (compress/graph.py); caps may force memory sizes (shared test builds). batch = 2: a program for
-    two sequences at a time, their steps interleaved (`_interleave`)."""
+    op graph (compress/graph.py); caps may force memory sizes (shared test builds). batch = n (2 to
+    MAX_BATCH): a program for n sequences at a time, their steps interleaved (`_interleave`)."""
     b, use_fft, DW = _model_checks(art, b, E)
     man, arr = art.manifest, art.arrays
     model = man["model"]
@@ -598,8 +599,8 @@ def compile_artifact(
     hw_fft = bool(caps.get("FFT", use_fft))  # a core built with the FFT path also runs direct-mode models
     if use_fft and not hw_fft:
         raise RtlError("model.yaml: quantization.matvec_mode: fft model on a core built without the FFT path")
-    if batch not in (1, 2):
-        raise RtlError(f"config: hardware.batch: 1 or 2 sequences at a time (got {batch})")
+    if batch not in range(1, MAX_BATCH + 1):
+        raise RtlError(f"config: hardware.batch: 1 to {MAX_BATCH} sequences at a time (got {batch})")
     if batch > 1 and model.get("per_step"):
         raise RtlError(
             f"config: hardware.batch: {batch} needs a last-step head (the model has per-step outputs)"
@@ -846,34 +847,40 @@ def _spread(mvs: list[dict], ews: list[dict], cuts: tuple) -> list[dict]:
 
 
 def _interleave(progs: list[list[dict]], ST: int, core: tuple[int, int, int] | None = None) -> list[dict]:
-    """Two sequences' programs as one (docs/rtl.md "Overlap"): both INs first, then piece by piece; in every
-    loop body the MVs of one sequence are followed by the other's element-wise work, so that work runs while
-    the matrix unit works: A.lead A.M1 B.E_k(t-1) B.lead B.M1 A.E1 A.M2 B.E1 ... A.M_k B.E_(k-1) B.M_k A.E_k,
-    where B's last element-wise run (of step t - 1) moves into the next pass (lag 1: the loop runs max(L) + 1
-    passes). Where a group M_j holds several MVs, the other sequence's run is spread between them (`_spread`):
-    an MV starts only once the element-wise unit has issued its reads, so a run placed after the last MV
-    leaves the matrix unit idle while it runs beside that MV alone. With core = (P, b, E) the cut points are
-    chosen by the cycle model (`_best_cuts`; None: the whole run after the last MV)."""
-    A, B = (_segments(p) for p in progs)
+    """The programs of n sequences as one (docs/rtl.md "Overlap"): all INs first, then piece by piece; in
+    every loop body the MV groups go round the sequences, phase by phase, and each carries the element-wise
+    run of the group before it, so that run works while the matrix unit works. Two sequences A, B with k
+    phases: A.lead A.M1 B.E_k(t-1) B.lead B.M1 A.E1 A.M2 B.E1 ... A.M_k B.E_(k-1) B.M_k A.E_k; the last
+    sequence's last run moves into the next pass (lag 1: the loop runs max(L) + 1 passes). Where a group
+    holds several MVs, the run is spread between them (`_spread`): an MV starts only once the element-wise
+    unit has issued its reads, so a run placed after the last MV leaves the matrix unit idle while it runs
+    beside that MV alone. With core = (P, b, E) the cut points are chosen by the cycle model (`_best_cuts`;
+    None: the whole run after the last MV)."""
+    segs = [_segments(p) for p in progs]
+    n = len(progs)
     pieces: list = []  # instructions, or (mvs, ews) spread points
-    for pa, pb in zip(A, B, strict=True):
-        if pa[0] == "flat":
-            flat = pa[1] + pb[1]
-            if not pieces:  # both sequences are received first
+    for parts in zip(*segs, strict=True):
+        if parts[0][0] == "flat":
+            flat = [i for p in parts for i in p[1]]
+            if not pieces:  # every sequence is received first
                 flat = [i for i in flat if i["op"] == "IN"] + [i for i in flat if i["op"] != "IN"]
             pieces += flat
             continue
-        reverse = bool(pa[1].get("last", 0) & 1)
-        (la, ra), (lb, rb) = _phases(pa[2]), _phases(pb[2])
-        if not ra:
-            pieces += [dict(pa[1], seq=0, lag=0)] + la + lb + [pa[3]]
+        loop, end = parts[0][1], parts[0][3]
+        reverse = bool(loop.get("last", 0) & 1)
+        phases = [_phases(p[2]) for p in parts]
+        if not phases[0][1]:
+            pieces += [dict(loop, seq=0, lag=0)] + [i for lead, _ in phases for i in lead] + [end]
             continue
-        body = la + [(ra[0][0], [_lagged(i, ST, reverse) for i in rb[-1][1]])] + lb
-        for j in range(len(ra)):
-            body.append((rb[j][0], ra[j][1]))
-            if j + 1 < len(ra):
-                body.append((ra[j + 1][0], rb[j][1]))
-        pieces += [dict(pa[1], seq=0, lag=1)] + body + [dict(pa[3], seq=0)]
+        n_phases = len(phases[0][1])
+        body, prev = [], [_lagged(i, ST, reverse) for i in phases[-1][1][-1][1]]
+        for j in range(n_phases):
+            for s in range(n):
+                lead, runs = phases[s]
+                mvs, ews = runs[j]
+                body += (lead if j == 0 else []) + [(mvs, prev)]
+                prev = ews
+        pieces += [dict(loop, seq=0, lag=1)] + body + [dict(end, seq=0)]
     points = [k for k, p in enumerate(pieces) if isinstance(p, tuple) and len(p[0]) > 1 and p[1]]
     cuts = {k: (0,) * (len(pieces[k][0]) - 1) for k in points}
     if core is not None and points:
