@@ -149,7 +149,7 @@ def test_batch_of_two_bit_exact_and_cycle_exact(case, tmp_path):
     "case, batch",
     [
         ("lstm_fft_peep_proj", 4),
-        pytest.param("gru_fft", 3, marks=pytest.mark.slow),
+        ("gru_fft", 3),  # (caught the last sequence's run without its lag flag; the projection LSTM did not)
         pytest.param("bilstm2_fft", 3, marks=pytest.mark.slow),  # (a longer program: its own build)
         pytest.param("enrnn_direct", 4, marks=pytest.mark.slow),
     ],
