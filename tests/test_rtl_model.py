@@ -128,20 +128,26 @@ def _batch_lengths(art, n: int, batch: int = 2) -> list[tuple]:
     return [tuple(int(lengths[i]) for i in g) for g in cycles.batch_groups(lengths[:n], batch)]
 
 
+def _batch_run(case: str, batch: int, n: int, work, caps=CAPS) -> tuple[dict, list[int]]:
+    """A batch core run of n vectors of a CASES model on P=2 (the result, with its artifact under "art") and
+    the cycle model's error against the simulated latency of every group."""
+    cell, mode, kw = CASES[case]
+    art = _art(cell, mode, n_vectors=n, **kw)
+    r = simulate(art, P=2, work=work, caps=caps, stall=0.0, E=E, batch=batch)
+    r["art"] = art
+    d = r["design"]
+    groups = _batch_lengths(art, n, batch)
+    return r, cycles.cycle_errors(d.prog, 2, 8, groups, r["latency"], d.params["E"], d.params["ST"])
+
+
 @pytest.mark.parametrize("case", BATCH_CASES)
 def test_batch_of_two_bit_exact_and_cycle_exact(case, tmp_path):
     """hardware.batch: 2 — two sequences per program run, steps interleaved so one's element-wise work runs
     while the matrix unit works for the other: every vector bit-exact (5 vectors of different lengths, paired
     by length: the last group pairs the longest with itself), the cycle model equal to the simulation on every
     group."""
-    cell, mode, kw = CASES[case]
-    art = _art(cell, mode, n_vectors=5, **kw)
-    r = simulate(art, P=2, work=tmp_path, caps=CAPS, stall=0.0, E=E, batch=2)
+    r, errors = _batch_run(case, 2, 5, tmp_path)
     assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 5
-    d = r["design"]
-    errors = cycles.cycle_errors(
-        d.prog, 2, 8, _batch_lengths(art, 5), r["latency"], d.params["E"], d.params["ST"]
-    )
     assert errors == [0, 0, 0], errors
 
 
@@ -158,16 +164,11 @@ def test_batch_of_three_and_four_bit_exact_and_cycle_exact(case, batch, tmp_path
     """hardware.batch: 3 and 4 — the MV groups go round the sequences (the ISA's seq field, rnn_core NSEQ):
     every vector bit-exact (7 vectors: the last group repeats its sequence), the cycle model equal to the
     simulation on every group."""
-    cell, mode, kw = CASES[case]
-    art = _art(cell, mode, n_vectors=7, **kw)
     caps = dict(CAPS, PROG_DEPTH=256) if case == "bilstm2_fft" else CAPS
-    r = simulate(art, P=2, work=tmp_path, caps=caps, stall=0.0, E=E, batch=batch)
+    r, errors = _batch_run(case, batch, 7, tmp_path, caps)
     assert r["passed"] and r["mismatches"] == 0 and len(r["outputs"]) == 7
-    d = r["design"]
-    assert d.params["NSEQ"] == batch
-    groups = _batch_lengths(art, 7, batch)
-    errors = cycles.cycle_errors(d.prog, 2, 8, groups, r["latency"], d.params["E"], d.params["ST"])
-    assert errors == [0] * len(groups), errors
+    assert r["design"].params["NSEQ"] == batch
+    assert errors == [0] * len(_batch_lengths(r["art"], 7, batch)), errors
 
 
 def test_batch_of_two_with_stalls(tmp_path):

@@ -85,7 +85,7 @@ def _ceil(a: int, b: int) -> int:
 
 
 ZBANK = isa.ZBANK
-MAX_BATCH = 4  # sequences of one batch program: the ISA's 2-bit seq field, rnn_core NSEQ 1..4
+MAX_BATCH = 1 << dict((f, w) for f, w, _ in isa.FIELDS)["seq"]  # the ISA's seq field (rnn_core NSEQ 1..4)
 VBASE, VSTEP = 1 << 24, 1 << 16  # virtual addresses of a sequence's buffers until `_pack_temps` places them
 
 
