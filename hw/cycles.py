@@ -14,9 +14,11 @@ The core is pipelined for 100+ MHz on ECP5 (docs/rtl.md); the latencies below ar
   range, writes its input range or writes that bank waits until it is idle (checked against each of the two
   MVs that may be in flight). MV after MV (`next_mv_start`): an fft one after an fft one starts ahead, once
   the last one's input spectra are stored (`pf`): it waits in the unit's pending slot with its own spectra
-  loaded, and its first term issues at max(its FFT fill, the last one's `cond` + 2), `cond` the cycle the
-  last one's last group is handed over and its lanes selected; any other starts beside the last one's drain
-  from `accept` (= cond + 1) unless the last one is fft and it is not; one that reads the last one's
+  loaded, and is promoted once the last one has issued its last term and handed over its first group
+  (`promo`); its first term issues at max(its FFT fill, the promotion + 1 + max(1, P - K - 1)), so that its
+  first hand-over follows the last one's last by at least P cycles (the drain's lane select); any other
+  starts beside the last one's drain from `accept` (the cycle after `cond`, the last one's last group handed
+  over and its lanes selected) unless the last one is fft and it is not; one that reads the last one's
   output starts when the unit is idle of it. IN, OUT and HALT wait until
   both units are idle. An instruction of a batch program outside its sequence's steps is skipped at decode
   (2 cycles).
@@ -76,11 +78,14 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
     MV started before it (None: the unit was idle). Returns:
     first: its first term's issue; free: the first cycle with the unit idle of it (its last write + 2; its
     done pulse at free - 1); accept: the first cycle the unit takes the next MV beside its drain; cond:
-    accept - 1, the cycle a pending instruction is promoted to the issue slot; pf (fft): the first cycle the
+    accept - 1, the cycle the unit is idle of it but for its drain; promo: the first cycle a pending
+    instruction may be promoted to the issue slot (its last term issued and its first group handed over);
+    pf (fft): the first cycle the
     unit takes the next fft MV ahead (into the pending slot: its input spectra stored and no longer pending
     itself); fft: its mode.
     An fft MV started while the last one still issues (`pf` <= start < `cond`) waits in the pending slot with
-    its input spectra loaded: its first term issues at max(its own fill, last cond + 2) (mv_unit)."""
+    its input spectra loaded: promoted at max(go + 1, last promo), its first term issues at max(its own fill,
+    promotion + 1 + max(1, P - K - 1)) (mv_unit)."""
     m = int(math.log2(b))
     q, g, pb = ins["n"], ins["g"], ins["pb"]
     K = q * b if ins.get("dense") else q
@@ -89,15 +94,18 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
     t = go + 1 + (5 + FFT_STAGE * m if fft else 0)  # first issue: the first input spectrum stored
     fill = t
     promote = None
-    if last is not None and go < last["cond"]:  # the pending slot: promoted when the last one is done issuing
-        promote = max(go + 1, last["cond"])
-        t = max(t, promote + 2)
+    if last is not None and go < last["cond"]:  # the pending slot: promoted once the last one is done issuing
+        promote = max(go + 1, last["promo"])
+        # and its first group waits so that its hand-over follows the last one's by at least P cycles
+        t = max(t, promote + 1 + max(1, P - K - 1))
     first = t
     last_write = accept = 0
+    hand_first = None
     for gi in range(g):
         lanes = min(P, pb - gi * P)
         t_last = t + K - 1
         hand = t_last + MV_SA + 1
+        hand_first = hand if hand_first is None else hand_first
         first_write = hand + (11 + FFT_STAGE * m if fft else 8)
         last_write = first_write + lanes - 1
         accept = hand + lanes + MV_ACCEPT
@@ -113,6 +121,7 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
         "free": free,
         "accept": accept,
         "cond": accept - 1,
+        "promo": max(t_last + 1, hand_first + 1),
         "pf": pf,
         "fft": fft,
         "issue": t - first,
@@ -258,7 +267,7 @@ def _replay(prog: list[dict], P: int, b: int, L, E: int, ST: int, trace: list | 
     T = 0  # fetch cycle of the next instruction
     ews: list[dict] = []  # started EWs: ready (next start allowed), idle (no longer in flight), dst, n
     # the last two MVs (mvs[-1] the last started): their mv_schedule and input / output ranges
-    idle_unit = {"free": 0, "accept": 0, "cond": 0, "pf": None, "fft": False}
+    idle_unit = {"free": 0, "accept": 0, "cond": 0, "promo": 0, "pf": None, "fft": False}
     mvs: list[dict] = [{**idle_unit, "src": (0, 0), "dst": (0, 0)}]
     end = T
     for ins, t, Lq, run in unrolled(prog, L):

@@ -136,6 +136,9 @@ def _run(
         pytest.param(8, 2, 1, 1, marks=pytest.mark.slow),  # b=8, P=2: the core's model tests run it too
         (4, 3, 1, 1),
         (4, 2, 1, 0),  # fft and dense, no direct path (ENRNN/scoRNN cores): each dense row reads row 0's sum
+        # P=4 after a one-term group: the promoted instruction's first term waits 2 cycles (P - K - 1), so
+        # its hand-over follows the last one's last by P cycles
+        (4, 4, 1, 0),
         pytest.param(4, 1, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 1, 1, 1, marks=pytest.mark.slow),
         pytest.param(8, 3, 1, 1, marks=pytest.mark.slow),

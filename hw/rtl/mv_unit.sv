@@ -16,8 +16,9 @@
 //   [fft: P' requant, IFFT, output requant] | write.  fft: the MACs start as soon as the first input spectrum
 //   is written (spectra are produced and consumed in order, one per cycle); an fft instruction started while
 //   another fft one issues waits in a pending slot with its spectra loaded into the other half of the
-//   spectrum store, and its first term follows the running one's last group (docs/rtl.md "Input spectra
-//   ahead"); every drained block carries its own write address, last flag and IFFT width.  hw/cycles.py
+//   spectrum store, and its first term follows the running one's last term, its first group waiting so that
+//   its hand-over comes P cycles after the running one's last (docs/rtl.md "Input spectra ahead", "Seamless
+//   hand-over"); every drained block carries its own write address, last flag and IFFT width.  hw/cycles.py
 //   (mv_schedule) counts the same.
 module mv_unit #(
     parameter int B = 8,
@@ -111,6 +112,7 @@ module mv_unit #(
 
   // ---------------------------------------------------------------- term pipeline: valid / first / last / row
   logic [SA:0] t_v, t_first, t_last;
+  logic [SA-1:0] t_gf;  // the term's group is its instruction's first (hfirst at the hand-over)
   logic [M-1:0] t_r [SA];  // the row of a dense term (lanes decode t_r[SA-1])
   logic [QW-1:0] t_j1, t_j2;  // spectrum index, one and two cycles after the issue
   logic t_b1, t_b2;  // its half of the spectrum store
@@ -122,6 +124,7 @@ module mv_unit #(
     end
     t_first <= {t_first[SA-1:0], dense_mode ? (k < 16'(B)) : (k == 0)};
     t_last <= {t_last[SA-1:0], last_k};
+    t_gf <= {t_gf[SA-2:0], first_g};
     t_r[0] <= M'(k);
     for (int i = 1; i < SA; i++) t_r[i] <= t_r[i-1];
     t_j1 <= QW'(j_iss);
@@ -139,23 +142,36 @@ module mv_unit #(
   // Two instruction slots: the issue slot (ir, dst_q, the issue counters) and a pending slot (ir_p, dst_p). A
   // start while the issue slot is busy (an fft instruction accepted ahead, see accept) goes to the pending
   // slot: its input spectra are loaded into the other half of the spectrum store while the issue slot's
-  // terms run, and it is promoted to the issue slot when that one's last group is handed over and its lanes
-  // selected (idle_c), so its first term follows without the FFT's fill.
+  // terms run, and it is promoted to the issue slot as soon as that one has issued its last term and handed
+  // over its first group (early), so its first term follows without the FFT's fill and without waiting for
+  // the running one's last hand-over. The two instructions' groups then share the accumulate pipeline: each
+  // term carries its group's first-group tag (t_gf), and a hand-over belongs to the issue slot's instruction
+  // when it is that one's first (hfirst) or that one's first has been (!ifh); the requant shift and width
+  // reach the requants with the groups (hsh), and the promoted instruction's first group waits gp cycles so
+  // that its hand-over comes at least P cycles after the last one's (the drain's lane select, as between
+  // groups).
   logic go;
   always_ff @(posedge clk) go <= start && !rst;
   logic hand;  // the accumulators hold a finished group this cycle
+  logic hfirst;  // ... the first group of its instruction
   logic last_hand;  // ... and it is the instruction's last group
   logic dact;  // the drain selects the lanes of a held group
   logic pend;  // the pending slot holds an instruction
   instr_t ir_p;
   logic [AW-1:0] dst_p;
   logic idle_c, busy_c, load_iss;
+  logic first_g;  // the issue slot's first group is issuing (t_gf)
+  logic idle_iss;  // the issue slot has issued its last term
+  logic ifh;  // the issue slot's first group is not yet handed over
+  logic early;  // = idle_iss && !ifh: a pending instruction may be promoted
+  logic [15:0] gp;  // the pending instruction's wait before its first term (see the promotion above)
+  logic gpz;  // gp == 0
   // idle_c: the issue slot's last group handed over, its lanes selected (= !ibusy && !hand && !dact), a
   // register of its own (below, with the drain)
   assign busy_c = !idle_c || pend;
   // the issue slot loads a started instruction (go) or promotes the pending one (pend: no start then); every
-  // issue register's enable reads it, so it is one LUT from flip-flops
-  assign load_iss = idle_c && (go || pend);
+  // issue register's enable reads it, so it is one LUT from flip-flops (idle_c, go, pend, early)
+  assign load_iss = (idle_c && (go || pend)) || (pend && early);
   instr_t nx;  // the instruction loaded into the issue slot
   assign nx = pend ? ir_p : ins;
   logic wait_spec;  // fft: the first term waits for the instruction's first input spectrum
@@ -165,6 +181,7 @@ module mv_unit #(
     if (rst) begin
       ibusy <= 1'b0;
       iss <= 1'b0;
+      idle_iss <= 1'b0;
       pend <= 1'b0;
       wait_spec <= 1'b0;
     end else begin
@@ -173,9 +190,14 @@ module mv_unit #(
         ir_p <= ins;
         dst_p <= dst_base;
         pend <= 1'b1;
+        // only fft instructions wait in the pending slot: K = n terms per group
+        gp <= 16'(P) > 16'(ins.n) + 16'd1 ? 16'(P) - 16'(ins.n) - 16'd1 : '0;
+        gpz <= !(16'(P) > 16'(ins.n) + 16'd1);
       end
       if (load_iss) begin
         pend <= 1'b0;
+        first_g <= 1'b1;
+        idle_iss <= 1'b0;
         ir <= nx;
         dst_q <= pend ? dst_p : dst_base;
         is_bank <= pend ? ld_bank : !ld_bank;
@@ -186,8 +208,8 @@ module mv_unit #(
         k <= '0;
         gi <= '0;
         last_g <= 16'(nx.g) == 16'd1;
-        gap <= '0;
-        gap_z <= 1'b1;
+        gap <= pend ? gp : '0;
+        gap_z <= !pend || gpz;
         wa <= WAW'(nx.wbase);
         ibusy <= 1'b1;
         wait_spec <= FFT && nx.fft;
@@ -204,6 +226,8 @@ module mv_unit #(
           wa <= wa + 1;
           if (last_k) begin
             k <= '0;
+            first_g <= 1'b0;
+            if (last_g) idle_iss <= 1'b1;
             last_k <= kmax == 16'd1;
             // the drain of a group takes a cycle per lane: a group shorter than that waits. Only a group
             // followed by another waits, and such a group has all P lanes (only the last is partial), so the
@@ -220,7 +244,8 @@ module mv_unit #(
             last_k <= k + 2 == kmax;
           end
         end
-        if (hand && last_hand) ibusy <= 1'b0;  // every term has reached the accumulators: only the drain is left
+        // every term of the issue slot's instruction has reached the accumulators: only the drain is left
+        if (hand && last_hand && (hfirst || !ifh)) ibusy <= 1'b0;
       end
     end
   end
@@ -320,6 +345,7 @@ module mv_unit #(
   // (keep: its own register; yosys merged it with a lane's identical c_hand copy, and the issue-slot load then
   // read it from across the unit, 2.1 ns of route on make all seed 1's critical path)
   (* keep *) always_ff @(posedge clk) hand <= acc_v(rst, t_v[SA-1]) && t_last[SA-1];
+  always_ff @(posedge clk) hfirst <= t_gf[SA-1];
 
   for (genvar l = 0; l < P; l++) begin : g_lane
     logic [WMW-1:0] wl;
@@ -479,27 +505,31 @@ module mv_unit #(
   // Back to back (accept): once an instruction's last group is handed over and its lanes selected, the
   // issue side is free and the next instruction takes it (promoted from the pending slot, or started) while
   // this one's blocks go through the requants and the IFFT. What the lane select needs is taken at each
-  // instruction's first hand-over (fh): the row-block count, the destination, the mode and the IFFT's output
-  // width (d_*); each selected block carries its own write address, last flag and width (tags) along the
-  // requants and the IFFT, so two instructions' blocks may be in the drain at once (at most two: accept).
+  // instruction's first hand-over (hfirst): the row-block count, the destination, the mode and the IFFT's
+  // output width (d_*); each selected block carries its own write address, last flag and width (tags) along
+  // the requants and the IFFT, so two instructions' blocks may be in the drain at once (at most two: accept).
   logic [15:0] drem, dleft, drem_nx;  // row blocks not yet handed over; lanes left in this drain
-  logic fh;  // the next hand-over is the issue slot's first
   logic dbusy, d_fft;  // a drain is writing (first hand-over .. last write); the mode of the last one
   logic [1:0] dcnt;  // instructions with blocks still to write
   logic [5:0] d_bits;
   logic [15:0] d_pb;
   logic [AW-1:0] d_dst;
-  assign drem_nx = fh ? 16'(ir.pb) : drem;
+  // at the issue slot's first hand-over ir is that instruction (a pending one is promoted only after it)
+  assign drem_nx = hfirst ? 16'(ir.pb) : drem;
   assign last_hand = drem_nx <= 16'(P);
   always_ff @(posedge clk) begin
     if (rst) begin
       dact <= 1'b0;
-      fh <= 1'b0;
+      ifh <= 1'b0;
+      early <= 1'b0;
     end else begin
-      if (load_iss) fh <= 1'b1;
+      if (load_iss) ifh <= 1'b1;
+      if (hand && hfirst) ifh <= 1'b0;
+      // early from the next states of idle_iss and ifh (their own registers' expressions): one flip-flop
+      // into load_iss
+      early <= idle_iss_n && !ifh_n;
       if (hand) begin
         dact <= 1'b1;
-        fh <= 1'b0;
         dleft <= drem_nx >= 16'(P) ? 16'(P) : drem_nx;
         drem <= drem_nx - 16'(P);
       end else if (dact) begin
@@ -509,7 +539,7 @@ module mv_unit #(
     end
   end
   always_ff @(posedge clk) begin
-    if (hand && fh) begin
+    if (hand && hfirst) begin
       d_fft <= fft_mode;
       d_bits <= ir.bits;
       d_pb <= 16'(ir.pb);
@@ -521,13 +551,16 @@ module mv_unit #(
   // last hand-over clears ibusy a cycle later). From those registers, hand -> idle_c -> load_iss -> the issue
   // registers' select (k, last_k, iss) was the default core's routed critical path in make all (seed 1,
   // 10.0 ns, 3.2 ns of it the route from hand).
-  logic ibusy_n, dact_n;
-  assign ibusy_n = !rst && (load_iss || (ibusy && !(hand && last_hand)));
+  logic ibusy_n, dact_n, idle_iss_n, ifh_n;
+  assign idle_iss_n = !load_iss && (idle_iss || (issuing && last_k && last_g));
+  assign ifh_n = !(hand && hfirst) && (load_iss || ifh);
+  assign ibusy_n = !rst && (load_iss || (ibusy && !(hand && last_hand && (hfirst || !ifh))));
   assign dact_n = !rst && (hand || (dact && dleft != 16'd1));
   always_ff @(posedge clk) idle_c <= !ibusy_n && !dact_n;
 `ifndef SYNTHESIS
   always_ff @(posedge clk) begin
     if (!rst && idle_c != (!ibusy && !hand && !dact)) $error("mv_unit: idle_c differs from its definition");
+    if (!rst && early != (idle_iss && !ifh)) $error("mv_unit: early differs from its definition");
   end
 `endif
   // accept: registered, low from the cycle after a start until the unit takes another instruction:
@@ -537,7 +570,7 @@ module mv_unit #(
   //     stored, the pending slot empty and no other instruction's blocks in the drain: it goes to the
   //     pending slot and its spectra are loaded now.
   logic ahead_c;
-  assign ahead_c = !idle_c && fft_mode && !ld_act && (dcnt == 2'd0 || (dcnt == 2'd1 && !fh));
+  assign ahead_c = !idle_c && fft_mode && !ld_act && (dcnt == 2'd0 || (dcnt == 2'd1 && !ifh));
   always_ff @(posedge clk) begin
     accept <= !rst && !start && !go && !pend &&
         ((idle_c && (!dbusy || !d_fft || (FFT && ins.fft))) || (ahead_c && FFT && ins.fft));
@@ -566,7 +599,7 @@ module mv_unit #(
   logic sel_last;
   logic [5:0] sel_bits;
   always_ff @(posedge clk) begin
-    if (hand && fh) begin
+    if (hand && hfirst) begin
       s_idx <= '0;
       s_last <= 16'(ir.pb) == 16'd1;
     end else if (dact) begin
@@ -591,20 +624,30 @@ module mv_unit #(
   // rounding register -> requant output register, the MomentumLSTM core's, 9.68 ns; the one-stage barrel
   // shifter, rsq -> hq, the ENRNN core's, 9.71 ns)
   logic [B*DW-1:0] mac_y;
-  // Every requant takes its own registered copy of ir.sh and ir.bits (keep): from the shared ir, yosys merges
-  // the requants' identical shift-amount and mask logic into one instance driving all of their registers (the
-  // pattern of ew_unit's lane copies).  ir is constant through an instruction and the first lane select comes
-  // many cycles after it is loaded, so the copies' delay is never seen. Two registers deep (sh_a, then sh_c
-  // beside the requant): ir fans out to every requant of the unit, and one hop from ir to the farthest requant
-  // was a 12.2 ns route (78.56 MHz); the placer puts the middle register between them. A copy changes two
-  // cycles after ir is loaded: after the previous MV's last lane has left the requant when MVs run back to
-  // back (tb_mv_unit's back-to-back pairs have different shifts and widths).
+  // Every requant takes its own registered copy of the shift and width (keep): from one shared register, yosys
+  // merges the requants' identical shift-amount and mask logic into one instance driving all of their
+  // registers (the pattern of ew_unit's lane copies). Two registers deep (sh_a, then sh_c beside the requant):
+  // the source fans out to every requant of the unit, and one hop from it to the farthest requant was a
+  // 12.2 ns route (78.56 MHz); the placer puts the middle register between them. The source (hsh, hbits) is
+  // the shift and width of the group handed over two cycles later: taken from ir two cycles before an
+  // instruction's first hand-over (ir is that instruction then: see the promotion), they reach the requants
+  // through the copies in the cycle before its first lane (fxp_requant takes sh and bits one cycle before
+  // x), after the last lane of the instruction before it (at least P cycles before: tb_mv_unit's
+  // back-to-back pairs have different shifts and widths).
+  logic [7:0] hsh;
+  logic [5:0] hbits;
+  always_ff @(posedge clk) begin
+    if (t_v[SA-2] && t_last[SA-2] && t_gf[SA-2]) begin
+      hsh <= ir.sh;
+      hbits <= ir.bits;
+    end
+  end
   for (genvar r = 0; r < B; r++) begin : g_requant
     logic [7:0] sh_a, sh_c;
     logic [5:0] bits_a, bits_c;
     (* keep *) always_ff @(posedge clk) begin
-      sh_a <= ir.sh;
-      bits_a <= ir.bits;
+      sh_a <= hsh;
+      bits_a <= hbits;
     end
     (* keep *) always_ff @(posedge clk) begin
       sh_c <= sh_a;
@@ -638,8 +681,8 @@ module mv_unit #(
       logic [7:0] sh_a, sh_r, sh_i;
       logic [5:0] bits_a, bits_r, bits_i;
       (* keep *) always_ff @(posedge clk) begin
-        sh_a <= ir.sh;
-        bits_a <= ir.bits;
+        sh_a <= hsh;
+        bits_a <= hbits;
       end
       (* keep *) always_ff @(posedge clk) begin
         sh_r <= sh_a;
@@ -741,7 +784,7 @@ module mv_unit #(
       we <= wv;
       wlast <= wv && (iv_w ? f_last : dv_last[LD-1]);
       done <= we && wlast;
-      dcnt <= dcnt + ((hand && fh) ? 2'd1 : 2'd0) - ((we && wlast) ? 2'd1 : 2'd0);
+      dcnt <= dcnt + ((hand && hfirst) ? 2'd1 : 2'd0) - ((we && wlast) ? 2'd1 : 2'd0);
     end
     waddr <= iv_w ? f_addr : dv_addr[LD-1];
     wdata <= d_fft_w ? ifft_y : mac_y;
