@@ -514,6 +514,39 @@ def trace_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def lane_sweep(art, b: int, batch: int, mhz: float, T_max: int, Ps=range(1, 9), Es=(1, 2)) -> str:
+    """A markdown table: a compress artifact on P lanes and E element-wise words per cycle (the default
+    model's what-if): multipliers, the hw.fit ECP5 estimate, cycles per frame (one step of one sequence) at
+    `batch`, MAC utilization and frames/s at `mhz`; then the bound of the whole part: every MULT18X18D of the
+    ECP5-85F doing one useful multiplication every cycle at `mhz`."""
+    from hw import fit
+    from hw.rtl import isa, program
+
+    rows = [
+        "| P | E | multipliers | MULT18 (est.) | LUT4 (est.) | EBR (est.) | cycles/frame | MAC utilization "
+        f"| frames/s at {mhz:g} MHz |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    useful = 0.0
+    for E in Es:
+        for P in Ps:
+            d = program.compile_artifact(art, b=b, P=P, T_max=T_max, E=E, batch=batch)
+            est = fit.estimate_ecp5(d.params, isa.WIDTH)
+            m = mac_utilization(d.prog, d.params)
+            per_frame = m["cycles_per_step"] / m["batch"]
+            useful = m["useful_multiplications_per_step"] / m["batch"]
+            rows.append(
+                f"| {P} | {E} | {m['multipliers']} | {est['mult18']} | {est['lut4']:,} | {est['ebr']} | "
+                f"{per_frame:g} | {100 * m['utilization']:.1f} % | {mhz * 1e6 / per_frame:,.0f} |"
+            )
+    cells = fit.ECP5_85F["mult18"]
+    rows.append(
+        f"\n{useful:,.0f} useful multiplications per frame; all {cells} MULT18X18D of the ECP5-85F busy with "
+        f"them every cycle at {mhz:g} MHz: {cells * mhz * 1e6 / useful:,.0f} frames/s (the part's bound)"
+    )
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     """Print the Google-LSTM-shaped layer (153 inputs, 1024 cells, 512 projection, peepholes) at b=8 (--b):
     cycles per step and MAC utilization for the largest P within the multiplier budget."""
@@ -522,7 +555,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hw.cycles", description=main.__doc__)
     ap.add_argument("--multipliers", type=int, default=1000, help="multiplier budget for choosing P")
     ap.add_argument("--b", type=int, default=8)
-    ap.add_argument("--batch", type=int, default=1, help="sequences interleaved (hardware.batch)")
+    ap.add_argument("--batch", type=int, help="sequences interleaved (hardware.batch; default 1, --sweep 2)")
     ap.add_argument(
         "--trace",
         type=int,
@@ -530,13 +563,27 @@ def main(argv=None) -> int:
         help="instead: one loop pass of the default model's shape (LSTM 12 -> 128, fft) on P lanes, "
         "instruction by instruction",
     )
+    ap.add_argument(
+        "--sweep",
+        metavar="COMPRESS_DIR",
+        help="instead: that compress artifact (e.g. build/default/compress) at P = 1..8, E = 1, 2 (--batch, "
+        "--mhz): cycles per frame, MAC utilization, frames/s, the ECP5 estimate and the part's bound",
+    )
+    ap.add_argument("--mhz", type=float, default=100.0, help="clock for --sweep's frames/s")
+    ap.add_argument("-T", type=int, default=29, help="longest sequence for --sweep")
     args = ap.parse_args(argv)
+    if args.sweep:
+        from compress.artifact import load_artifact
+
+        art = load_artifact(args.sweep)
+        print(lane_sweep(art, args.b, args.batch or 2, args.mhz, args.T))
+        return 0
     if args.trace:
         from compress.artifact import random_artifact
         from hw.rtl import program
 
         art = random_artifact("lstm", input_size=12, hidden=128, output_size=9, b=args.b, mode="fft", seed=0)
-        d = program.compile_artifact(art, P=args.trace, T_max=3, batch=args.batch)
+        d = program.compile_artifact(art, P=args.trace, T_max=3, batch=args.batch or 1)
         print(trace_table(pass_trace(d.prog, args.trace, args.b, d.params.get("E", 1), d.params["ST"])))
         return 0
     print(
@@ -549,7 +596,7 @@ def main(argv=None) -> int:
             P = 1
             while multipliers({**hw, "P": P + 1})["total"] <= args.multipliers:
                 P += 1
-            r = layer_report(153, 1024, 512, True, args.b, mode, P, E, args.batch)
+            r = layer_report(153, 1024, 512, True, args.b, mode, P, E, args.batch or 1)
             per = r["cycles_per_step_per_sequence"]
             print(
                 f"| {mode} | {E} | {P} | {r['multipliers']['total']} | {per:g} | "

@@ -137,3 +137,20 @@ def test_google_lstm_layer_counts_every_block():
     r = cycles.layer_report(153, 1024, 512, True, 8, "fft", 48)
     assert r["useful_multiplications_per_step"] == weights / 8 * 20
     assert 0 < r["mac_utilization"] < 1
+
+
+def test_lane_sweep_rows_and_the_parts_bound():
+    """`python -m hw.cycles --sweep`: each row is the program at that (P, E) through mac_utilization, and the
+    bound counts the useful multiplications by hand: LSTM 12 -> 128 at b=8, fft: 64 row blocks x (2 + 16)
+    input blocks x 5 bins x 4 real products = 23,040 per frame, over 156 MULT18X18D at 100 MHz."""
+    from compress.artifact import random_artifact
+    from hw.rtl import program
+
+    art = random_artifact("lstm", input_size=12, hidden=128, output_size=9, b=8, mode="fft", seed=0, T=4)
+    text = cycles.lane_sweep(art, b=8, batch=2, mhz=100.0, T_max=4, Ps=(1, 3), Es=(1,))
+    rows = [r for r in text.splitlines() if r.startswith("| ") and r[2].isdigit()]
+    assert [r.split("|")[1:3] for r in rows] == [[" 1 ", " 1 "], [" 3 ", " 1 "]]
+    d = program.compile_artifact(art, b=8, P=3, T_max=4, E=1, batch=2)
+    per_frame = cycles.mac_utilization(d.prog, d.params)["cycles_per_step"] / 2
+    assert rows[1].split("|")[7].strip() == f"{per_frame:g}"
+    assert f"{156 * 100e6 / 23040:,.0f} frames/s" in text
