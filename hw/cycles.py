@@ -80,9 +80,8 @@ def mv_schedule(ins: dict, P: int, b: int, start: int, last: dict | None = None)
     done pulse at free - 1); accept: the first cycle the unit takes the next MV beside its drain; cond:
     accept - 1, the cycle the unit is idle of it but for its drain; promo: the first cycle a pending
     instruction may be promoted to the issue slot (its last term issued and its first group handed over);
-    pf (fft): the first cycle the
-    unit takes the next fft MV ahead (into the pending slot: its input spectra stored and no longer pending
-    itself); fft: its mode.
+    pf (fft): the first cycle the unit takes the next fft MV ahead (into the pending slot: its input spectra
+    stored and no longer pending itself); fft: its mode.
     An fft MV started while the last one still issues (`pf` <= start < `cond`) waits in the pending slot with
     its input spectra loaded: promoted at max(go + 1, last promo), its first term issues at max(its own fill,
     promotion + 1 + max(1, P - K - 1)) (mv_unit)."""
