@@ -171,6 +171,9 @@ module mv_unit #(
   assign busy_c = !idle_c || pend;
   // the issue slot loads a started instruction (go) or promotes the pending one (pend: no start then); every
   // issue register's enable reads it, so it is one LUT from flip-flops (idle_c, go, pend, early)
+  // (the pend of the idle term never fires first: idle_c implies early once an instruction has run, so
+  // (idle_c && go) || (pend && early) is the same; left as measured, to go with a one-cycle-ahead promotion
+  // for scoRNN's pend -> load_iss -> gi path, docs/synth.md session 19)
   assign load_iss = (idle_c && (go || pend)) || (pend && early);
   instr_t nx;  // the instruction loaded into the issue slot
   assign nx = pend ? ir_p : ins;
