@@ -151,7 +151,9 @@ module mv_unit #(
   // that its hand-over comes at least P cycles after the last one's (the drain's lane select, as between
   // groups).
   logic go;
-  always_ff @(posedge clk) go <= start && !rst;
+  logic go_n;  // go's next state
+  assign go_n = start && !rst;
+  always_ff @(posedge clk) go <= go_n;
   logic hand;  // the accumulators hold a finished group this cycle
   logic hfirst;  // ... the first group of its instruction
   logic last_hand;  // ... and it is the instruction's last group
@@ -169,12 +171,11 @@ module mv_unit #(
   // idle_c: the issue slot's last group handed over, its lanes selected (= !ibusy && !hand && !dact), a
   // register of its own (below, with the drain)
   assign busy_c = !idle_c || pend;
-  // the issue slot loads a started instruction (go) or promotes the pending one (pend: no start then); every
-  // issue register's enable reads it, so it is one LUT from flip-flops (idle_c, go, pend, early)
-  // (the pend of the idle term never fires first: idle_c implies early once an instruction has run, so
-  // (idle_c && go) || (pend && early) is the same; left as measured, to go with a one-cycle-ahead promotion
-  // for scoRNN's pend -> load_iss -> gi path, docs/synth.md session 19)
-  assign load_iss = (idle_c && (go || pend)) || (pend && early);
+  // the issue slot loads a started instruction (go) or promotes the pending one (pend: no start then):
+  //   load_iss = (idle_c && (go || pend)) || (pend && early)
+  // every issue register's enable reads it, so it is a flip-flop of its own, set from the next states of
+  // idle_c, go, pend and early (below, with the drain; as one LUT from those flip-flops, pend -> load_iss -> gi
+  // was the scoRNN bench core's routed critical path on seed 2, session 19)
   instr_t nx;  // the instruction loaded into the issue slot
   assign nx = pend ? ir_p : ins;
   logic wait_spec;  // fft: the first term waits for the instruction's first input spectrum
@@ -413,21 +414,28 @@ module mv_unit #(
           end
           mul_pipe #(.AW(BW), .BW(BA)) u_m (.clk, .a(wsel), .b(x[c]), .y(p[c]));
         end
-        // two summing stages: groups of 4, then the groups
+        // two summing stages: groups of 4, then the groups, each a balanced tree of adders (the group as a
+        // chain of three adders, ((p0 + p1) + p2) + p3, was the ENRNN and scoRNN bench cores' routed critical
+        // path on seed 1, session 19; two adders deep instead of three)
         localparam int NG = (B + 3) / 4;
+        localparam int NGP = 1 << $clog2(NG);  // the groups' tree: NG leaves padded to a power of two
         logic signed [PRW+M+1:0] part [NG];
         always_ff @(posedge clk) begin
           for (int gq = 0; gq < NG; gq++) begin
-            logic signed [PRW+M+1:0] s;
-            s = '0;
-            for (int c = 4 * gq; c < 4 * gq + 4 && c < B; c++) s += (PRW + M + 2)'(p[c]);
-            part[gq] <= s;
+            logic signed [PRW+M+1:0] q [4];
+            for (int i = 0; i < 4; i++) begin
+              if (4 * gq + i < B) q[i] = (PRW + M + 2)'(p[4*gq+i]);
+              else q[i] = '0;
+            end
+            part[gq] <= (q[0] + q[1]) + (q[2] + q[3]);
           end
         end
         logic signed [PRW+M+1:0] rs_d;
         always_comb begin
-          rs_d = '0;
-          for (int gq = 0; gq < NG; gq++) rs_d += part[gq];
+          logic signed [PRW+M+1:0] t [2*NGP];  // heap order: t[n] = t[2n] + t[2n + 1], the leaves at NGP..
+          for (int i = 0; i < NGP; i++) t[NGP+i] = i < NG ? part[i] : '0;
+          for (int n = NGP - 1; n >= 1; n--) t[n] = t[2*n] + t[2*n+1];
+          rs_d = t[1];
         end
         if (DIRECT) begin : g_rs
           logic signed [PRW+M+1:0] rs;
@@ -528,9 +536,8 @@ module mv_unit #(
     end else begin
       if (load_iss) ifh <= 1'b1;
       if (hand && hfirst) ifh <= 1'b0;
-      // early from the next states of idle_iss and ifh (their own registers' expressions): one flip-flop
-      // into load_iss
-      early <= idle_iss_n && !ifh_n;
+      // early from the next states of idle_iss and ifh (their own registers' expressions)
+      early <= early_n;
       if (hand) begin
         dact <= 1'b1;
         dleft <= drem_nx >= 16'(P) ? 16'(P) : drem_nx;
@@ -554,14 +561,21 @@ module mv_unit #(
   // last hand-over clears ibusy a cycle later). From those registers, hand -> idle_c -> load_iss -> the issue
   // registers' select (k, last_k, iss) was the default core's routed critical path in make all (seed 1,
   // 10.0 ns, 3.2 ns of it the route from hand).
-  logic ibusy_n, dact_n, idle_iss_n, ifh_n;
+  logic ibusy_n, dact_n, idle_iss_n, ifh_n, idle_c_n, pend_n, early_n;
   assign idle_iss_n = !load_iss && (idle_iss || (issuing && last_k && last_g));
   assign ifh_n = !(hand && hfirst) && (load_iss || ifh);
   assign ibusy_n = !rst && (load_iss || (ibusy && !(hand && last_hand && (hfirst || !ifh))));
   assign dact_n = !rst && (hand || (dact && dleft != 16'd1));
-  always_ff @(posedge clk) idle_c <= !ibusy_n && !dact_n;
+  assign idle_c_n = !ibusy_n && !dact_n;
+  always_ff @(posedge clk) idle_c <= idle_c_n;
+  // load_iss from the next states of its inputs (pend: set by a start while busy, cleared by a load)
+  assign pend_n = !rst && !load_iss && (pend || (go && busy_c));
+  assign early_n = !rst && idle_iss_n && !ifh_n;
+  (* keep *) always_ff @(posedge clk) load_iss <= (idle_c_n && (go_n || pend_n)) || (pend_n && early_n);
 `ifndef SYNTHESIS
   always_ff @(posedge clk) begin
+    if (!rst && load_iss != ((idle_c && (go || pend)) || (pend && early)))
+      $error("mv_unit: load_iss differs from its definition");
     if (!rst && idle_c != (!ibusy && !hand && !dact)) $error("mv_unit: idle_c differs from its definition");
     if (!rst && early != (idle_iss && !ifh)) $error("mv_unit: early differs from its definition");
   end
