@@ -10,13 +10,13 @@ from sim import runner
 LATENCY = 3  # the module header's latency
 
 
-def _run(aw: int, bw: int, lat: int = LATENCY, check: bool = True) -> dict:
+def _run(aw: int, bw: int, lat: int = LATENCY, check: bool = True, outreg: int = 1) -> dict:
     p = {"AW": aw, "BW": bw, "n": 300, "seed": aw * 100 + bw, "lat": lat}
     return runner.run(
         runner.rtl_sources(["mul_pipe"]),
         "mul_pipe",
         "tb_mul_pipe",
-        parameters={"AW": aw, "BW": bw},
+        parameters={"AW": aw, "BW": bw, "OUTREG": outreg},
         env={"TB_PARAMS": json.dumps(p)},
         check=check,
     )
@@ -36,6 +36,12 @@ def _run(aw: int, bw: int, lat: int = LATENCY, check: bool = True) -> dict:
 )
 def test_mul_pipe(aw, bw):
     _run(aw, bw)
+
+
+@pytest.mark.parametrize("aw,bw", [(16, 16), pytest.param(18, 3, marks=pytest.mark.slow)])
+def test_mul_pipe_without_output_stage(aw, bw):
+    """OUTREG 0 (one chunk per operand; mv_unit's row sums): the same products, latency 2."""
+    _run(aw, bw, lat=LATENCY - 1, outreg=0)
 
 
 @pytest.mark.parametrize("lat", [LATENCY - 1, LATENCY + 1])

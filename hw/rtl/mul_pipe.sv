@@ -5,10 +5,13 @@
 // shifted chunk products are summed into a register (stage 3).  Chunk pairs where one chunk has at most
 // SMALL bits are shift-and-add in LUTs rather than a multiplier block.  a * b = sum_ij a_i b_j 2^(17(i+j)):
 // an integer identity, so the result equals the contract's product for every input.
+// OUTREG 0 (one chunk each, AW and BW <= 18 only): no stage 3, y is the chunk product register, latency 2;
+// the instance's user registers its own sum of several products there instead (mv_unit's row sums).
 module mul_pipe #(
     parameter int AW = 18,
     parameter int BW = 18,
     parameter int SMALL = 4,
+    parameter bit OUTREG = 1,
     localparam int YW = AW + BW
 ) (
     input  logic                 clk,
@@ -23,6 +26,9 @@ module mul_pipe #(
   localparam int C = 17;  // unsigned chunk bits (an 18-bit signed multiplier input with a 0 sign bit)
   localparam int NA = AW <= C + 1 ? 1 : (AW - 2) / C + 1;  // chunks of a (the top one signed)
   localparam int NBC = BW <= C + 1 ? 1 : (BW - 2) / C + 1;
+  if (!OUTREG && (NA != 1 || NBC != 1)) begin : g_param_check1
+    $error("mul_pipe: OUTREG 0 needs one chunk per operand (AW, BW <= %0d; AW %0d, BW %0d)", C + 1, AW, BW);
+  end
 
   function automatic int chunk_w(input int w, input int n, input int i);
     return i < n - 1 ? C + 1 : w - C * (n - 1);  // low chunks: C bits + a 0 sign bit
@@ -109,10 +115,14 @@ module mul_pipe #(
     end
   end
 
-  always_ff @(posedge clk) begin
-    logic signed [YW-1:0] s;
-    s = '0;
-    for (int i = 0; i < NA; i++) for (int j = 0; j < NBC; j++) s += pp[i][j];
-    y <= s;
+  if (OUTREG) begin : g_out
+    always_ff @(posedge clk) begin
+      logic signed [YW-1:0] s;
+      s = '0;
+      for (int i = 0; i < NA; i++) for (int j = 0; j < NBC; j++) s += pp[i][j];
+      y <= s;
+    end
+  end else begin : g_noout
+    assign y = pp[0][0];
   end
 endmodule

@@ -402,6 +402,7 @@ module mv_unit #(
         assign wv[c] = wl[c*BW+:BW];
       end
       logic signed [PRW+M+1:0] rsum [B];  // the term of each row (direct; dense: of row t_r, in every row)
+      localparam bit PAIRS = BW <= 18 && BA <= 18;  // one multiplier chunk per operand (mul_pipe OUTREG 0)
       for (genvar r = 0; r < (DIRECT ? B : 1); r++) begin : g_row
         logic signed [PRW-1:0] p [B];
         for (genvar c = 0; c < B; c++) begin : g_col
@@ -412,22 +413,40 @@ module mv_unit #(
           end else begin : g_den
             assign wsel = wv[c];
           end
-          mul_pipe #(.AW(BW), .BW(BA)) u_m (.clk, .a(wsel), .b(x[c]), .y(p[c]));
+          mul_pipe #(.AW(BW), .BW(BA), .OUTREG(!PAIRS)) u_m (.clk, .a(wsel), .b(x[c]), .y(p[c]));
         end
         // two summing stages: groups of 4, then the groups, each a balanced tree of adders (the group as a
         // chain of three adders, ((p0 + p1) + p2) + p3, was the ENRNN and scoRNN bench cores' routed critical
-        // path on seed 1, session 19; two adders deep instead of three)
+        // path on seed 1, session 19). PAIRS: the products come a cycle early (mul_pipe OUTREG 0), and the
+        // multipliers' output stage sums them in pairs, so a group is one adder deep (two deep, the product
+        // register -> two adders -> the group sum, was the ENRNN bench core's critical path on seed 2,
+        // session 20: 10.003 ns, 6.93 ns of it routes).
         localparam int NG = (B + 3) / 4;
         localparam int NGP = 1 << $clog2(NG);  // the groups' tree: NG leaves padded to a power of two
         logic signed [PRW+M+1:0] part [NG];
-        always_ff @(posedge clk) begin
-          for (int gq = 0; gq < NG; gq++) begin
-            logic signed [PRW+M+1:0] q [4];
-            for (int i = 0; i < 4; i++) begin
-              if (4 * gq + i < B) q[i] = (PRW + M + 2)'(p[4*gq+i]);
-              else q[i] = '0;
+        if (PAIRS) begin : g_pairs
+          logic signed [PRW+M+1:0] pr [2*NG];  // pr[i] = p[2i] + p[2i + 1], at the products' latency
+          always_ff @(posedge clk) begin
+            for (int i = 0; i < 2 * NG; i++) begin
+              logic signed [PRW+M+1:0] u, v;
+              u = 2 * i < B ? (PRW + M + 2)'(p[2*i]) : '0;
+              v = 2 * i + 1 < B ? (PRW + M + 2)'(p[2*i+1]) : '0;
+              pr[i] <= u + v;
             end
-            part[gq] <= (q[0] + q[1]) + (q[2] + q[3]);
+          end
+          always_ff @(posedge clk) begin
+            for (int gq = 0; gq < NG; gq++) part[gq] <= pr[2*gq] + pr[2*gq+1];
+          end
+        end else begin : g_quads
+          always_ff @(posedge clk) begin
+            for (int gq = 0; gq < NG; gq++) begin
+              logic signed [PRW+M+1:0] q [4];
+              for (int i = 0; i < 4; i++) begin
+                if (4 * gq + i < B) q[i] = (PRW + M + 2)'(p[4*gq+i]);
+                else q[i] = '0;
+              end
+              part[gq] <= (q[0] + q[1]) + (q[2] + q[3]);
+            end
           end
         end
         logic signed [PRW+M+1:0] rs_d;
